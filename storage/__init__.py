@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 async rows, repositories and Alembic migrations."""

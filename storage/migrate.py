@@ -1,0 +1,24 @@
+"""Apply the Alembic migrations; called at start (from a thread: env.py runs its own loop)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from storage.database import ensure_sqlite_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config(toml_file=str(ROOT / "pyproject.toml"))
+    cfg.set_main_option("script_location", str(ROOT / "storage" / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url)
+    return cfg
+
+
+def upgrade_to_head(url: str) -> None:
+    ensure_sqlite_dir(url)
+    command.upgrade(alembic_config(url), "head")

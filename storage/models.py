@@ -1,0 +1,168 @@
+"""Database rows. Portable types only: the same migrations serve SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments an "INTEGER PRIMARY KEY"; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    fin: Mapped[str | None] = mapped_column(String(7))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SubscriberRow(Base):
+    __tablename__ = "subscribers"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_fin: Mapped[str | None] = mapped_column(String(7))
+    meterless: Mapped[bool] = mapped_column(Boolean)
+    debt_azn: Mapped[Decimal] = mapped_column(Numeric(14, 2, asdecimal=True))
+    service_state: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(500))
+
+
+class ReasonRow(Base):
+    __tablename__ = "reasons"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    label_az: Mapped[str] = mapped_column(String(200))
+    label_ru: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ApplicationRow(Base):
+    __tablename__ = "applications"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    number: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    fin: Mapped[str] = mapped_column(String(7), index=True)
+    subscriber_code: Mapped[str] = mapped_column(String(32), index=True)
+    # Equals subscriber_code while the application is open, NULL once closed: the unique
+    # constraint makes "one open application per subscriber" hold under concurrency.
+    open_lock: Mapped[str | None] = mapped_column(String(32), unique=True)
+    address: Mapped[str] = mapped_column(String(500))
+    reason_code: Mapped[str] = mapped_column(ForeignKey("reasons.code"))
+    phone: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(254))
+    description: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(8))
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    taken_by_id: Mapped[int | None] = mapped_column(BigInteger)
+    taken_by_name: Mapped[str | None] = mapped_column(String(200))
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result_note: Mapped[str | None] = mapped_column(Text)
+    staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    application_number: Mapped[int] = mapped_column(ForeignKey("applications.number"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(254))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    application_number: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.number"), index=True
+    )
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ChatMigrationRow(Base):
+    """A group upgraded to a supergroup: messages for the old id go to the new one."""
+
+    __tablename__ = "chat_migrations"
+
+    old_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    new_chat_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,1 @@
+"""The domain of the Azersu suspension/restoration service: plain Python, no I/O frameworks."""

@@ -1,0 +1,154 @@
+"""The subscriber's use cases: the checks of the manual, registration and status.
+
+Rules (from the utility's manual):
+- Only meterless subscribers may apply through the service.
+- The reason is chosen from the catalogue; it must fit the service state
+  (suspension while active, restoration while suspended).
+- A subscriber with a debt is stopped with the manual's warning; nothing is registered.
+- Without a debt the application and its work order are registered in one transaction,
+  together with the staff card the outbox owes.
+- Nobody sees an application of another FIN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from workflows.errors import (
+    ApplicationNotFound,
+    DebtOutstanding,
+    MeteredSubscriber,
+    OpenApplicationExists,
+    OwnerMismatch,
+    ReasonNotAllowed,
+    SubscriberNotFound,
+)
+from workflows.models import (
+    Application,
+    ApplicationKind,
+    ApplicationStatus,
+    Draft,
+    Event,
+    EventKind,
+    Reason,
+    Subscriber,
+)
+from workflows.ports import (
+    Clock,
+    OutboxItem,
+    SubscriberRegistry,
+    TransactionFactory,
+    UserProfile,
+)
+
+
+def staff_card_item(number: int, staff_chat_id: int) -> OutboxItem:
+    return OutboxItem(
+        kind="staff_card",
+        channel="telegram",
+        recipient=str(staff_chat_id),
+        dedupe_key=f"card:{number}",
+        application_number=number,
+    )
+
+
+@dataclass(slots=True)
+class Journey:
+    """Everything a subscriber can do; each call opens its own unit of work when needed."""
+
+    registry: SubscriberRegistry
+    transactions: TransactionFactory
+    clock: Clock
+    staff_chat_id: int
+
+    # --- profile -----------------------------------------------------------------------
+    async def profile(self, telegram_user_id: int) -> UserProfile:
+        async with self.transactions() as tx:
+            found = await tx.get_profile(telegram_user_id)
+        return found or UserProfile(telegram_user_id=telegram_user_id)
+
+    async def save_profile(self, profile: UserProfile) -> None:
+        async with self.transactions() as tx:
+            await tx.save_profile(profile, self.clock.now())
+            await tx.commit()
+
+    # --- the checks --------------------------------------------------------------------
+    async def check_subscriber(self, code: str, fin: str) -> Subscriber:
+        """Tell every refusal at the first step, so nobody fills the form in vain."""
+        subscriber = await self.registry.lookup(code)
+        if subscriber is None:
+            raise SubscriberNotFound(code)
+        if not subscriber.meterless:
+            raise MeteredSubscriber(code)
+        if subscriber.owner_fin and subscriber.owner_fin != fin:
+            raise OwnerMismatch(code)
+        async with self.transactions() as tx:
+            number = await tx.find_open_application(code)
+        if number is not None:
+            raise OpenApplicationExists(number)
+        if subscriber.has_debt:
+            raise DebtOutstanding(code, subscriber.debt)
+        return subscriber
+
+    async def reasons(self, kind: ApplicationKind) -> Sequence[Reason]:
+        async with self.transactions() as tx:
+            return await tx.list_reasons(kind)
+
+    async def all_reasons(self) -> Sequence[Reason]:
+        async with self.transactions() as tx:
+            return await tx.list_reasons()
+
+    # --- registration ------------------------------------------------------------------
+    async def submit(self, draft: Draft) -> int:
+        """ "Davam et": ask the registry again, then register or refuse; returns the number."""
+        subscriber = await self.check_subscriber(draft.subscriber_code, draft.fin)
+        kind = ApplicationKind.for_state(subscriber.state)
+        now = self.clock.now()
+        async with self.transactions() as tx:
+            allowed = {r.code for r in await tx.list_reasons(kind)}
+            if draft.reason_code not in allowed:
+                raise ReasonNotAllowed(draft.reason_code)
+            app = Application(
+                number=0,
+                kind=kind,
+                status=ApplicationStatus.REGISTERED,
+                fin=draft.fin,
+                subscriber_code=draft.subscriber_code,
+                address=subscriber.address,
+                reason_code=draft.reason_code,
+                phone=draft.phone,
+                email=draft.email,
+                description=draft.description,
+                notes=draft.notes,
+                locale=draft.locale,
+                telegram_user_id=draft.telegram_user_id,
+                chat_id=draft.chat_id,
+                created_at=now,
+                updated_at=now,
+            )
+            number = await tx.add_application(app)
+            await tx.add_event(
+                number,
+                Event(at=now, kind=EventKind.REGISTERED, actor=f"tg:{draft.telegram_user_id}"),
+            )
+            await tx.enqueue(staff_card_item(number, self.staff_chat_id), now)
+            await tx.commit()
+        return number
+
+    # --- status ------------------------------------------------------------------------
+    async def applications_of(self, fin: str, *, limit: int = 20) -> Sequence[Application]:
+        async with self.transactions() as tx:
+            return await tx.list_applications(fin=fin, limit=limit)
+
+    async def application_of(self, fin: str, number: int) -> Application:
+        """One application with its history; another FIN's is "not found", like a gap."""
+        async with self.transactions() as tx:
+            app = await tx.get_application(number)
+        if app is None or app.fin != fin:
+            raise ApplicationNotFound(number)
+        return app
+
+
+def with_status(app: Application, **changes: object) -> Application:
+    return replace(app, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,139 @@
+"""Domain records shared by every layer.
+
+Money is ``Decimal`` (AZN), time is timezone-aware UTC, ids are integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class ServiceState(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+class ApplicationKind(StrEnum):
+    """What the subscriber asks for; it follows from the service state."""
+
+    SUSPEND = "suspend"
+    RESTORE = "restore"
+
+    @classmethod
+    def for_state(cls, state: ServiceState) -> ApplicationKind:
+        return cls.SUSPEND if state is ServiceState.ACTIVE else cls.RESTORE
+
+
+class ApplicationStatus(StrEnum):
+    REGISTERED = "registered"
+    TAKEN = "taken"
+    DONE = "done"
+    REJECTED = "rejected"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (ApplicationStatus.REGISTERED, ApplicationStatus.TAKEN)
+
+
+class EventKind(StrEnum):
+    REGISTERED = "registered"
+    TAKEN = "taken"
+    DONE = "done"
+    REJECTED = "rejected"
+    REMINDED = "reminded"
+
+
+class Locale(StrEnum):
+    AZ = "az"
+    RU = "ru"
+    EN = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """One row of the subscriber registry (billing)."""
+
+    code: str
+    meterless: bool
+    debt: Decimal
+    state: ServiceState
+    address: str
+    owner_fin: str | None = None
+
+    @property
+    def has_debt(self) -> bool:
+        return self.debt > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """An entry of the reason catalogue (data, not code)."""
+
+    code: str
+    kind: ApplicationKind
+    labels: dict[str, str]
+
+    def label(self, locale: str) -> str:
+        return self.labels.get(locale) or self.labels["az"]
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """Everything the subscriber typed, validated, before registration."""
+
+    fin: str
+    subscriber_code: str
+    reason_code: str
+    phone: str
+    email: str
+    description: str
+    notes: str | None
+    locale: str
+    telegram_user_id: int
+    chat_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    at: datetime
+    kind: EventKind
+    actor: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    number: int
+    kind: ApplicationKind
+    status: ApplicationStatus
+    fin: str
+    subscriber_code: str
+    address: str
+    reason_code: str
+    phone: str
+    email: str
+    description: str
+    notes: str | None
+    locale: str
+    telegram_user_id: int
+    chat_id: int
+    created_at: datetime
+    updated_at: datetime
+    taken_by_id: int | None = None
+    taken_by_name: str | None = None
+    taken_at: datetime | None = None
+    closed_at: datetime | None = None
+    result_note: str | None = None
+    last_reminder_at: datetime | None = None
+    events: tuple[Event, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """Who pressed a button in the staff group."""
+
+    user_id: int
+    name: str

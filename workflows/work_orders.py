@@ -1,0 +1,187 @@
+"""The staff's use cases: take, complete or reject a work order; remind overdue ones.
+
+Rules:
+- registered -> taken (Take) -> done (Done, with a result note) or rejected (Reject, with a
+  reason). A registered order may also be rejected; Done needs Take first.
+- Once taken, only the person who took it can close it. A second press, or a press on a
+  closed order, changes nothing and says so (the error carries the current state).
+- Every change is an event; it owes the outbox an edit of the staff card, a Telegram notice
+  to the subscriber and, on done or rejected, the completion e-mail.
+- Done records the new service state in the registry (suspended after a suspension).
+- Open orders past the deadline are reminded at most once per interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from workflows.errors import (
+    AlreadyClosed,
+    AlreadyTaken,
+    ApplicationNotFound,
+    NotTakenYet,
+    TakenByAnother,
+)
+from workflows.models import (
+    Application,
+    ApplicationKind,
+    ApplicationStatus,
+    Event,
+    EventKind,
+    ServiceState,
+    StaffMember,
+)
+from workflows.ports import Clock, OutboxItem, Transaction, TransactionFactory
+
+# The whole state table in one place.
+ALLOWED: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
+    ApplicationStatus.REGISTERED: frozenset({ApplicationStatus.TAKEN, ApplicationStatus.REJECTED}),
+    ApplicationStatus.TAKEN: frozenset({ApplicationStatus.DONE, ApplicationStatus.REJECTED}),
+    ApplicationStatus.DONE: frozenset(),
+    ApplicationStatus.REJECTED: frozenset(),
+}
+
+
+def owed_messages(app: Application, staff_chat_id: int, event: EventKind) -> list[OutboxItem]:
+    """What a status change owes: the card edit, the subscriber notice, maybe an e-mail."""
+    n = app.number
+    items = [
+        OutboxItem(
+            kind="staff_card_edit",
+            channel="telegram",
+            recipient=str(staff_chat_id),
+            dedupe_key=f"card_edit:{n}:{event.value}",
+            application_number=n,
+        ),
+        OutboxItem(
+            kind="notice",
+            channel="telegram",
+            recipient=str(app.chat_id),
+            dedupe_key=f"notice:{n}:{event.value}",
+            application_number=n,
+            payload={"event": event.value},
+        ),
+    ]
+    if event in (EventKind.DONE, EventKind.REJECTED):
+        items.append(
+            OutboxItem(
+                kind="email",
+                channel="email",
+                recipient=app.email,
+                dedupe_key=f"email:{n}:{event.value}",
+                application_number=n,
+                payload={"event": event.value},
+            )
+        )
+    return items
+
+
+@dataclass(slots=True)
+class WorkOrders:
+    transactions: TransactionFactory
+    clock: Clock
+    staff_chat_id: int
+
+    async def _load(self, tx: Transaction, number: int) -> Application:
+        app = await tx.get_application(number, lock=True)
+        if app is None:
+            raise ApplicationNotFound(number)
+        return app
+
+    def _check(self, app: Application, target: ApplicationStatus, staff: StaffMember) -> None:
+        if not app.status.is_open:
+            raise AlreadyClosed(app.number, app.status.value, app.taken_by_name)
+        if app.status is ApplicationStatus.TAKEN:
+            if target is ApplicationStatus.TAKEN:
+                if app.taken_by_id == staff.user_id:
+                    raise AlreadyTaken(app.number, app.status.value, app.taken_by_name)
+                raise TakenByAnother(app.number, app.status.value, app.taken_by_name)
+            if app.taken_by_id != staff.user_id:
+                raise TakenByAnother(app.number, app.status.value, app.taken_by_name)
+        if target not in ALLOWED[app.status]:
+            raise NotTakenYet(app.number, app.status.value)
+
+    async def check(self, number: int, target: ApplicationStatus, staff: StaffMember) -> None:
+        """Raise now if the action would be refused (before asking for a note)."""
+        async with self.transactions() as tx:
+            self._check(await self._load(tx, number), target, staff)
+
+    async def _change(
+        self,
+        number: int,
+        target: ApplicationStatus,
+        staff: StaffMember,
+        note: str | None,
+    ) -> Application:
+        now = self.clock.now()
+        async with self.transactions() as tx:
+            app = await self._load(tx, number)
+            self._check(app, target, staff)
+            changes: dict[str, object] = {"status": target, "updated_at": now}
+            if target is ApplicationStatus.TAKEN:
+                changes |= {
+                    "taken_by_id": staff.user_id,
+                    "taken_by_name": staff.name,
+                    "taken_at": now,
+                }
+            else:
+                changes |= {"closed_at": now, "result_note": note}
+                if app.taken_by_id is None:
+                    changes |= {"taken_by_id": staff.user_id, "taken_by_name": staff.name}
+            updated = replace(app, **changes)  # type: ignore[arg-type]
+            await tx.update_application(updated)
+            event = EventKind(target.value)
+            await tx.add_event(
+                number,
+                Event(at=now, kind=event, actor=f"staff:{staff.user_id}:{staff.name}", note=note),
+            )
+            if target is ApplicationStatus.DONE:
+                new_state = (
+                    ServiceState.SUSPENDED
+                    if app.kind is ApplicationKind.SUSPEND
+                    else ServiceState.ACTIVE
+                )
+                await tx.set_service_state(app.subscriber_code, new_state)
+            for item in owed_messages(updated, self.staff_chat_id, event):
+                await tx.enqueue(item, now)
+            await tx.commit()
+        return updated
+
+    async def take(self, number: int, staff: StaffMember) -> Application:
+        return await self._change(number, ApplicationStatus.TAKEN, staff, None)
+
+    async def complete(self, number: int, staff: StaffMember, note: str) -> Application:
+        return await self._change(number, ApplicationStatus.DONE, staff, note)
+
+    async def reject(self, number: int, staff: StaffMember, reason: str) -> Application:
+        return await self._change(number, ApplicationStatus.REJECTED, staff, reason)
+
+    async def remind_overdue(self, deadline: timedelta, interval: timedelta) -> list[int]:
+        """Enqueue a reminder for each open order past the deadline, once per interval."""
+        now = self.clock.now()
+        reminded: list[int] = []
+        async with self.transactions() as tx:
+            overdue = await tx.list_applications(
+                open_only=True, oldest_first=True, created_before=now - deadline, limit=500
+            )
+            for app in overdue:
+                if app.last_reminder_at is not None and now - app.last_reminder_at < interval:
+                    continue
+                await tx.update_application(replace(app, last_reminder_at=now))
+                await tx.add_event(
+                    app.number, Event(at=now, kind=EventKind.REMINDED, actor="system")
+                )
+                await tx.enqueue(
+                    OutboxItem(
+                        kind="reminder",
+                        channel="telegram",
+                        recipient=str(self.staff_chat_id),
+                        dedupe_key=f"remind:{app.number}:{now.isoformat()}",
+                        application_number=app.number,
+                    ),
+                    now,
+                )
+                reminded.append(app.number)
+            await tx.commit()
+        return reminded
