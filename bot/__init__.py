@@ -1,0 +1,1 @@
+"""The Telegram transport and the composition root."""

@@ -1,0 +1,1 @@
+"""Adapters: implementations of the ``workflows`` ports that talk to the outside world."""

@@ -1,0 +1,63 @@
+"""Subscriber commands in private chats and the recovery from stale buttons."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from aiogram import F, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
+from aiogram.types import ErrorEvent
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+
+from dialogs.main_menu.handlers import start_main
+from dialogs.states import MainSG
+
+logger = logging.getLogger(__name__)
+STATUS_PAYLOAD = re.compile(r"^status_(\d{1,12})$")
+
+
+def setup() -> Router:
+    router = Router(name="commands")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+
+    @router.message(CommandStart())
+    async def on_start(message: object, command: CommandObject, dialog_manager: DialogManager):
+        number = None
+        if command.args and (m := STATUS_PAYLOAD.match(command.args)):
+            number = int(m.group(1))
+        await start_main(dialog_manager, status_number=number)
+
+    @router.message(Command("language"))
+    async def on_language(message: object, dialog_manager: DialogManager) -> None:
+        await dialog_manager.start(
+            MainSG.language, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
+        )
+
+    @router.message(Command("cancel", "menu"))
+    async def on_menu(message: object, dialog_manager: DialogManager) -> None:
+        await start_main(dialog_manager)
+
+    return router
+
+
+async def on_stale_button(event: ErrorEvent, dialog_manager: DialogManager) -> None:
+    """A button of an old message (or one from before a restart): answer, show the menu.
+
+    Telegram keeps inline keyboards clickable forever; without this the user would see a
+    spinner and nothing else.
+    """
+    logger.info("stale dialog event: %s", type(event.exception).__name__)
+    callback = event.update.callback_query
+    if callback is not None:
+        await callback.answer()
+    # it is important to reset the stack: the old one no longer matches the buttons
+    await start_main(dialog_manager, show_mode=ShowMode.SEND)
+
+
+def register_error_handlers(router: Router) -> None:
+    router.errors.register(
+        on_stale_button, ExceptionTypeFilter(UnknownIntent, OutdatedIntent, UnknownState)
+    )

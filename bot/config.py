@@ -1,0 +1,133 @@
+"""Settings from the environment or ``.env``; the flat names are a contract (see README)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LOCALES = ("az", "ru", "en")
+
+
+def _int_list(value: object) -> object:
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")]
+        return [int(p) for p in parts if p]
+    return value
+
+
+IntList = Annotated[list[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: SecretStr | None = Field(default=None, alias="BOT_TOKEN")
+    telegram_api_url: str | None = Field(default=None, alias="TELEGRAM_API_URL")
+    database_url: str = Field(default="sqlite+aiosqlite:///data/bot.db", alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+    staff_chat_id: int | None = Field(default=None, alias="STAFF_CHAT_ID")
+    staff_user_ids: IntList = Field(default_factory=list, alias="STAFF_USER_IDS")
+    staff_locale: str = Field(default="az", alias="STAFF_LOCALE")
+    support_user_ids: IntList = Field(default_factory=list, alias="SUPPORT_USER_IDS")
+    support_chat_id: int | None = Field(default=None, alias="SUPPORT_CHAT_ID")
+
+    pay_url_template: str = Field(
+        default="https://www.azersu.az/az/payment?abonent={subscriber_code}",
+        alias="PAY_URL_TEMPLATE",
+    )
+    subscriber_code_pattern: str = Field(default=r"^\d{6,15}$", alias="SUBSCRIBER_CODE_PATTERN")
+    default_locale: str = Field(default="az", alias="DEFAULT_LOCALE")
+
+    work_order_deadline_hours: float = Field(default=72, gt=0, alias="WORK_ORDER_DEADLINE_HOURS")
+    reminder_interval_hours: float = Field(default=24, gt=0, alias="REMINDER_INTERVAL_HOURS")
+
+    smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
+    smtp_port: int = Field(default=587, alias="SMTP_PORT")
+    smtp_username: str | None = Field(default=None, alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, alias="SMTP_PASSWORD")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="starttls", alias="SMTP_SECURITY"
+    )
+    mail_from: str = Field(default="Azərsu <no-reply@azersu.az>", alias="MAIL_FROM")
+    mail_dir: str = Field(default="data/mail", alias="MAIL_DIR")
+
+    billing_api_url: str | None = Field(default=None, alias="BILLING_API_URL")
+    billing_api_token: SecretStr | None = Field(default=None, alias="BILLING_API_TOKEN")
+    billing_timeout_s: float = Field(default=5.0, gt=0, alias="BILLING_TIMEOUT_S")
+
+    webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    webhook_set: bool = Field(default=True, alias="WEBHOOK_SET")
+    listen_host: str = Field(default="0.0.0.0", alias="LISTEN_HOST")
+    listen_port: int = Field(default=8000, alias="LISTEN_PORT")
+
+    sandbox_port: int = Field(default=8080, alias="SANDBOX_PORT")
+    sandbox_api_port: int = Field(default=8081, alias="SANDBOX_API_PORT")
+
+    outbox_per_chat_per_second: float = Field(
+        default=1.0, gt=0, alias="OUTBOX_PER_CHAT_PER_SECOND"
+    )
+    outbox_per_group_per_minute: float = Field(
+        default=20.0, gt=0, alias="OUTBOX_PER_GROUP_PER_MINUTE"
+    )
+    outbox_global_per_second: float = Field(default=30.0, gt=0, alias="OUTBOX_GLOBAL_PER_SECOND")
+
+    _split = field_validator("staff_user_ids", "support_user_ids", mode="before")(_int_list)
+
+    @field_validator("subscriber_code_pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from exc
+        return value
+
+    @field_validator("pay_url_template")
+    @classmethod
+    def _pay_url(cls, value: str) -> str:
+        if "{subscriber_code}" not in value or not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL containing {subscriber_code}")
+        try:
+            value.format(subscriber_code="1")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError("only the {subscriber_code} placeholder is allowed") from exc
+        return value
+
+    @field_validator("default_locale", "staff_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in LOCALES:
+            raise ValueError(f"must be one of {', '.join(LOCALES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _required_together(self) -> Settings:
+        if self.bot_token is not None and self.staff_chat_id is None:
+            raise ValueError("STAFF_CHAT_ID is required when BOT_TOKEN is set")
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        return self
+
+    @property
+    def sandbox(self) -> bool:
+        return self.bot_token is None
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line naming the first bad setting by its environment name."""
+    err = exc.errors()[0]
+    loc = err.get("loc") or ()
+    name = str(loc[0]).upper() if loc else ""
+    msg = err.get("msg", "invalid")
+    msg = msg.removeprefix("Value error, ")
+    if name:
+        return f"Setting {name} is invalid: {msg}"
+    return f"Settings are invalid: {msg}"

@@ -1,0 +1,67 @@
+"""Per-update context: the user's profile and the locale of the update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+
+from dialogs.common import PROFILE_KEY
+from workflows.journey import Journey
+from workflows.ports import UserProfile
+
+
+class ProfileI18nMiddleware(I18nMiddleware):
+    """Puts ``profile`` into the handler data and picks the locale.
+
+    The profile (FIN and language) is kept in the database; the user's FSM data holds a
+    copy, so the usual update costs one storage read (memory or Redis) and no SQL, and every
+    worker sharing Redis sees a change at once.
+    Locale order: the stored choice, Telegram's language_code if az/ru/en, DEFAULT_LOCALE.
+    """
+
+    def __init__(
+        self,
+        i18n: I18n,
+        journey: Journey,
+        *,
+        default_locale: str,
+        staff_chat_ids: frozenset[int] = frozenset(),
+        staff_locale: str = "az",
+    ) -> None:
+        super().__init__(i18n=i18n)
+        self.journey = journey
+        self.default_locale = default_locale
+        self.staff_chat_ids = set(staff_chat_ids)
+        self.staff_locale = staff_locale
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        chat = data.get("event_chat")
+        if chat is not None and chat.id in self.staff_chat_ids:
+            return self.staff_locale
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return self.default_locale
+        profile = data.get(PROFILE_KEY)
+        if profile is None:
+            profile = await self._load_profile(user, data.get("state"))
+            data[PROFILE_KEY] = profile
+        if profile.locale in self.i18n.available_locales:
+            return profile.locale
+        if user.language_code:
+            code = user.language_code.split("-")[0].lower()
+            if code in self.i18n.available_locales:
+                return code
+        return self.default_locale
+
+    async def _load_profile(self, user: User, state: FSMContext | None) -> UserProfile:
+        if state is not None:
+            cached = (await state.get_data()).get(PROFILE_KEY)
+            if cached is not None:
+                return UserProfile(user.id, locale=cached.get("locale"), fin=cached.get("fin"))
+        profile = await self.journey.profile(user.id)
+        if state is not None:
+            await state.update_data({PROFILE_KEY: {"locale": profile.locale, "fin": profile.fin}})
+        return profile

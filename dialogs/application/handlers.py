@@ -1,0 +1,281 @@
+"""The application form: each handler stores one validated value and moves on.
+
+Values live in ``dialog_data`` (JSON-serialisable, so Redis can hold them); a refusal is
+shown in the same window and the user stays on the step with nothing lost.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog.widgets.input import ManagedTextInput
+from aiogram_dialog.widgets.kbd import Button
+
+from dialogs.common import (
+    clear_error,
+    current_locale,
+    deps_of,
+    profile_of,
+    set_error,
+)
+from dialogs.states import ApplicationSG, StatusSG
+from workflows.errors import (
+    DebtOutstanding,
+    DomainError,
+    MeteredSubscriber,
+    OpenApplicationExists,
+    OwnerMismatch,
+    ReasonNotAllowed,
+    RegistryUnavailable,
+    SubscriberNotFound,
+)
+from workflows.models import ApplicationKind, Draft
+from workflows.values import InvalidValue, parse_phone
+
+EDITING = "editing"
+FIELDS = ("code", "kind", "address", "reason", "phone", "email", "description", "notes")
+
+
+def _refusal(manager: DialogManager, exc: DomainError, code: str) -> None:
+    """Show a registry refusal on the current window."""
+    if isinstance(exc, SubscriberNotFound):
+        set_error(manager, "code.not_found", code=code)
+    elif isinstance(exc, MeteredSubscriber):
+        set_error(manager, "code.metered", code=code)
+    elif isinstance(exc, OwnerMismatch):
+        set_error(manager, "code.owner", code=code)
+    elif isinstance(exc, OpenApplicationExists):
+        set_error(manager, "code.open", code=code, number=exc.number)
+    elif isinstance(exc, DebtOutstanding):
+        set_error(manager, "code.debt")
+        manager.dialog_data["debt"] = str(exc.debt)
+    elif isinstance(exc, RegistryUnavailable):
+        set_error(manager, "registry.down")
+    else:  # pragma: no cover - every DomainError of the journey is listed above
+        raise exc
+
+
+async def _advance(manager: DialogManager) -> None:
+    """Next step, or back to the summary when the user came from there."""
+    clear_error(manager)
+    if manager.dialog_data.get(EDITING):
+        manager.dialog_data[EDITING] = False
+        await manager.switch_to(ApplicationSG.summary)
+    else:
+        await manager.next()
+
+
+async def on_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    clear_error(manager)
+    if manager.dialog_data.get(EDITING):
+        manager.dialog_data[EDITING] = False
+        await manager.switch_to(ApplicationSG.summary)
+    elif manager.current_context().state == ApplicationSG.subscriber_code:
+        await manager.done()
+    else:
+        await manager.back()
+
+
+async def on_not_text(message: Message, widget: object, manager: DialogManager) -> None:
+    set_error(manager, "not_text")
+
+
+async def on_use_buttons(message: Message, widget: object, manager: DialogManager) -> None:
+    set_error(manager, "use_buttons")
+
+
+def _invalid(prefix: str):
+    async def on_error(
+        message: Message, widget: ManagedTextInput[Any], manager: DialogManager, error: ValueError
+    ) -> None:
+        if isinstance(error, InvalidValue):
+            params: dict[str, Any] = {}
+            if error.limit is not None:
+                params = {"limit": error.limit, "length": error.length}
+            set_error(manager, f"{prefix}.{error.code}", **params)
+        else:
+            set_error(manager, f"{prefix}.invalid")
+
+    return on_error
+
+
+on_code_invalid = _invalid("code")
+on_phone_invalid = _invalid("phone")
+on_email_invalid = _invalid("email")
+on_text_invalid = _invalid("text")
+
+
+def parse_code(manager: DialogManager, text: str) -> str:
+    return deps_of(manager).code_parser(text)
+
+
+# --- step 1: subscriber code ------------------------------------------------------------
+async def on_code_entered(
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, text: str
+) -> None:
+    try:
+        code = parse_code(manager, text)
+    except InvalidValue as exc:
+        set_error(manager, f"code.{exc.code}")
+        return
+    await check_code(manager, code)
+
+
+async def check_code(manager: DialogManager, code: str) -> None:
+    manager.dialog_data.pop("debt", None)
+    manager.dialog_data["last_code"] = code
+    fin = profile_of(manager).fin or ""
+    try:
+        subscriber = await deps_of(manager).journey.check_subscriber(code, fin)
+    except DomainError as exc:
+        _refusal(manager, exc, code)
+        return
+    data = manager.dialog_data
+    kind = ApplicationKind.for_state(subscriber.state).value
+    if data.get("kind") != kind:
+        data.pop("reason", None)
+    data.update(code=code, kind=kind, address=subscriber.address)
+    if data.get(EDITING) and not data.get("reason"):
+        # A new code with another service state needs a new reason before the summary.
+        data[EDITING] = False
+        clear_error(manager)
+        data["return_to_summary"] = True
+        await manager.switch_to(ApplicationSG.reason)
+        return
+    await _advance(manager)
+
+
+async def on_code_recheck(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    code = manager.dialog_data.get("last_code")
+    if code:
+        await check_code(manager, code)
+
+
+# --- step 2: reason ---------------------------------------------------------------------
+async def on_reason_selected(
+    callback: CallbackQuery, widget: object, manager: DialogManager, reason: str
+) -> None:
+    manager.dialog_data["reason"] = reason
+    if manager.dialog_data.pop("return_to_summary", False):
+        manager.dialog_data[EDITING] = True
+    await _advance(manager)
+
+
+# --- step 3: phone ----------------------------------------------------------------------
+async def on_contact(message: Message, widget: object, manager: DialogManager) -> None:
+    contact = message.contact
+    if contact is None or message.from_user is None:
+        return
+    if contact.user_id != message.from_user.id:
+        set_error(manager, "phone.not_own")
+        return
+    try:
+        phone = parse_phone(contact.phone_number)
+    except InvalidValue as exc:
+        set_error(manager, f"phone.{exc.code}")
+        return
+    manager.dialog_data["phone"] = phone
+    await _advance(manager)
+
+
+async def on_phone_entered(
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, phone: str
+) -> None:
+    manager.dialog_data["phone"] = phone
+    await _advance(manager)
+
+
+# --- steps 4-6: e-mail, description, notes ----------------------------------------------
+def _store(field: str):
+    async def on_success(
+        message: Message, widget: ManagedTextInput[Any], manager: DialogManager, value: Any
+    ) -> None:
+        manager.dialog_data[field] = value
+        await _advance(manager)
+
+    return on_success
+
+
+on_email_entered = _store("email")
+on_description_entered = _store("description")
+on_notes_entered = _store("notes")
+
+
+async def on_notes_skipped(
+    callback: CallbackQuery, button: Button, manager: DialogManager
+) -> None:
+    manager.dialog_data["notes"] = None
+    await _advance(manager)
+
+
+# --- summary ------------------------------------------------------------------------------
+def edit_handler(state: Any):
+    async def on_edit(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+        clear_error(manager)
+        manager.dialog_data.pop("debt", None)
+        manager.dialog_data[EDITING] = True
+        await manager.switch_to(state)
+
+    return on_edit
+
+
+def draft_of(manager: DialogManager) -> Draft:
+    data = manager.dialog_data
+    user = manager.event.from_user
+    chat = manager.middleware_data.get("event_chat")
+    user_id = user.id if user else 0
+    return Draft(
+        fin=profile_of(manager).fin or "",
+        subscriber_code=data["code"],
+        reason_code=data["reason"],
+        phone=data["phone"],
+        email=data["email"],
+        description=data["description"],
+        notes=data.get("notes"),
+        locale=current_locale(),
+        telegram_user_id=user_id,
+        chat_id=chat.id if chat else user_id,
+    )
+
+
+async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    """ "Davam et": the registry is asked again; a debt stops it, the draft is kept."""
+    clear_error(manager)
+    draft = draft_of(manager)
+    try:
+        number = await deps_of(manager).journey.submit(draft)
+    except DebtOutstanding as exc:
+        manager.dialog_data["debt"] = str(exc.debt)
+        if manager.current_context().state == ApplicationSG.debt:
+            manager.dialog_data["still_debt"] = True
+        await manager.switch_to(ApplicationSG.debt)
+        return
+    except ReasonNotAllowed:
+        manager.dialog_data.pop("reason", None)
+        set_error(manager, "reason.stale")
+        manager.dialog_data["return_to_summary"] = True
+        await manager.switch_to(ApplicationSG.reason)
+        return
+    except DomainError as exc:
+        _refusal(manager, exc, draft.subscriber_code)
+        if manager.current_context().state != ApplicationSG.summary:
+            await manager.switch_to(ApplicationSG.summary)
+        return
+    for field in FIELDS:
+        manager.dialog_data.pop(field, None)
+    manager.dialog_data["number"] = number
+    await manager.switch_to(ApplicationSG.registered)
+
+
+async def on_debt_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    manager.dialog_data.pop("still_debt", None)
+    manager.dialog_data.pop("debt", None)
+    await manager.switch_to(ApplicationSG.summary)
+
+
+async def on_open_status(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    number = manager.dialog_data.get("number")
+    await manager.done()
+    await manager.start(StatusSG.detail, data={"number": number}, show_mode=ShowMode.EDIT)

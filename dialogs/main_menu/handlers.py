@@ -1,0 +1,88 @@
+"""FIN entry, the main menu and the language switch."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.widgets.input import ManagedTextInput
+from aiogram_dialog.widgets.kbd import Button
+
+from dialogs.common import (
+    clear_error,
+    profile_of,
+    remember_profile,
+    set_error,
+    set_locale,
+)
+from dialogs.states import ApplicationSG, MainSG, StatusSG
+from workflows.values import InvalidValue
+
+LOCALE_NAMES = {"az": "🇦🇿 Azərbaycanca", "ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
+
+
+async def start_main(
+    manager: DialogManager,
+    *,
+    show_mode: ShowMode = ShowMode.SEND,
+    status_number: int | None = None,
+) -> None:
+    """Open the bot from scratch: the menu when the FIN is known, else the FIN question."""
+    profile = profile_of(manager)
+    state = MainSG.menu if profile.fin else MainSG.fin
+    await manager.start(state, mode=StartMode.RESET_STACK, show_mode=show_mode)
+    if profile.fin and status_number is not None:
+        await manager.start(StatusSG.detail, data={"number": status_number})
+
+
+async def on_fin_entered(
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, fin: str
+) -> None:
+    clear_error(manager)
+    await remember_profile(manager, replace(profile_of(manager), fin=fin))
+    await manager.switch_to(MainSG.menu)
+
+
+async def on_fin_invalid(
+    message: Message, widget: ManagedTextInput[str], manager: DialogManager, error: ValueError
+) -> None:
+    code = error.code if isinstance(error, InvalidValue) else "chars"
+    set_error(manager, f"fin.{code}")
+
+
+async def on_not_text(message: Message, widget: object, manager: DialogManager) -> None:
+    set_error(manager, "not_text")
+
+
+async def on_use_buttons(message: Message, widget: object, manager: DialogManager) -> None:
+    set_error(manager, "use_buttons")
+
+
+async def on_change_fin(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    clear_error(manager)
+    await manager.switch_to(MainSG.fin)
+
+
+async def on_new_application(
+    callback: CallbackQuery, button: Button, manager: DialogManager
+) -> None:
+    await manager.start(ApplicationSG.subscriber_code)
+
+
+async def on_check_status(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    await manager.start(StatusSG.listing)
+
+
+async def on_language_selected(
+    callback: CallbackQuery, widget: object, manager: DialogManager, locale: str
+) -> None:
+    clear_error(manager)
+    await set_locale(manager, locale)
+    await manager.switch_to(MainSG.menu if profile_of(manager).fin else MainSG.fin)
+
+
+async def on_language_back(
+    callback: CallbackQuery, button: Button, manager: DialogManager
+) -> None:
+    await manager.switch_to(MainSG.menu if profile_of(manager).fin else MainSG.fin)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from operator import itemgetter
+
+from aiogram_dialog import Dialog, Window
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import Button, Column, Row, Select, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from dialogs.main_menu import getters, handlers
+from dialogs.states import MainSG
+from dialogs.widgets import I18nConst, I18nFormat
+from workflows.values import parse_fin
+
+FIN_INPUT = "fin"
+LANGUAGE_SELECT = "lang"
+
+fin_window = Window(
+    I18nConst("👋 Welcome to the Azərsu e-service!", when="first_time"),
+    I18nConst(
+        "Here you can apply for a temporary suspension of your water supply and wastewater "
+        "service, or for its restoration, and follow your applications.",
+        when="first_time",
+    ),
+    I18nConst("Please type the FIN of your identity card (7 characters, for example 5ABC12D)."),
+    Format("\n{error}", when="error"),
+    TextInput(
+        id=FIN_INPUT,
+        type_factory=parse_fin,
+        on_success=handlers.on_fin_entered,
+        on_error=handlers.on_fin_invalid,
+    ),
+    MessageInput(handlers.on_not_text),
+    Row(
+        SwitchTo(I18nConst("🌐 Language"), id="to_lang", state=MainSG.language),
+        SwitchTo(I18nConst("✖️ Cancel"), id="fin_cancel", state=MainSG.menu, when="has_fin"),
+    ),
+    state=MainSG.fin,
+    getter=getters.fin_getter,
+)
+
+menu_window = Window(
+    I18nFormat("FIN: <b>{fin}</b>"),
+    I18nConst("Choose what you want to do:"),
+    Format("\n{error}", when="error"),
+    Column(
+        Button(
+            I18nConst("Create a new application"),
+            id="new_app",
+            on_click=handlers.on_new_application,
+        ),
+        Button(
+            I18nConst("Check the application's status"),
+            id="status",
+            on_click=handlers.on_check_status,
+        ),
+    ),
+    Row(
+        SwitchTo(I18nConst("🌐 Language"), id="to_lang", state=MainSG.language),
+        Button(I18nConst("🪪 Change FIN"), id="change_fin", on_click=handlers.on_change_fin),
+    ),
+    MessageInput(handlers.on_use_buttons),
+    state=MainSG.menu,
+    getter=getters.menu_getter,
+)
+
+language_window = Window(
+    I18nConst("Choose the language:"),
+    Format("\n{error}", when="error"),
+    Column(
+        Select(
+            Format("{item[1]}"),
+            id=LANGUAGE_SELECT,
+            item_id_getter=itemgetter(0),
+            items="languages",
+            on_click=handlers.on_language_selected,
+        ),
+    ),
+    Button(I18nConst("⬅️ Back"), id="lang_back", on_click=handlers.on_language_back),
+    MessageInput(handlers.on_use_buttons),
+    state=MainSG.language,
+    getter=getters.language_getter,
+)
+
+main_dialog = Dialog(fin_window, menu_window, language_window)

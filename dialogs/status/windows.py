@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from operator import itemgetter
+
+from aiogram_dialog import Dialog, Window
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import Button, Cancel, Row, ScrollingGroup, Select, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from dialogs.states import StatusSG
+from dialogs.status import getters, handlers
+from dialogs.widgets import I18nConst
+
+NUMBER_INPUT = "number"
+APPLICATION_SELECT = "app"
+
+listing_window = Window(
+    I18nConst("<b>Your applications</b>, newest first:", when="has_applications"),
+    I18nConst("You have no applications yet.", when="no_applications"),
+    Format("\n{error}", when="error"),
+    ScrollingGroup(
+        Select(
+            Format("{item[1]}"),
+            id=APPLICATION_SELECT,
+            item_id_getter=itemgetter(0),
+            items="applications",
+            on_click=handlers.on_application_selected,
+        ),
+        id="apps",
+        width=1,
+        height=6,
+        hide_on_single_page=True,
+    ),
+    SwitchTo(
+        I18nConst("🔎 Find by number"),
+        id="to_lookup",
+        state=StatusSG.lookup,
+        on_click=handlers.on_clear,
+    ),
+    Cancel(I18nConst("🏠 Main menu")),
+    MessageInput(handlers.on_use_buttons),
+    state=StatusSG.listing,
+    getter=getters.listing_getter,
+)
+
+lookup_window = Window(
+    I18nConst("Type the application number:"),
+    Format("\n{error}", when="error"),
+    TextInput(
+        id=NUMBER_INPUT,
+        type_factory=handlers.parse_number,
+        on_success=handlers.on_number_entered,
+        on_error=handlers.on_number_invalid,
+    ),
+    MessageInput(handlers.on_not_text),
+    Row(
+        SwitchTo(
+            I18nConst("⬅️ Back"),
+            id="lookup_back",
+            state=StatusSG.listing,
+            on_click=handlers.on_clear,
+        ),
+        Cancel(I18nConst("🏠 Main menu")),
+    ),
+    state=StatusSG.lookup,
+    getter=getters.lookup_getter,
+)
+
+detail_window = Window(
+    Format("{card}", when="found"),
+    Format("{missing}", when="missing"),
+    Row(
+        Button(I18nConst("⬅️ Back"), id="detail_back", on_click=handlers.on_detail_back),
+        Cancel(I18nConst("🏠 Main menu")),
+    ),
+    MessageInput(handlers.on_use_buttons),
+    state=StatusSG.detail,
+    getter=getters.detail_getter,
+)
+
+status_dialog = Dialog(
+    listing_window,
+    lookup_window,
+    detail_window,
+    on_start=handlers.on_status_start,
+)

@@ -1,0 +1,297 @@
+"""Parsers for the values a user types into the bot.
+
+Every parser takes the raw ``str`` the user sent, returns the normalised value and refuses
+anything else with :class:`InvalidValue`.  They are pure and cheap, because aiogram-dialog's
+``TextInput(type_factory=...)`` runs them again on the stored text whenever it needs the value.
+
+Refusals carry a machine-readable ``code`` instead of a message: the UI maps ``(field, code)``
+to a hint in the user's language (az / ru / en), so no user-facing text lives here; the
+exception's ``detail`` is a short English note for logs and debugging only.
+
+FIN (``FİN``, the personal code on the Azerbaijani ID card) is 7 characters from the digits
+and the Latin capitals *without* ``I`` and ``O`` (they would be confused with ``1`` and ``0``):
+``^[0-9A-HJ-NP-Z]{7}$``.  Users type it spaced, in lower case, or with a Russian keyboard
+layout, where ``А В Е К М Н О Р С Т Х`` look exactly like Latin letters.  So the parser drops
+all whitespace (also NBSP and zero-width characters) and dashes, upper-cases *ASCII letters
+only* (so ``ı``, ``ﬁ`` or ``ß`` never turn silently into valid letters), and reports the most
+useful problem first: ``empty``, ``cyrillic``, ``io`` (``I``/``O``, also ``İ``/``ı``),
+``length``, ``chars``.
+
+Text is never HTML-escaped here: the raw value is stored and escaped when it is rendered.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+__all__ = [
+    "DEFAULT_SUBSCRIBER_CODE_PATTERN",
+    "EMAIL_MAX_LENGTH",
+    "FIN_ALPHABET",
+    "FIN_LENGTH",
+    "FIN_RE",
+    "PHONE_MAX_INPUT",
+    "InvalidEmail",
+    "InvalidFin",
+    "InvalidPhone",
+    "InvalidSubscriberCode",
+    "InvalidText",
+    "InvalidValue",
+    "SubscriberCodeParser",
+    "compile_subscriber_code_pattern",
+    "parse_email",
+    "parse_fin",
+    "parse_phone",
+    "parse_subscriber_code",
+    "parse_text",
+]
+
+
+class InvalidValue(ValueError):
+    """A typed value was refused; ``code`` says why, for the UI to explain it.
+
+    ``limit`` and ``length`` are set by the length checks of :func:`parse_text`.
+    """
+
+    field: ClassVar[str] = "value"
+
+    def __init__(
+        self,
+        code: str,
+        detail: str = "",
+        *,
+        limit: int | None = None,
+        length: int | None = None,
+    ) -> None:
+        super().__init__(*((code, detail) if detail else (code,)))
+        self.code = code
+        self.detail = detail
+        self.limit = limit
+        self.length = length
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}" if self.detail else self.code
+
+
+class InvalidFin(InvalidValue):
+    """Codes: ``empty``, ``cyrillic``, ``io``, ``length``, ``chars``."""
+
+    field = "fin"
+
+
+class InvalidSubscriberCode(InvalidValue):
+    """Codes: ``empty``, ``not_digits``, ``format``."""
+
+    field = "subscriber_code"
+
+
+class InvalidPhone(InvalidValue):
+    """Codes: ``empty``, ``too_long``, ``invalid``, ``foreign``."""
+
+    field = "phone"
+
+
+class InvalidEmail(InvalidValue):
+    """Codes: ``empty``, ``too_long``, ``invalid``."""
+
+    field = "email"
+
+
+class InvalidText(InvalidValue):
+    """Codes: ``empty``, ``too_long`` (with ``limit`` and ``length``)."""
+
+    field = "text"
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+_DASHES = "-\u00ad\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+# Format characters that render as nothing but survive copy-paste (str.isspace() misses them).
+_INVISIBLE = "\u180e\u200b\u200c\u200d\u2060\ufeff"
+_SQUEEZED = frozenset(_DASHES + _INVISIBLE)
+_ASCII_DIGITS = frozenset("0123456789")
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+# A token (FIN, subscriber code) typed with a separator after every character is still short;
+# anything longer than this is refused before any per-character work.
+_TOKEN_MAX_INPUT = 256
+
+
+def _squeeze(text: str) -> str:
+    """Drop every whitespace, zero-width and dash character, wherever it stands."""
+    return "".join(ch for ch in text if not ch.isspace() and ch not in _SQUEEZED)
+
+
+def _is_cyrillic(ch: str) -> bool:
+    return not ch.isascii() and unicodedata.name(ch, "").startswith("CYRILLIC")
+
+
+# --- FIN --------------------------------------------------------------------------------------
+
+FIN_LENGTH = 7
+FIN_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+FIN_RE = re.compile(r"[0-9A-HJ-NP-Z]{7}", re.ASCII)
+_FIN_IO = frozenset("IOioİı")
+
+
+def parse_fin(text: str) -> str:
+    """Return the FIN upper-cased without separators, e.g. ``"5 abc 12d"`` -> ``"5ABC12D"``."""
+    if len(text) > _TOKEN_MAX_INPUT:
+        raise InvalidFin("length", f"{len(text)} characters of input")
+    value = _squeeze(text)
+    if not value:
+        raise InvalidFin("empty")
+    if any(_is_cyrillic(ch) for ch in value):
+        raise InvalidFin("cyrillic", "Cyrillic letter (Russian keyboard layout?)")
+    if any(ch in _FIN_IO for ch in value):
+        raise InvalidFin("io", "a FIN never contains I or O")
+    if len(value) != FIN_LENGTH:
+        raise InvalidFin("length", f"{len(value)} characters, not {FIN_LENGTH}")
+    value = value.translate(_ASCII_UPPER)
+    if FIN_RE.fullmatch(value) is None:
+        raise InvalidFin("chars", "only digits and Latin letters")
+    return value
+
+
+# --- subscriber code --------------------------------------------------------------------------
+
+DEFAULT_SUBSCRIBER_CODE_PATTERN = r"^\d{6,15}$"
+
+
+def compile_subscriber_code_pattern(pattern: str) -> re.Pattern[str]:
+    """Compile a configured subscriber-code regex (``re.ASCII``: ``\\d`` means ``0-9``).
+
+    Raises ``ValueError`` for an empty or malformed pattern.
+    """
+    if not pattern.strip():
+        raise ValueError("empty subscriber code pattern")
+    try:
+        return re.compile(pattern, re.ASCII)
+    except re.error as exc:
+        raise ValueError(f"bad subscriber code pattern {pattern!r}: {exc}") from exc
+
+
+def parse_subscriber_code(text: str, pattern: re.Pattern[str]) -> str:
+    """Return the code as ASCII digits without separators (``"12 34-56"`` -> ``"123456"``).
+
+    Only ASCII digits are accepted (no Arabic-Indic or other Unicode digits); the digits must
+    ``fullmatch`` ``pattern``.
+    """
+    if len(text) > _TOKEN_MAX_INPUT:
+        raise InvalidSubscriberCode("format", f"{len(text)} characters of input")
+    value = _squeeze(text)
+    if not value:
+        raise InvalidSubscriberCode("empty")
+    if not all(ch in _ASCII_DIGITS for ch in value):
+        raise InvalidSubscriberCode("not_digits", "only the digits 0-9")
+    if pattern.fullmatch(value) is None:
+        raise InvalidSubscriberCode("format", f"does not match {pattern.pattern!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class SubscriberCodeParser:
+    """``parse_subscriber_code`` bound to a configured pattern, usable as a ``type_factory``."""
+
+    source: str = DEFAULT_SUBSCRIBER_CODE_PATTERN
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pattern", compile_subscriber_code_pattern(self.source))
+
+    def __call__(self, text: str) -> str:
+        return parse_subscriber_code(text, self.pattern)
+
+
+# --- phone ------------------------------------------------------------------------------------
+
+PHONE_MAX_INPUT = 32
+_AZ_REGION = "AZ"
+_AZ_COUNTRY_CODE = 994
+_PHONE_PUNCTUATION = frozenset("+()./" + _DASHES + _INVISIBLE)
+
+
+def parse_phone(text: str) -> str:
+    """Return an Azerbaijani number in E.164: ``"050 123 45 67"`` -> ``"+994501234567"``.
+
+    Accepts national (``0501234567``, ``50 123 45 67``) and international (``+994``, ``994``,
+    ``00994``) forms with spaces, dashes, dots and brackets.  A valid number of another
+    country is refused with ``foreign``.
+    """
+    value = text.strip()
+    if not value:
+        raise InvalidPhone("empty")
+    if len(value) > PHONE_MAX_INPUT:
+        raise InvalidPhone("too_long", f"{len(value)} characters of input")
+    # Only ASCII digits and punctuation: no letters (phonenumbers would read "ABC" as keypad
+    # digits and "ext." / "#" as an extension that E.164 silently drops).
+    if not all(ch in _ASCII_DIGITS or ch in _PHONE_PUNCTUATION or ch.isspace() for ch in value):
+        raise InvalidPhone("invalid", "unexpected character")
+    try:
+        number = phonenumbers.parse(value, _AZ_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone("invalid", str(exc)) from exc
+    if number.extension or not phonenumbers.is_valid_number(number):
+        raise InvalidPhone("invalid", "not a valid phone number")
+    if (
+        number.country_code != _AZ_COUNTRY_CODE
+        or phonenumbers.region_code_for_number(number) != _AZ_REGION
+    ):
+        raise InvalidPhone("foreign", f"country code +{number.country_code}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --- e-mail -----------------------------------------------------------------------------------
+
+EMAIL_MAX_LENGTH = 254
+
+
+def parse_email(text: str) -> str:
+    """Return the address normalised by email-validator (syntax only, no DNS lookups).
+
+    The domain is lower-cased (internationalised domains stay in Unicode); the local part is
+    kept as typed.
+    """
+    value = text.strip()
+    if not value:
+        raise InvalidEmail("empty")
+    if len(value) > EMAIL_MAX_LENGTH:
+        raise InvalidEmail("too_long", f"{len(value)} characters, limit {EMAIL_MAX_LENGTH}")
+    try:
+        result = validate_email(value, check_deliverability=False)
+    except (EmailNotValidError, UnicodeError) as exc:
+        raise InvalidEmail("invalid", str(exc)) from exc
+    return result.normalized
+
+
+# --- free text --------------------------------------------------------------------------------
+
+# C0 controls except TAB and LF, plus DEL; CR is turned into LF before this is applied.
+_TEXT_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def parse_text(text: str, *, max_length: int = 1000, required: bool = True) -> str | None:
+    """Return free text (descriptions, notes) cleaned up, or ``None`` when optional and empty.
+
+    Surrounding whitespace is stripped, CRLF and lone CR become LF, NUL and the other C0
+    control characters (except ``\\n`` and ``\\t``) are removed.  The text is not escaped.
+    """
+    value = text.replace("\r\n", "\n").replace("\r", "\n").translate(_TEXT_CONTROLS).strip()
+    if not value:
+        if required:
+            raise InvalidText("empty")
+        return None
+    if len(value) > max_length:
+        raise InvalidText(
+            "too_long",
+            f"{len(value)} characters, limit {max_length}",
+            limit=max_length,
+            length=len(value),
+        )
+    return value
