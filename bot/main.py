@@ -1,0 +1,197 @@
+"""Start-up: settings, migrations, then polling or webhook; and the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from pydantic import ValidationError
+from sqlalchemy import func, select, text
+
+from bot.app import Services, build_bot, build_dispatcher, build_i18n, build_services
+from bot.config import Settings, describe_error
+from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
+from bot.webhook import WEBHOOK_PATH, WebhookServer
+from storage.migrate import upgrade_to_head
+from storage.models import OutboxRow
+from storage.subscribers_import import run_import_cli
+
+logger = logging.getLogger(__name__)
+
+
+def load_settings() -> Settings:
+    """Settings, or one line naming the bad one and exit code 2 (never a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        print(describe_error(exc), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # aiogram logs every update with the user id at INFO; fine. Its DEBUG carries payloads.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+
+
+def build_storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        # aiogram-dialog keeps its stacks under their own "destiny": the key must carry it.
+        storage = RedisStorage.from_url(
+            settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
+        )
+        return storage, RedisEventIsolation(storage.redis)
+    return MemoryStorage(), SimpleEventIsolation()
+
+
+async def health_of(services: Services, storage: BaseStorage) -> dict[str, bool]:
+    checks = {"database": False}
+    try:
+        async with services.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["database"] = True
+    except Exception:
+        logger.warning("health: database unreachable")
+    redis = getattr(storage, "redis", None)
+    if redis is not None:
+        try:
+            checks["redis"] = bool(await redis.ping())
+        except Exception:
+            checks["redis"] = False
+    return checks
+
+
+async def refresh_outbox_gauges(services: Services) -> None:
+    async with services.engine.connect() as conn:
+        rows = await conn.execute(
+            select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+        )
+        counts = dict(rows.tuples().all())
+    for status in ("pending", "sent", "failed"):
+        OUTBOX.labels(status).set(counts.get(status, 0))
+
+
+async def run(
+    settings: Settings,
+    *,
+    ready: Callable[[Bot, Dispatcher], Awaitable[None]] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run one worker until SIGINT/SIGTERM (or ``stop``)."""
+    assert settings.bot_token is not None
+    services = build_services(settings)
+    bot = build_bot(settings, settings.bot_token.get_secret_value())
+    bot.session.middleware(ApiErrorMetrics())
+    storage, isolation = build_storage(settings)
+    i18n = build_i18n(settings)
+    dp = build_dispatcher(
+        settings, services, storage=storage, events_isolation=isolation, i18n=i18n
+    )
+    dp.update.outer_middleware(UpdateMetricsMiddleware())
+    background = await start_background(bot, dp, services, settings, i18n)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        if ready is not None:
+            await ready(bot, dp)
+        if settings.webhook_url:
+            await run_webhook(settings, services, bot, dp, storage, stop)
+        else:
+            await run_polling(bot, dp, stop)
+    finally:
+        for stopper in reversed(background):
+            await stopper()
+        await dp.storage.close()
+        await bot.session.close()
+        await services.close()
+
+
+async def start_background(bot, dp, services, settings, i18n) -> list[Callable[[], Awaitable]]:
+    """Background work of a worker; returns the stoppers, run in reverse order at exit."""
+    return []
+
+
+async def run_polling(bot: Bot, dp: Dispatcher, stop: asyncio.Event) -> None:
+    await bot.delete_webhook(drop_pending_updates=False)
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, close_bot_session=False)
+    )
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({polling, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if stopper in done:
+        await dp.stop_polling()
+    await polling
+    stopper.cancel()
+
+
+async def run_webhook(
+    settings: Settings,
+    services: Services,
+    bot: Bot,
+    dp: Dispatcher,
+    storage: BaseStorage,
+    stop: asyncio.Event,
+) -> None:
+    assert settings.webhook_url and settings.webhook_secret
+    secret = settings.webhook_secret.get_secret_value()
+    server = WebhookServer(
+        dp,
+        bot,
+        secret,
+        health=lambda: health_of(services, storage),
+        refresh_metrics=lambda: refresh_outbox_gauges(services),
+    )
+    await server.start(settings.listen_host, settings.listen_port)
+    await dp.emit_startup(bot=bot, **dp.workflow_data)
+    if settings.webhook_set:
+        url = settings.webhook_url.rstrip("/")
+        if not url.endswith(WEBHOOK_PATH):
+            url += WEBHOOK_PATH
+        await bot.set_webhook(
+            url, secret_token=secret, allowed_updates=dp.resolve_used_update_types()
+        )
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+        await dp.emit_shutdown(bot=bot, **dp.workflow_data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot.py", description="The Azərsu Telegram bot.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot (default)")
+    sub.add_parser("migrate", help="apply the database migrations and exit")
+    imp = sub.add_parser("import-subscribers", help="load the subscriber registry from a CSV")
+    imp.add_argument("file", type=Path)
+    args = parser.parse_args(argv)
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    upgrade_to_head(settings.database_url)
+    if args.command == "migrate":
+        return 0
+    if args.command == "import-subscribers":
+        return asyncio.run(run_import_cli(settings.database_url, args.file))
+    if settings.bot_token is None:
+        print("BOT_TOKEN is not set: run `python bot.py` for the sandbox.", file=sys.stderr)
+        return 2
+    asyncio.run(run(settings))
+    return 0

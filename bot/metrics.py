@@ -1,0 +1,86 @@
+"""Prometheus metrics of one worker (served on /metrics in webhook mode)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
+from aiogram.types import TelegramObject, Update
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+UPDATES = Counter("bot_updates_total", "Updates handled, by type", ["type"], registry=REGISTRY)
+LATENCY = Histogram(
+    "bot_update_seconds",
+    "Time to handle one update",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+APPLICATIONS = Counter(
+    "bot_applications_registered_total", "Applications registered", registry=REGISTRY
+)
+OUTBOX = Gauge("bot_outbox_messages", "Outbox rows by status", ["status"], registry=REGISTRY)
+TELEGRAM_ERRORS = Counter(
+    "bot_telegram_api_errors_total", "Telegram API errors by code", ["code"], registry=REGISTRY
+)
+
+
+class UpdateMetricsMiddleware(BaseMiddleware):
+    """Outer middleware on ``dp.update``: counts updates by type and times the handling."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        kind = event.event_type if isinstance(event, Update) else type(event).__name__
+        UPDATES.labels(kind).inc()
+        started = time.perf_counter()
+        try:
+            return await handler(event, data)
+        finally:
+            LATENCY.observe(time.perf_counter() - started)
+
+
+_CODES = {
+    "TelegramRetryAfter": "429",
+    "TelegramForbiddenError": "403",
+    "TelegramBadRequest": "400",
+    "TelegramMigrateToChat": "400",
+    "TelegramNotFound": "404",
+    "TelegramUnauthorizedError": "401",
+    "TelegramConflictError": "409",
+    "TelegramEntityTooLarge": "413",
+    "TelegramServerError": "5xx",
+}
+
+
+def error_code(exc: TelegramAPIError) -> str:
+    return _CODES.get(type(exc).__name__, "other")
+
+
+class ApiErrorMetrics(BaseRequestMiddleware):
+    """Session middleware: counts Telegram API errors by their HTTP-like code."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except TelegramAPIError as exc:
+            TELEGRAM_ERRORS.labels(error_code(exc)).inc()
+            raise
