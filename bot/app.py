@@ -153,6 +153,7 @@ def build_dispatcher(
     for router in extra_routers(settings, services):
         dp.include_router(router)
     dp.include_router(dialogs.setup())
+    dp.include_router(commands.fallback())
     setup_dialogs(dp, message_manager=message_manager)
     # Must run after setup_dialogs: I18nMiddleware wraps the observers that exist now,
     # including aiogram-dialog's background-update observer.

@@ -8,7 +8,7 @@ import re
 from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
-from aiogram.types import ErrorEvent
+from aiogram.types import CallbackQuery, ErrorEvent
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
@@ -39,6 +39,25 @@ def setup() -> Router:
     @router.message(Command("cancel", "menu"))
     async def on_menu(message: object, dialog_manager: DialogManager) -> None:
         await start_main(dialog_manager)
+
+    return router
+
+
+def fallback() -> Router:
+    """Last in line: a private message that no dialog took (no dialog open, e.g. after a
+    restart with in-memory state) gets the menu instead of silence."""
+    router = Router(name="fallback")
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+
+    @router.message()
+    async def on_anything(message: object, dialog_manager: DialogManager) -> None:
+        await start_main(dialog_manager)
+
+    @router.callback_query()
+    async def on_unknown_button(callback: CallbackQuery, dialog_manager: DialogManager) -> None:
+        await callback.answer()
+        if callback.message is not None and callback.message.chat.type == ChatType.PRIVATE:
+            await start_main(dialog_manager)
 
     return router
 

@@ -35,10 +35,24 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# Several workers start at once in production: on PostgreSQL they take turns on an advisory
+# lock, so the second one finds the schema at head instead of racing to create it.
+MIGRATION_LOCK = 7_272_001
+
+
 def _run_sync(connection: Connection) -> None:
-    _configure(connection)
-    with context.begin_transaction():
-        context.run_migrations()
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        connection.commit()
+    try:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if postgres:
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+            connection.commit()
 
 
 async def run_async_migrations() -> None:

@@ -1,0 +1,71 @@
+"""Settings: a missing or malformed setting is named in one line, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.config import Settings, describe_error
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def error_for(**env: str) -> str:
+    with pytest.raises(ValidationError) as info:
+        Settings(_env_file=None, **env)
+    return describe_error(info.value)
+
+
+def test_defaults_run_without_any_setting() -> None:
+    s = Settings(_env_file=None)
+    assert s.sandbox and s.default_locale == "az"
+    assert s.subscriber_code_pattern == r"^\d{6,15}$"
+
+
+def test_token_without_staff_chat_is_named() -> None:
+    assert "STAFF_CHAT_ID" in error_for(BOT_TOKEN="1:x")
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"STAFF_CHAT_ID": "abc"}, "STAFF_CHAT_ID"),
+        ({"SUBSCRIBER_CODE_PATTERN": "([0-9"}, "SUBSCRIBER_CODE_PATTERN"),
+        ({"PAY_URL_TEMPLATE": "https://pay.example/"}, "PAY_URL_TEMPLATE"),
+        ({"DEFAULT_LOCALE": "de"}, "DEFAULT_LOCALE"),
+        ({"SMTP_SECURITY": "ssl"}, "SMTP_SECURITY"),
+        ({"STAFF_USER_IDS": "1,x"}, "STAFF_USER_IDS"),
+        ({"WORK_ORDER_DEADLINE_HOURS": "-1"}, "WORK_ORDER_DEADLINE_HOURS"),
+    ],
+)
+def test_malformed_setting_is_named(env: dict[str, str], name: str) -> None:
+    assert name in error_for(**env)
+
+
+def test_lists_are_comma_separated() -> None:
+    s = Settings(_env_file=None, STAFF_USER_IDS="1, 2,3", SUPPORT_USER_IDS="")
+    assert s.staff_user_ids == [1, 2, 3]
+    assert s.support_user_ids == []
+
+
+def test_webhook_needs_a_secret() -> None:
+    assert "WEBHOOK_SECRET" in error_for(WEBHOOK_URL="https://x.example/hook")
+
+
+def test_the_process_prints_one_line_and_exits_2(tmp_path: Path) -> None:
+    env = {"BOT_TOKEN": "1:x", "STAFF_CHAT_ID": "not-a-number", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == ["Setting STAFF_CHAT_ID is invalid: Input should be a valid integer, unable to parse string as an integer"]
