@@ -19,6 +19,8 @@ COPY dialogs ./dialogs
 COPY storage ./storage
 COPY workflows ./workflows
 COPY locales ./locales
+# The sandbox (python bot.py without BOT_TOKEN) for demos; production never loads it.
+COPY sandbox ./sandbox
 
 # Catalogues are compiled at build time (the .mo files are not in git).
 RUN pybabel compile -d locales -D messages \
