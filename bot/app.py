@@ -21,7 +21,7 @@ from aiogram_dialog.api.protocols import MessageManagerProtocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import dialogs
-from bot import commands
+from bot import commands, staff, support
 from bot.adapters.billing_http import HttpSubscriberRegistry
 from bot.adapters.mail import FileMailer, SmtpMailer
 from bot.catalogues import LOCALES_DIR, compile_catalogues
@@ -168,5 +168,6 @@ def build_dispatcher(
 
 
 def extra_routers(settings: Settings, services: Services) -> list[Any]:
-    """Routers of the staff group and the support agents (added by their modules)."""
-    return []
+    """The staff group's and the support agents' routers: before the subscriber dialogs, so
+    an agent's /status works inside a dialog, and before the fallback that answers all."""
+    return [staff.setup(settings, services), support.setup(settings, services)]

@@ -14,12 +14,15 @@ from pathlib import Path
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.utils.i18n import I18n
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
 from bot.app import Services, build_bot, build_dispatcher, build_i18n, build_services
 from bot.config import Settings, describe_error
 from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
+from bot.outbox import OutboxRunner
+from bot.support import register_commands
 from bot.webhook import WEBHOOK_PATH, WebhookServer
 from storage.migrate import upgrade_to_head
 from storage.models import OutboxRow
@@ -123,9 +126,15 @@ async def run(
         await services.close()
 
 
-async def start_background(bot, dp, services, settings, i18n) -> list[Callable[[], Awaitable]]:
+async def start_background(
+    bot: Bot, dp: Dispatcher, services: Services, settings: Settings, i18n: I18n
+) -> list[Callable[[], Awaitable[None]]]:
     """Background work of a worker; returns the stoppers, run in reverse order at exit."""
-    return []
+    runner = OutboxRunner(bot, services, settings, i18n)
+    dp["outbox"] = runner  # staff handlers wake it after a change
+    await runner.start()
+    await register_commands(bot, settings, i18n=i18n)
+    return [runner.stop]
 
 
 async def run_polling(bot: Bot, dp: Dispatcher, stop: asyncio.Event) -> None:

@@ -168,6 +168,7 @@ class WorkOrders:
             for app in overdue:
                 if app.last_reminder_at is not None and now - app.last_reminder_at < interval:
                     continue
+                period = int(now.timestamp() // interval.total_seconds())
                 await tx.update_application(replace(app, last_reminder_at=now))
                 await tx.add_event(
                     app.number, Event(at=now, kind=EventKind.REMINDED, actor="system")
@@ -177,7 +178,8 @@ class WorkOrders:
                         kind="reminder",
                         channel="telegram",
                         recipient=str(self.staff_chat_id),
-                        dedupe_key=f"remind:{app.number}:{now.isoformat()}",
+                        # one key per interval: two workers reminding at once send one
+                        dedupe_key=f"remind:{app.number}:{period}",
                         application_number=app.number,
                     ),
                     now,

@@ -1,0 +1,193 @@
+"""Texts and keyboards of the staff group, rendered in STAFF_LOCALE.
+
+Every function takes the translation function as ``_`` (so the msgids are extracted by
+``pybabel`` as usual) and escapes what people typed. A card stays within Telegram's 4,096
+characters however long the description, notes or result are: the longest of them is cut,
+visibly, until the whole card fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+
+from bot.staff.callback_data import WorkOrderAction, WorkOrderCD
+from dialogs.common import KIND_LABELS, STATUS_ICONS, STATUS_LABELS, esc, fmt_dt
+from workflows.models import Application, ApplicationStatus
+
+Translate = Callable[[str], str]
+
+# Telegram allows 4,096 characters after entity parsing; the HTML source is longer than
+# that, so measuring the source (in UTF-16 units, as Telegram counts) leaves a margin.
+CARD_LIMIT = 4000
+_CUT_FIELDS = ("description", "notes", "result")
+
+
+def translator(i18n: I18n, locale: str) -> Translate:
+    """``_`` for a fixed locale, usable outside an update (the outbox, a background task)."""
+
+    def _(message: str) -> str:
+        return i18n.gettext(message, locale=locale)
+
+    return _
+
+
+def tg_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def staff_name(name: str | None) -> str:
+    return esc(name or "?")
+
+
+def _shortened(full: str, shown: str, _: Translate) -> str:
+    if shown == full:
+        return esc(full)
+    note = _("(shortened: {shown} of {total} characters)").format(
+        shown=len(shown), total=len(full)
+    )
+    return f"{esc(shown.rstrip())}… <i>{note}</i>"
+
+
+def _card(app: Application, reason: str, shown: dict[str, str], _: Translate, loc: str) -> str:
+    full = {
+        "description": app.description,
+        "notes": app.notes or "",
+        "result": app.result_note or "",
+    }
+    status = f"{STATUS_ICONS[app.status]} {_(STATUS_LABELS[app.status])}"
+    lines = [
+        f"{STATUS_ICONS[app.status]} <b>"
+        + _("Work order No. {number}").format(number=app.number)
+        + f"</b> · {esc(_(KIND_LABELS[app.kind]))}",
+        _("Status: {status}").format(status=status),
+        "",
+        _("Subscriber code: {code}").format(code=f"<code>{esc(app.subscriber_code)}</code>"),
+        _("Address: {address}").format(address=esc(app.address)),
+        _("Reason: {reason}").format(reason=esc(reason)),
+        _("Phone: {phone}").format(phone=esc(app.phone)),
+        _("E-mail: {email}").format(email=esc(app.email)),
+        _("Description: {description}").format(
+            description=_shortened(full["description"], shown["description"], _)
+        ),
+    ]
+    if full["notes"]:
+        lines.append(
+            _("Additional notes: {notes}").format(
+                notes=_shortened(full["notes"], shown["notes"], _)
+            )
+        )
+    lines.append(_("Registered: {time}").format(time=fmt_dt(app.created_at, loc)))
+    if app.taken_at is not None and app.taken_by_name:
+        lines.append(
+            _("Taken by {name}, {time}").format(
+                name=staff_name(app.taken_by_name), time=fmt_dt(app.taken_at, loc)
+            )
+        )
+    closed = app.closed_at
+    if app.status is ApplicationStatus.DONE and closed is not None:
+        lines.append(
+            _("Done by {name}, {time}").format(
+                name=staff_name(app.taken_by_name), time=fmt_dt(closed, loc)
+            )
+        )
+        lines.append(
+            _("Result: {note}").format(note=_shortened(full["result"], shown["result"], _))
+        )
+    elif app.status is ApplicationStatus.REJECTED and closed is not None:
+        lines.append(
+            _("Rejected by {name}, {time}").format(
+                name=staff_name(app.taken_by_name), time=fmt_dt(closed, loc)
+            )
+        )
+        lines.append(
+            _("Reason for rejection: {note}").format(
+                note=_shortened(full["result"], shown["result"], _)
+            )
+        )
+    return "\n".join(lines)
+
+
+def render_card(
+    app: Application, reason: str, _: Translate, locale: str, *, limit: int = CARD_LIMIT
+) -> str:
+    """The work-order card (HTML), never longer than ``limit``."""
+    shown = {
+        "description": app.description,
+        "notes": app.notes or "",
+        "result": app.result_note or "",
+    }
+    text = _card(app, reason, shown, _, locale)
+    for _round in range(12):
+        over = tg_len(text) - limit
+        if over <= 0:
+            return text
+        # Cut the longest texts down to a common length, so each keeps its beginning.
+        # Each raw character removed takes at least one character out of the HTML; the
+        # margin pays for the "(shortened ...)" notes.
+        lengths = [len(shown[name]) for name in _CUT_FIELDS]
+        cap = _water_level(lengths, sum(lengths) - over - 64)
+        for name in _CUT_FIELDS:
+            shown[name] = shown[name][:cap]
+        text = _card(app, reason, shown, _, locale)
+    if tg_len(text) > limit:  # only with absurd addresses or names: cut the tail
+        text = esc(text[: limit // 2])
+    return text
+
+
+def _water_level(lengths: list[int], total: int) -> int:
+    """The largest cap with ``sum(min(length, cap)) <= total`` (0 if none)."""
+    low, high = 0, max(lengths, default=0)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(min(length, middle) for length in lengths) <= total:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def card_keyboard(app: Application, _: Translate) -> InlineKeyboardMarkup | None:
+    """Take and Reject while registered, Done and Reject while taken, nothing once closed."""
+    take = InlineKeyboardButton(
+        text=_("🛠 Take"),
+        callback_data=WorkOrderCD(action=WorkOrderAction.TAKE, number=app.number).pack(),
+    )
+    done = InlineKeyboardButton(
+        text=_("✅ Done"),
+        callback_data=WorkOrderCD(action=WorkOrderAction.DONE, number=app.number).pack(),
+    )
+    reject = InlineKeyboardButton(
+        text=_("❌ Reject"),
+        callback_data=WorkOrderCD(action=WorkOrderAction.REJECT, number=app.number).pack(),
+    )
+    if app.status is ApplicationStatus.REGISTERED:
+        return InlineKeyboardMarkup(inline_keyboard=[[take, reject]])
+    if app.status is ApplicationStatus.TAKEN:
+        return InlineKeyboardMarkup(inline_keyboard=[[done, reject]])
+    return None
+
+
+def render_reminder(app: Application, hours: float, _: Translate, locale: str) -> str:
+    """The overdue prompt, sent as a reply to the card."""
+    lines = [
+        "⏰ <b>"
+        + _("Work order No. {number} is still open after {hours} hours.").format(
+            number=app.number, hours=f"{hours:g}"
+        )
+        + "</b>",
+        _("Status: {status}").format(
+            status=f"{STATUS_ICONS[app.status]} {_(STATUS_LABELS[app.status])}"
+        ),
+        _("Registered: {time}").format(time=fmt_dt(app.created_at, locale)),
+    ]
+    if app.status is ApplicationStatus.TAKEN and app.taken_at is not None:
+        lines.append(
+            _("Taken by {name}, {time}").format(
+                name=staff_name(app.taken_by_name), time=fmt_dt(app.taken_at, locale)
+            )
+        )
+    return "\n".join(lines)

@@ -1,0 +1,216 @@
+"""The agents' commands and their page buttons.
+
+Order matters: this router must come before the subscriber dialogs, or ``/status 125``
+typed inside a dialog window would be taken as the window's input.
+
+Access is checked before the argument is even read, so a refusal says nothing about
+whether an application exists; it is logged with the command and the user id only.
+``/open`` also works in the staff group, where everyone is staff and the cards show more.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiogram import Bot, Router
+from aiogram.enums import ChatType, ParseMode
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Chat, LinkPreviewOptions, Message, User
+from aiogram.utils.i18n import gettext
+
+from bot.support.access import AgentAccess
+from bot.support.paging import SupportPageCD, esc, page_keyboard, with_footer
+from bot.support.texts import (
+    FIND_USAGE,
+    REFUSAL,
+    REFUSAL_SHORT,
+    STATUS_MISSING,
+    STATUS_USAGE,
+    application_pages,
+    found_pages,
+    open_pages,
+    stats_pages,
+)
+from dialogs.common import current_locale
+from workflows.errors import ApplicationNotFound
+from workflows.support import SEARCH_MAX_INPUT, InvalidSearch, SearchTerm, Support
+
+logger = logging.getLogger(__name__)
+
+NUMBER_RE = re.compile(r"[#№]?\s*(\d{1,12})")
+# The short codes carried by the page buttons.
+COMMANDS = {"s": "status", "f": "find", "o": "open", "t": "stats"}
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Usage(Exception):
+    """The argument is wrong: answer with this one line instead."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+StaffChatCheck = Callable[[int], Awaitable[bool]]
+GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+
+
+async def no_staff_chat(chat_id: int) -> bool:
+    return False
+
+
+@dataclass(slots=True)
+class SupportHandlers:
+    support: Support
+    access: AgentAccess
+    support_chat_id: int | None
+    # Is this chat id the staff group (under any id it has had)?
+    is_staff_chat: StaffChatCheck = no_staff_chat
+
+    # --- who and where --------------------------------------------------------------------
+    async def routed(self, chat: Chat, cmd: str) -> bool:
+        """Chats where the command is ours to answer; elsewhere it is left alone."""
+        if chat.type == ChatType.PRIVATE or chat.id == self.support_chat_id:
+            return True
+        return cmd == "o" and chat.type in GROUPS and await self.is_staff_chat(chat.id)
+
+    async def allowed(
+        self, bot: Bot, chat: Chat, user: User | None, sender_chat: Chat | None, cmd: str
+    ) -> bool:
+        if chat.id == self.support_chat_id and sender_chat is not None:
+            # An anonymous admin of the support chat writes as the chat itself.
+            return sender_chat.id == chat.id
+        if chat.type == ChatType.PRIVATE or chat.id == self.support_chat_id:
+            if sender_chat is not None or user is None:
+                return False
+            return await self.access.is_agent(bot, user.id)
+        # Everyone in the staff group is staff; /open shows less than the cards there.
+        return cmd == "o" and chat.type in GROUPS and await self.is_staff_chat(chat.id)
+
+    @staticmethod
+    def log_refusal(cmd: str, chat: Chat, user: User | None) -> None:
+        logger.info(
+            "support: refused /%s to user %s in a %s chat",
+            COMMANDS.get(cmd, "?"),
+            user.id if user else "-",
+            chat.type,
+        )
+
+    # --- the answers ----------------------------------------------------------------------
+    async def pages(self, cmd: str, raw: str) -> tuple[list[str], str]:
+        """The answer's pages and the normalised argument for the page buttons."""
+        locale = current_locale()
+        raw = raw.strip()
+        if cmd == "s":
+            match = NUMBER_RE.fullmatch(raw) if len(raw) <= SEARCH_MAX_INPUT else None
+            if match is None:
+                raise Usage(esc(gettext(STATUS_USAGE)))
+            number = int(match.group(1))
+            try:
+                file = await self.support.application(number)
+            except ApplicationNotFound:
+                raise Usage(esc(gettext(STATUS_MISSING).format(number=number))) from None
+            reasons = await self.support.reasons()
+            return application_pages(file, reasons, locale), str(number)
+        if cmd == "f":
+            try:
+                term = SearchTerm.parse(raw)
+            except InvalidSearch:
+                raise Usage(esc(gettext(FIND_USAGE))) from None
+            return found_pages(await self.support.find(term), locale), term.key
+        if cmd == "o":
+            return open_pages(await self.support.open_orders()), ""
+        if cmd == "t":
+            return stats_pages(await self.support.stats()), ""
+        raise ValueError(f"unknown support command {cmd!r}")
+
+    async def on_command(self, message: Message, bot: Bot, cmd: str, args: str | None) -> None:
+        if not await self.allowed(bot, message.chat, message.from_user, message.sender_chat, cmd):
+            self.log_refusal(cmd, message.chat, message.from_user)
+            await message.answer(esc(gettext(REFUSAL)), parse_mode=ParseMode.HTML)
+            return
+        try:
+            pages, arg = await self.pages(cmd, args or "")
+        except Usage as usage:
+            await message.answer(usage.text, parse_mode=ParseMode.HTML)
+            return
+        await message.answer(
+            with_footer(pages, 0),
+            parse_mode=ParseMode.HTML,
+            reply_markup=page_keyboard(cmd, arg, 0, len(pages)),
+            link_preview_options=NO_PREVIEW,
+        )
+
+    async def on_page(self, callback: CallbackQuery, data: SupportPageCD, bot: Bot) -> None:
+        message = callback.message
+        if (
+            message is None
+            or data.cmd not in COMMANDS
+            or not await self.routed(message.chat, data.cmd)
+        ):
+            await callback.answer()
+            return
+        if not await self.allowed(bot, message.chat, callback.from_user, None, data.cmd):
+            self.log_refusal(data.cmd, message.chat, callback.from_user)
+            await callback.answer(gettext(REFUSAL_SHORT), show_alert=True)
+            return
+        try:
+            pages, arg = await self.pages(data.cmd, data.arg)
+        except Usage as usage:
+            await callback.answer(re.sub(r"<[^>]+>", "", usage.text)[:200], show_alert=True)
+            return
+        await callback.answer()
+        page = min(max(data.page, 0), len(pages) - 1)
+        text = with_footer(pages, page)
+        markup = page_keyboard(data.cmd, arg, page, len(pages))
+        if not isinstance(message, Message):
+            # Too old to edit (an InaccessibleMessage): send the page anew.
+            await bot.send_message(
+                message.chat.id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+            )
+            return
+        try:
+            await message.edit_text(
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=NO_PREVIEW,
+            )
+        except TelegramBadRequest as exc:
+            # A double press shows the same page again; Telegram refuses a no-op edit.
+            if "message is not modified" not in exc.message:
+                raise
+
+
+def build_router(handlers: SupportHandlers) -> Router:
+    router = Router(name="support")
+
+    def command(cmd: str) -> Callable[[Message, CommandObject, Bot], Awaitable[None]]:
+        async def handler(message: Message, command: CommandObject, bot: Bot) -> None:
+            await handlers.on_command(message, bot, cmd, command.args)
+
+        handler.__name__ = f"on_{COMMANDS[cmd]}"
+        return handler
+
+    def where(cmd: str) -> Callable[[Message], Awaitable[bool]]:
+        async def routed(message: Message) -> bool:
+            return await handlers.routed(message.chat, cmd)
+
+        return routed
+
+    for cmd, name in COMMANDS.items():
+        router.message.register(command(cmd), Command(name), where(cmd))
+
+    @router.callback_query(SupportPageCD.filter())
+    async def on_page(callback: CallbackQuery, callback_data: SupportPageCD, bot: Bot) -> None:
+        await handlers.on_page(callback, callback_data, bot)
+
+    return router

@@ -1,0 +1,267 @@
+"""The SQL implementation of :class:`workflows.outbox.OutboxStore`.
+
+Claiming is one ``UPDATE ... WHERE id IN (SELECT ...) RETURNING`` statement on both
+databases. On PostgreSQL the inner select takes ``FOR UPDATE SKIP LOCKED``, so dispatchers in
+several processes never wait for each other and never lease one row twice. On SQLite the
+statement runs under the database's single write lock, which gives the same guarantee; the
+lease condition is part of the statement, and every later write checks the claim's token
+(``lease_owner``), so a dispatcher whose lease ran out cannot overwrite another's outcome.
+
+Each claimed row is the oldest pending row of its recipient (first in, first out per chat
+or address, across processes too): a row is not handed out while an older pending row for
+the same recipient exists, leased or not.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import aliased
+
+from storage.database import create_session_factory, is_postgres
+from storage.models import ApplicationRow, ChatMigrationRow, OutboxRow
+from workflows.outbox import CardRef, Claimed, Delivered
+
+logger = logging.getLogger(__name__)
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+MAX_MIGRATION_HOPS = 5
+
+
+def _claimed(row: OutboxRow, token: str) -> Claimed:
+    return Claimed(
+        id=row.id,
+        kind=row.kind,
+        channel=row.channel,
+        recipient=row.recipient,
+        dedupe_key=row.dedupe_key,
+        application_number=row.application_number,
+        payload=dict(row.payload or {}),
+        attempts=row.attempts,
+        created_at=row.created_at,
+        lease=token,
+    )
+
+
+class SqlOutboxStore:
+    """Outbox rows, staff-card message ids and chat migrations, in the bot's database."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.sessions = create_session_factory(engine)
+        self.postgres = is_postgres(engine)
+        self._claims = itertools.count(1)
+
+    @staticmethod
+    def _due(
+        row: Any, now: datetime, channel: str | None, exclude: Collection[str]
+    ) -> list[ColumnElement[bool]]:
+        """Due, not leased, and the oldest pending row of its recipient."""
+        older = aliased(OutboxRow, name="older")
+        conditions = [
+            row.status == PENDING,
+            row.next_attempt_at <= now,
+            or_(row.lease_until.is_(None), row.lease_until < now),
+            ~exists().where(
+                older.status == PENDING,
+                older.channel == row.channel,
+                older.recipient == row.recipient,
+                older.id < row.id,
+            ),
+        ]
+        if channel is not None:
+            conditions.append(row.channel == channel)
+        if exclude:
+            conditions.append(row.recipient.not_in(list(exclude)))
+        return conditions
+
+    async def claim_due(
+        self,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        *,
+        channel: str | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[Claimed]:
+        async with self.sessions() as session:
+            # A read first: an idle poll must not take SQLite's write lock.
+            found = await session.scalar(
+                select(OutboxRow.id).where(*self._due(OutboxRow, now, channel, exclude)).limit(1)
+            )
+            await session.rollback()
+        if found is None:
+            return []
+        token = f"{owner}#{next(self._claims)}"[-64:]
+        # An alias, so the subquery is not correlated with the UPDATE's own table.
+        candidate = aliased(OutboxRow, name="candidate")
+        ids = (
+            select(candidate.id)
+            .where(*self._due(candidate, now, channel, exclude))
+            .order_by(candidate.id)
+            .limit(limit)
+        )
+        if self.postgres:
+            ids = ids.with_for_update(skip_locked=True, of=candidate)
+        stmt = (
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(ids.scalar_subquery()))
+            .where(
+                OutboxRow.status == PENDING,
+                or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
+            )
+            .values(lease_owner=token, lease_until=now + lease)
+            .returning(OutboxRow)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.sessions() as session:
+            rows = list(await session.scalars(stmt))
+            await session.commit()
+        claimed = [_claimed(row, token) for row in rows if row.lease_owner == token]
+        claimed.sort(key=lambda item: item.id)
+        return claimed
+
+    async def mark_sent(self, item: Claimed, delivered: Delivered, now: datetime) -> bool:
+        async with self.sessions() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item.id, OutboxRow.lease_owner == item.lease)
+                .values(
+                    status=SENT,
+                    sent_at=now,
+                    attempts=OutboxRow.attempts + 1,
+                    lease_owner=None,
+                    lease_until=None,
+                    last_error=None,
+                    result=delivered.as_result() or None,
+                )
+            )
+            if (
+                delivered.card
+                and item.application_number is not None
+                and delivered.chat_id is not None
+                and delivered.message_id is not None
+            ):
+                # Written even when the lease was lost: the message exists either way.
+                await session.execute(
+                    update(ApplicationRow)
+                    .where(ApplicationRow.number == item.application_number)
+                    .values(staff_chat_id=delivered.chat_id, staff_message_id=delivered.message_id)
+                )
+            await session.commit()
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def mark_retry(
+        self, item: Claimed, error: str | None, next_at: datetime, *, count_attempt: bool = True
+    ) -> None:
+        values: dict[str, object] = {
+            "next_attempt_at": next_at,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        if count_attempt:
+            values["attempts"] = OutboxRow.attempts + 1
+        if error is not None:
+            values["last_error"] = error
+        await self._finish(item, values)
+
+    async def mark_failed(self, item: Claimed, error: str, now: datetime) -> None:
+        await self._finish(
+            item,
+            {
+                "status": FAILED,
+                "attempts": OutboxRow.attempts + 1,
+                "last_error": error,
+                "lease_owner": None,
+                "lease_until": None,
+                "sent_at": None,
+            },
+        )
+
+    async def _finish(self, item: Claimed, values: dict[str, object]) -> None:
+        async with self.sessions() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item.id, OutboxRow.lease_owner == item.lease)
+                .values(**values)
+            )
+            await session.commit()
+        if not result.rowcount:  # type: ignore[attr-defined]
+            logger.warning("outbox %s: lease lost before its outcome was recorded", item.id)
+
+    async def resolve_chat(self, chat_id: int) -> int:
+        return (await self._chain(chat_id))[-1]
+
+    async def remember_migration(self, old_chat_id: int, new_chat_id: int, now: datetime) -> None:
+        if old_chat_id == new_chat_id:
+            return
+        for _ in range(2):  # a concurrent insert by another process: update on the retry
+            async with self.sessions() as session:
+                row = await session.get(ChatMigrationRow, old_chat_id)
+                if row is None:
+                    session.add(
+                        ChatMigrationRow(old_chat_id=old_chat_id, new_chat_id=new_chat_id, at=now)
+                    )
+                elif row.new_chat_id != new_chat_id:
+                    row.new_chat_id = new_chat_id
+                    row.at = now
+                else:
+                    return
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    await session.rollback()
+                    continue
+                logger.info("chat %s was upgraded to %s", old_chat_id, new_chat_id)
+                return
+
+    async def chat_ids(self, chat_id: int) -> list[int]:
+        """``chat_id`` and the ids it was upgraded to, oldest first."""
+        return await self._chain(chat_id)
+
+    async def _chain(self, chat_id: int) -> list[int]:
+        chain = [chat_id]
+        async with self.sessions() as session:
+            for _ in range(MAX_MIGRATION_HOPS):
+                newer = await session.scalar(
+                    select(ChatMigrationRow.new_chat_id).where(
+                        ChatMigrationRow.old_chat_id == chain[-1]
+                    )
+                )
+                if newer is None or newer in chain:
+                    break
+                chain.append(newer)
+        return chain
+
+    async def card_of(self, application_number: int) -> CardRef | None:
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    select(ApplicationRow.staff_chat_id, ApplicationRow.staff_message_id).where(
+                        ApplicationRow.number == application_number
+                    )
+                )
+            ).first()
+        if row is None or row.staff_chat_id is None or row.staff_message_id is None:
+            return None
+        return CardRef(chat_id=row.staff_chat_id, message_id=row.staff_message_id)
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per status (for /stats, health checks and tests)."""
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+            )
+            return {status: count for status, count in rows.all()}
+
+
+__all__ = ["FAILED", "PENDING", "SENT", "SqlOutboxStore"]

@@ -1,0 +1,119 @@
+"""The SQL implementation of ``SupportQueries``: portable reads for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from storage.models import ApplicationRow, OutboxRow, ReasonRow
+from storage.repositories import SqlTransaction, _application, _reason
+from workflows.models import Application, ApplicationStatus, Reason
+from workflows.support import ApplicationFile, Delivery, SupportQueries
+
+OPEN_STATUSES = [s.value for s in ApplicationStatus if s.is_open]
+
+
+def _delivery(row: OutboxRow) -> Delivery:
+    payload: dict[str, Any] = row.payload or {}
+    event = payload.get("event")
+    return Delivery(
+        kind=row.kind,
+        channel=row.channel,
+        status=row.status,
+        attempts=row.attempts or 0,
+        created_at=row.created_at,
+        sent_at=row.sent_at,
+        last_error=row.last_error,
+        event=str(event) if event is not None else None,
+    )
+
+
+def _matching(subscriber_code: str | None, fin: str | None) -> ColumnElement[bool]:
+    conditions = []
+    if subscriber_code is not None:
+        conditions.append(ApplicationRow.subscriber_code == subscriber_code)
+    if fin is not None:
+        conditions.append(ApplicationRow.fin == fin)
+    if not conditions:
+        raise ValueError("a subscriber code or a FIN is required")
+    return or_(*conditions)
+
+
+class SqlSupportQueries(SupportQueries):
+    def __init__(self, session_factory: async_sessionmaker) -> None:
+        self.session_factory = session_factory
+
+    async def get_application_file(self, number: int) -> ApplicationFile | None:
+        async with self.session_factory() as session:
+            app = await SqlTransaction(session).get_application(number)
+            if app is None:
+                return None
+            rows = await session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.application_number == number)
+                .order_by(OutboxRow.created_at, OutboxRow.id)
+            )
+            return ApplicationFile(application=app, deliveries=tuple(_delivery(r) for r in rows))
+
+    async def find_applications(
+        self, *, subscriber_code: str | None, fin: str | None, limit: int
+    ) -> Sequence[Application]:
+        stmt = (
+            select(ApplicationRow)
+            .where(_matching(subscriber_code, fin))
+            .order_by(ApplicationRow.number.desc())
+            .limit(limit)
+        )
+        async with self.session_factory() as session:
+            return [_application(r) for r in await session.scalars(stmt)]
+
+    async def count_applications(self, *, subscriber_code: str | None, fin: str | None) -> int:
+        stmt = select(func.count()).select_from(ApplicationRow)
+        stmt = stmt.where(_matching(subscriber_code, fin))
+        async with self.session_factory() as session:
+            return int(await session.scalar(stmt) or 0)
+
+    async def open_applications(self, *, limit: int) -> Sequence[Application]:
+        stmt = (
+            select(ApplicationRow)
+            .where(ApplicationRow.status.in_(OPEN_STATUSES))
+            .order_by(ApplicationRow.number.asc())
+            .limit(limit)
+        )
+        async with self.session_factory() as session:
+            return [_application(r) for r in await session.scalars(stmt)]
+
+    async def count_by_status(self) -> Mapping[ApplicationStatus, int]:
+        stmt = select(ApplicationRow.status, func.count()).group_by(ApplicationRow.status)
+        known = {s.value for s in ApplicationStatus}
+        async with self.session_factory() as session:
+            rows = (await session.execute(stmt)).all()
+        return {ApplicationStatus(status): int(n) for status, n in rows if status in known}
+
+    async def count_registered_since(self, since: datetime) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(ApplicationRow)
+            .where(ApplicationRow.created_at >= since)
+        )
+        async with self.session_factory() as session:
+            return int(await session.scalar(stmt) or 0)
+
+    async def completion_durations(self, closed_since: datetime) -> Sequence[timedelta]:
+        # Date arithmetic differs between SQLite and PostgreSQL; the subtraction is done here.
+        stmt = select(ApplicationRow.created_at, ApplicationRow.closed_at).where(
+            ApplicationRow.status == ApplicationStatus.DONE.value,
+            ApplicationRow.closed_at >= closed_since,
+        )
+        async with self.session_factory() as session:
+            rows = (await session.execute(stmt)).all()
+        return [closed - created for created, closed in rows if closed is not None]
+
+    async def reasons(self) -> Sequence[Reason]:
+        stmt = select(ReasonRow).order_by(ReasonRow.position)
+        async with self.session_factory() as session:
+            return [_reason(r) for r in await session.scalars(stmt)]

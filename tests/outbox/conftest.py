@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from storage.database import create_engine
+from storage.migrate import upgrade_to_head
+from tests.outbox.harness import Harness, RecordingMailer, make_harness
+
+_PG_READY: set[str] = set()
+# Children first; the reason catalogue stays (the migration seeds it).
+_TABLES = ("outbox", "events", "applications", "chat_migrations", "subscribers", "users")
+
+
+@pytest.fixture
+def mailer() -> RecordingMailer:
+    return RecordingMailer()
+
+
+@pytest.fixture
+async def h(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path, mailer: RecordingMailer
+) -> Harness:
+    return await make_harness(settings, engine, tmp_path, mailer=mailer)
+
+
+@pytest.fixture
+async def pg_engine() -> AsyncIterator[AsyncEngine]:
+    """PostgreSQL from TEST_DATABASE_URL, migrated and emptied; skipped when unset."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    if url not in _PG_READY:
+        await asyncio.to_thread(upgrade_to_head, url)
+        _PG_READY.add(url)
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        for table in _TABLES:
+            await conn.execute(text(f"DELETE FROM {table}"))
+    yield engine
+    await engine.dispose()

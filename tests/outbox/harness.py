@@ -1,0 +1,262 @@
+"""The bot, its outbox runner and a fake Telegram on one virtual timeline, for the tests.
+
+``Harness.deliver()`` plays the dispatcher loop in virtual time: it delivers what is due,
+then jumps the clock to the next moment something becomes due (a retry, a lease that runs
+out, a rate limit that frees up), so minutes of backoff take milliseconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.utils.i18n import I18n
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import bot.app as app_module
+from bot import staff
+from bot.app import Services, build_dispatcher, build_services
+from bot.config import Settings
+from bot.outbox import OutboxRunner
+from storage.models import OutboxRow
+from tests.outbox.fake_telegram import FakeTelegram, VirtualClock, fake_bot, make_i18n
+from tests.support import seed_subscribers, subscriber_row
+from workflows.models import Draft
+from workflows.ports import Mailer
+
+START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+FIN = "5ABC12D"
+STAFF_A = User(id=501, is_bot=False, first_name="Elvin", last_name="Məmmədov")
+STAFF_B = User(id=502, is_bot=False, first_name="Aysel", last_name="Quliyeva")
+STRANGER = User(id=777, is_bot=False, first_name="Mallory")
+ANONYMOUS = User(id=1087968824, is_bot=True, first_name="Group", username="GroupAnonymousBot")
+
+
+class RecordingMailer:
+    """A Mailer that keeps what it is given (and can fail on purpose)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+        self.failures: list[Exception] = []
+
+    async def send(self, message: Any) -> None:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append(message)
+
+
+@dataclass
+class Harness:
+    settings: Settings
+    services: Services
+    clock: VirtualClock
+    bot: Bot
+    tg: FakeTelegram
+    runner: OutboxRunner
+    dp: Dispatcher
+    staff_chat_id: int
+
+    _updates = itertools.count(1)
+    _subscribers = itertools.count(200001)
+
+    # --- subscribers ---------------------------------------------------------------------
+    async def register(
+        self,
+        *,
+        locale: str = "ru",
+        chat_id: int = 1001,
+        description: str = "Mənzildə heç kim yaşamayacaq.",
+        notes: str | None = "Zəng edin: <b>axşam</b> & sonra",
+        email: str = "abonent@example.com",
+    ) -> int:
+        code = str(next(self._subscribers))
+        await seed_subscribers(self.services.engine, [subscriber_row(code)])
+        draft = Draft(
+            fin=FIN,
+            subscriber_code=code,
+            reason_code="absence",
+            phone="+994501234567",
+            email=email,
+            description=description,
+            notes=notes,
+            locale=locale,
+            telegram_user_id=chat_id,
+            chat_id=chat_id,
+        )
+        return await self.services.journey.submit(draft)
+
+    # --- the outbox ------------------------------------------------------------------------
+    async def rows(self) -> list[OutboxRow]:
+        async with self.services.transactions.session_factory() as session:
+            return list(await session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+
+    async def next_due(self) -> datetime | None:
+        """When the outbox can next send something: the earliest due head of a queue."""
+        heads: dict[tuple[str, str], OutboxRow] = {}
+        for row in await self.rows():
+            if row.status == "pending":
+                heads.setdefault((row.channel, row.recipient), row)
+        if not heads:
+            return None
+        now = self.clock.now()
+        moments = []
+        for (channel, recipient), row in heads.items():
+            moment = max(row.next_attempt_at, row.lease_until or row.next_attempt_at)
+            if channel == "telegram":  # a chat at its rate limit is not even claimed
+                chat = self.runner.telegram._chats.get(recipient, int(recipient))
+                wait = self.runner.limiter.chat_delay(chat)
+                moment = max(moment, now + timedelta(seconds=wait))
+            moments.append(moment)
+        return max(min(moments), now)
+
+    async def deliver(self, *, limit_s: float = 7200.0) -> None:
+        """Run the outbox until nothing is pending (in virtual time)."""
+        end = self.clock.now() + timedelta(seconds=limit_s)
+        while self.clock.now() < end:
+            await self.runner.flush()
+            due = await self.next_due()
+            if due is None:
+                return
+            step = max(due - self.clock.now(), timedelta(milliseconds=10))
+            self.clock.advance(step)
+        raise AssertionError("the outbox did not drain")
+
+    # --- the staff group -------------------------------------------------------------------
+    async def card_ref(self, number: int) -> tuple[int, int]:
+        card = await self.runner.store.card_of(number)
+        assert card is not None, f"no card for {number}"
+        return card.chat_id, card.message_id
+
+    async def card(self, number: int) -> Message:
+        chat_id, message_id = await self.card_ref(number)
+        return self.tg.message(chat_id, message_id, self.bot)
+
+    def card_text(self, chat_id: int, message_id: int) -> str:
+        return self.tg.chats[chat_id].messages[message_id]["html"]
+
+    async def feed(self, **update: Any) -> Any:
+        return await self.dp.feed_update(self.bot, Update(update_id=next(self._updates), **update))
+
+    async def press(
+        self, message: Message, data: str, user: User, *, chat: Chat | None = None
+    ) -> Any:
+        """Press the button with callback ``data`` on ``message``; returns the answer."""
+        if chat is not None:
+            message = message.model_copy(update={"chat": chat})
+        before = len(self.tg.answers())
+        await self.feed(
+            callback_query=CallbackQuery(
+                id=str(next(self._updates)),
+                from_user=user,
+                chat_instance="staff",
+                message=message,
+                data=data,
+            )
+        )
+        answers = self.tg.answers()
+        assert len(answers) == before + 1, "the press was not answered"
+        return answers[-1]
+
+    async def press_button(self, number: int, label: str, user: User) -> Any:
+        card = await self.card(number)
+        assert card.reply_markup is not None, "the card has no buttons"
+        for row in card.reply_markup.inline_keyboard:
+            for button in row:
+                if label in button.text:
+                    assert button.callback_data is not None
+                    return await self.press(card, button.callback_data, user)
+        raise AssertionError(f"no button {label!r} on the card of {number}")
+
+    def last_prompt(self) -> Message:
+        chat = self.tg.chats[self.staff_chat_id]
+        for data in reversed(list(chat.messages.values())):
+            if "reply to this message" in data["text"]:
+                return self.tg.message(self.staff_chat_id, data["message_id"], self.bot)
+        raise AssertionError("no prompt in the staff group")
+
+    async def reply(self, to: Message, user: User, text: str | None = None, **extra: Any) -> None:
+        chat = to.chat
+        message = Message(
+            message_id=10_000 + next(self._updates),
+            date=datetime.now(UTC),
+            chat=chat,
+            from_user=user,
+            text=text,
+            reply_to_message=to,
+            **extra,
+        )
+        await self.feed(message=message)
+
+    def replies_to(self, user_message_id: int) -> list[str]:
+        chat = self.tg.chats[self.staff_chat_id]
+        return [
+            m["text"]
+            for m in chat.messages.values()
+            if m.get("reply_to_message", {}).get("message_id") == user_message_id
+        ]
+
+
+def _dispatcher_with_staff(settings: Settings, services: Services, i18n: I18n) -> Dispatcher:
+    """The app's dispatcher, with the staff router in ``extra_routers`` (until app.py has it)."""
+    original = app_module.extra_routers
+
+    def with_staff(settings: Settings, services: Services) -> list[Any]:
+        routers = list(original(settings, services))
+        if not any(getattr(router, "name", None) == "staff" for router in routers):
+            routers.insert(0, staff.setup(settings, services))
+        return routers
+
+    app_module.extra_routers = with_staff
+    try:
+        return build_dispatcher(settings, services, storage=MemoryStorage(), i18n=i18n)
+    finally:
+        app_module.extra_routers = original
+
+
+async def make_harness(
+    settings: Settings,
+    engine: AsyncEngine,
+    tmp_path: Path,
+    *,
+    mailer: Mailer | None = None,
+    **overrides: Any,
+) -> Harness:
+    settings = settings.model_copy(update={"staff_locale": "en", **overrides})
+    clock = VirtualClock(START)
+    bot, tg = fake_bot(clock.monotonic)
+    staff_chat_id = settings.staff_chat_id or 0
+    tg.group(staff_chat_id)
+    tg.members.update({STAFF_A.id, STAFF_B.id})
+    services = build_services(settings, engine=engine, clock=clock, mailer=mailer)
+    i18n = make_i18n(tmp_path / "locales")
+    runner = OutboxRunner(
+        bot,
+        services,
+        settings,
+        i18n,
+        clock=clock,
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+        rng=random.Random(7),
+        owner="test",
+    )
+    dp = _dispatcher_with_staff(settings, services, i18n)
+    dp["outbox"] = runner
+    return Harness(
+        settings=settings,
+        services=services,
+        clock=clock,
+        bot=bot,
+        tg=tg,
+        runner=runner,
+        dp=dp,
+        staff_chat_id=staff_chat_id,
+    )

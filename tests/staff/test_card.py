@@ -1,0 +1,162 @@
+"""The card itself: it fits Telegram's 4,096 characters whatever people typed, follows the
+group when it becomes a supergroup, and overdue orders are prompted again under it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from aiogram.types import Chat, Message
+
+from bot.staff.render import CARD_LIMIT, render_card, tg_len
+from storage.models import ChatMigrationRow
+from tests.outbox.fake_telegram import visible
+from tests.outbox.harness import STAFF_A, Harness
+from workflows.models import Application, ApplicationKind, ApplicationStatus, StaffMember
+
+
+def _app(**changes: object) -> Application:
+    now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    base = {
+        "number": 7,
+        "kind": ApplicationKind.SUSPEND,
+        "status": ApplicationStatus.DONE,
+        "fin": "5ABC12D",
+        "subscriber_code": "100001",
+        "address": "Bakı",
+        "reason_code": "absence",
+        "phone": "+994501234567",
+        "email": "a@example.com",
+        "description": "d",
+        "notes": None,
+        "locale": "az",
+        "telegram_user_id": 1,
+        "chat_id": 1,
+        "created_at": now,
+        "updated_at": now,
+        "taken_by_id": 5,
+        "taken_by_name": "Elvin",
+        "taken_at": now,
+        "closed_at": now,
+        "result_note": "r",
+    }
+    return Application(**{**base, **changes})  # type: ignore[arg-type]
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def test_card_fits_however_long_the_texts() -> None:
+    worst = "<&>" * 1400  # 4,200 characters that escaping makes five times longer
+    for description, notes, result in [
+        ("a" * 4000, "b" * 4000, "c" * 4000),
+        (worst, worst, worst),
+        ("a" * 4000, None, "short"),
+        ("🙂" * 4000, "ü" * 4000, "—" * 1000),  # emoji count twice in UTF-16
+    ]:
+        app = _app(description=description, notes=notes, result_note=result)
+        card = render_card(app, "Temporary absence", _same, "en")
+        assert tg_len(card) <= CARD_LIMIT < 4096
+        assert "(shortened:" in card and "…" in card
+        assert "Work order No. 7" in card and "Result:" in card
+
+
+def test_short_card_is_not_shortened() -> None:
+    card = render_card(_app(notes="qeyd"), "Temporary absence", _same, "en")
+    assert "shortened" not in card and "Additional notes: qeyd" in card
+
+
+async def test_four_thousand_character_notes_reach_the_group(h: Harness) -> None:
+    number = await h.register(chat_id=1001, description="D" * 4000, notes="N" * 4000)
+    await h.deliver()
+    chat_id, card_id = await h.card_ref(number)
+    text = h.card_text(chat_id, card_id)
+    assert len(visible(text)) <= 4096
+    assert "(shortened:" in text
+    assert text.count("D") > 1000 and text.count("N") > 1000  # both kept in part
+    await h.press_button(number, "Take", STAFF_A)
+    await h.deliver()
+    await h.press_button(number, "Done", STAFF_A)
+    await h.reply(h.last_prompt(), STAFF_A, "R" * 1000)
+    await h.deliver()
+    text = h.card_text(chat_id, card_id)
+    assert len(visible(text)) <= 4096 and "Done by" in text
+    assert all(r.ok for r in h.tg.log if r.chat_id == chat_id)
+
+
+async def test_group_upgraded_to_supergroup(h: Harness) -> None:
+    old = h.staff_chat_id
+    new = -1002000000042
+    first = await h.register(chat_id=1001)
+    await h.deliver()
+    assert (await h.card_ref(first))[0] == old
+
+    h.tg.migrate(old, new)
+    # The service message in the old group is noticed too ...
+    await h.feed(
+        message=Message(
+            message_id=99,
+            date=datetime.now(UTC),
+            chat=Chat(id=old, type="group"),
+            from_user=STAFF_A,
+            migrate_to_chat_id=new,
+        )
+    )
+    async with h.services.transactions.session_factory() as session:
+        row = await session.get(ChatMigrationRow, old)
+    assert row is not None and row.new_chat_id == new
+
+    # ... but the outbox learns it on its own as well: forget it and let Telegram say it.
+    async with h.services.transactions.session_factory() as session:
+        await session.delete(row)
+        await session.commit()
+    second = await h.register(chat_id=1002)
+    await h.deliver()
+    assert (await h.card_ref(second))[0] == new
+    refused = [r for r in h.tg.log if r.chat_id == old and not r.ok]
+    assert len(refused) == 1 and "upgraded" in refused[0].error
+
+    # From now on the new id is used at once, and the first card moves along on its edit.
+    third = await h.register(chat_id=1003)
+    await h.services.work_orders.take(first, StaffMember(STAFF_A.id, "Elvin"))
+    await h.deliver()
+    assert (await h.card_ref(third))[0] == new
+    assert (await h.card_ref(first))[0] == new
+    assert len([r for r in h.tg.log if r.chat_id == old and not r.ok]) == 1
+    # Presses in the supergroup work.
+    card = await h.card(second)
+    answer = await h.press(card, f"wo:take:{second}", STAFF_A)
+    assert answer.text == f"You took work order No. {second}."
+
+
+async def test_overdue_orders_are_reminded_under_their_cards(h: Harness) -> None:
+    number = await h.register(chat_id=1001)
+    await h.deliver()
+    _chat, card_id = await h.card_ref(number)
+
+    h.clock.advance(timedelta(hours=71))
+    fresh = await h.register(chat_id=1002)
+    assert await h.runner.remind_overdue() == []
+    h.clock.advance(timedelta(hours=1, minutes=1))  # 72 h and a minute after registration
+    assert await h.runner.remind_overdue() == [number]
+    await h.deliver()
+    reminders = [r for r in h.tg.sent(h.staff_chat_id) if "still open" in r.text]
+    assert len(reminders) == 1
+    assert reminders[0].method.reply_parameters.message_id == card_id
+    assert f"Work order No. {number} is still open after 72 hours." in reminders[0].text
+
+    h.clock.advance(timedelta(hours=23))
+    assert await h.runner.remind_overdue() == []  # at most once per 24 hours
+    h.clock.advance(timedelta(hours=1))
+    assert await h.runner.remind_overdue() == [number]  # the fresh one is 25 hours old
+    await h.deliver()
+    assert len([r for r in h.tg.sent(h.staff_chat_id) if "still open" in r.text]) == 2
+
+    await h.press_button(number, "Reject", STAFF_A)
+    await h.reply(h.last_prompt(), STAFF_A, "Təkrar müraciət.")
+    h.clock.advance(timedelta(hours=50))
+    assert await h.runner.remind_overdue() == [fresh]  # closed orders are left alone
+    async with h.services.transactions() as tx:
+        app = await tx.get_application(number)
+    assert app is not None
+    assert [e.kind.value for e in app.events].count("reminded") == 2

@@ -1,0 +1,645 @@
+"""Registry import: validation with line numbers, all-or-nothing, re-import, progress.
+
+The database tests run on SQLite and, when ``TEST_DATABASE_URL`` names a PostgreSQL
+database (``postgresql+asyncpg://...``), on PostgreSQL too. Its tables are dropped and
+re-created for every test.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import storage.subscribers_import as subscribers_import
+from storage.database import create_engine
+from storage.models import Base, SubscriberRow, UserRow
+from storage.subscribers_import import (
+    HEADER,
+    MAX_REPORTED_ERRORS,
+    ImportFailed,
+    ImportResult,
+    import_subscribers,
+    run_import_cli,
+    terminal_progress,
+)
+
+DEMO = Path(__file__).resolve().parents[2] / "storage" / "seed" / "demo_subscribers.csv"
+DEMO_ROWS = 15
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+HEADER_LINE = ",".join(HEADER)
+
+Snapshot = list[tuple[Any, ...]]
+
+
+def _sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
+
+
+async def _fresh_engine(url: str) -> AsyncEngine:
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.drop_all)
+        await conn.run_sync(Base.metadata.create_all)
+    return engine
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set"),
+        ),
+    ]
+)
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    url = _sqlite_url(tmp_path) if request.param == "sqlite" else PG_URL
+    engine = await _fresh_engine(url)
+    yield engine
+    if request.param == "postgresql":
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = await _fresh_engine(_sqlite_url(tmp_path))
+    yield engine
+    await engine.dispose()
+
+
+def _write(tmp_path: Path, *lines: str, name: str = "registry.csv", bom: bool = False) -> Path:
+    path = tmp_path / name
+    content = "\n".join(lines) + "\n"
+    path.write_bytes(("\ufeff" if bom else "").encode() + content.encode("utf-8"))
+    return path
+
+
+async def _snapshot(engine: AsyncEngine) -> Snapshot:
+    table = SubscriberRow.__table__
+    async with engine.connect() as conn:
+        rows = await conn.execute(select(table).order_by(table.c.code))
+        return [tuple(row) for row in rows]
+
+
+async def _row(engine: AsyncEngine, code: str) -> SubscriberRow:
+    table = SubscriberRow.__table__
+    async with engine.connect() as conn:
+        return (await conn.execute(select(table).where(table.c.code == code))).one()
+
+
+# --- happy path (SQLite and PostgreSQL) ----------------------------------------------
+
+
+async def test_demo_registry_imports(engine: AsyncEngine) -> None:
+    result = await import_subscribers(engine, DEMO)
+
+    assert result == ImportResult(added=DEMO_ROWS, updated=0, total=DEMO_ROWS)
+    assert len(await _snapshot(engine)) == DEMO_ROWS
+    active = await _row(engine, "100001")
+    assert (active.meterless, active.debt_azn, active.service_state, active.owner_fin) == (
+        True,
+        Decimal("0.00"),
+        "active",
+        None,
+    )
+    assert (await _row(engine, "100002")).service_state == "suspended"
+    assert (await _row(engine, "100003")).debt_azn == Decimal("12.50")
+    assert (await _row(engine, "100004")).meterless is False
+    assert (await _row(engine, "100005")).owner_fin == "5ABC12D"
+    assert (await _row(engine, "100001")).address == "Bakı ş., Nəsimi r., Azadlıq pr. 12, m. 5"
+
+
+async def test_reimport_updates_existing_rows(engine: AsyncEngine, tmp_path: Path) -> None:
+    await import_subscribers(engine, DEMO)
+    lines = DEMO.read_text(encoding="utf-8").splitlines()
+    assert lines[1].startswith("100001,,true,0.00,active,")
+    lines[1] = lines[1].replace(",,true,0.00,active", ",1AB2CD3,true,12.5,suspended")
+    assert lines[5].startswith("100005,5ABC12D,")
+    lines[5] = lines[5].replace("5ABC12D", "")
+    changed = _write(tmp_path, *lines)
+    before = {row[0]: row for row in await _snapshot(engine)}
+
+    result = await import_subscribers(engine, changed)
+
+    assert result == ImportResult(added=0, updated=DEMO_ROWS, total=DEMO_ROWS)
+    row = await _row(engine, "100001")
+    assert row.debt_azn == Decimal("12.50")
+    assert str(row.debt_azn) == "12.50"
+    assert (row.service_state, row.owner_fin) == ("suspended", "1AB2CD3")
+    assert (await _row(engine, "100005")).owner_fin is None
+    after = {row[0]: row for row in await _snapshot(engine)}
+    assert {code for code in after if after[code] != before[code]} == {"100001", "100005"}
+
+
+async def test_reimport_counts_added_and_updated(engine: AsyncEngine, tmp_path: Path) -> None:
+    await import_subscribers(engine, DEMO)
+    mixed = _write(
+        tmp_path,
+        HEADER_LINE,
+        "100001,,true,0.00,active,Bakı ş. 1",
+        "200001,,true,0.00,active,Bakı ş. 2",
+        "200002,,yes,3,active,Bakı ş. 3",
+    )
+
+    result = await import_subscribers(engine, mixed, batch_size=2)
+
+    assert result == ImportResult(added=2, updated=1, total=3)
+    assert len(await _snapshot(engine)) == DEMO_ROWS + 2
+    assert (await _row(engine, "200002")).debt_azn == Decimal("3.00")
+    # Rows absent from the file stay.
+    assert (await _row(engine, "100015")).service_state == "active"
+
+
+async def test_invalid_last_row_imports_nothing(engine: AsyncEngine, tmp_path: Path) -> None:
+    await import_subscribers(engine, DEMO)
+    before = await _snapshot(engine)
+    valid = [f"{300000 + i},,true,0.00,active,Bakı ş. {i}" for i in range(10)]
+    path = _write(
+        tmp_path,
+        HEADER_LINE,
+        "100003,,true,0.00,active,Bakı ş. debt paid",  # an update that must not happen
+        *valid,
+        "300099,,true,0.00,closed,Bakı ş. 99",
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(engine, path, batch_size=3)
+
+    assert [(e.line, e.message) for e in failed.value.errors] == [
+        (13, "service_state 'closed' must be one of active/suspended")
+    ]
+    assert await _snapshot(engine) == before
+
+
+async def test_failure_while_loading_rolls_back(
+    engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database-side failure after the merge leaves the old registry intact."""
+    await import_subscribers(engine, DEMO)
+    before = await _snapshot(engine)
+    real_merge = subscribers_import._merge
+
+    async def merge_then_fail(conn: Any) -> tuple[int, int]:
+        await real_merge(conn)
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(subscribers_import, "_merge", merge_then_fail)
+    lines = DEMO.read_text(encoding="utf-8").splitlines()
+    path = _write(tmp_path, *lines, "999999,,true,1.00,active,Bakı ş. 9")
+
+    with pytest.raises(RuntimeError):
+        await import_subscribers(engine, path, batch_size=4)
+    assert await _snapshot(engine) == before
+
+    # The connection went back to the pool clean: the next import works.
+    monkeypatch.setattr(subscribers_import, "_merge", real_merge)
+    result = await import_subscribers(engine, path, batch_size=4)
+    assert result == ImportResult(added=1, updated=DEMO_ROWS, total=DEMO_ROWS + 1)
+
+
+async def test_bot_can_write_while_the_file_loads(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another connection commits while the import runs, before the merge.
+
+    On SQLite it commits after the import has read ``subscribers`` (pruning unchanged
+    rows): a merge in that same transaction would fail on its stale WAL snapshot.
+    """
+    hook = "_prune" if engine.dialect.name == "sqlite" else "_stage"
+    real = getattr(subscribers_import, hook)
+
+    async def then_bot_writes(*args: Any) -> Any:
+        outcome = await real(*args)
+        async with engine.begin() as bot:
+            await bot.execute(
+                insert(UserRow.__table__).values(
+                    telegram_user_id=42, locale="az", fin=None, updated_at=datetime.now(UTC)
+                )
+            )
+        return outcome
+
+    monkeypatch.setattr(subscribers_import, hook, then_bot_writes)
+
+    result = await import_subscribers(engine, DEMO)
+
+    assert result.added == DEMO_ROWS
+    async with engine.connect() as conn:
+        users = await conn.execute(select(UserRow.__table__.c.telegram_user_id))
+        assert users.all() == [(42,)]
+
+
+async def test_progress_is_reported_in_both_passes(engine: AsyncEngine) -> None:
+    calls: list[tuple[int, int]] = []
+
+    await import_subscribers(
+        engine, DEMO, batch_size=4, progress=lambda d, t: calls.append((d, t))
+    )
+
+    validation = [done for done, total in calls if total == 0]
+    loading = [(done, total) for done, total in calls if total != 0]
+    assert validation == [4, 8, 12, DEMO_ROWS]
+    assert loading == [(4, 15), (8, 15), (12, 15), (15, 15)]
+    assert calls.index((DEMO_ROWS, 0)) < calls.index((4, 15))
+
+
+# --- validation (no database difference: the file is checked before any write) -------
+
+BAD_ROWS = [
+    pytest.param(
+        "100009,,maybe,0.00,active,Bakı ş.",
+        "meterless 'maybe' must be one of true/false/1/0/yes/no",
+        id="meterless",
+    ),
+    pytest.param(
+        '100009,,true,"12,50",active,Bakı ş.',
+        "debt_azn '12,50': use a dot as the decimal separator (e.g. 12.50)",
+        id="comma-decimal",
+    ),
+    pytest.param(
+        "100009,,true,-1.00,active,Bakı ş.",
+        "debt_azn '-1.00' must not be negative",
+        id="negative-debt",
+    ),
+    pytest.param(
+        "100009,,true,1.005,active,Bakı ş.",
+        "debt_azn '1.005' has more than 2 decimals",
+        id="three-decimals",
+    ),
+    pytest.param(
+        "100009,,true,1e3,active,Bakı ş.",
+        "debt_azn '1e3' is not a decimal number (e.g. 12.50)",
+        id="exponent",
+    ),
+    pytest.param(
+        "100009,,true,,active,Bakı ş.",
+        "debt_azn '' is not a decimal number (e.g. 12.50)",
+        id="empty-debt",
+    ),
+    pytest.param(
+        "100009,,true,1234567890123,active,Bakı ş.",
+        "debt_azn '1234567890123' is too large (at most 12 digits)",
+        id="debt-too-large",
+    ),
+    pytest.param(
+        "100009,,true,0.00,blocked,Bakı ş.",
+        "service_state 'blocked' must be one of active/suspended",
+        id="state",
+    ),
+    pytest.param(
+        "100009,5ABC1OD,true,0.00,active,Bakı ş.",
+        "owner_fin is not a valid FIN (7 characters: digits and Latin capitals except I and O)",
+        id="fin",
+    ),
+    pytest.param(
+        "100009,5ABC12,true,0.00,active,Bakı ş.",
+        "owner_fin is not a valid FIN (7 characters: digits and Latin capitals except I and O)",
+        id="fin-short",
+    ),
+    pytest.param("100009,,true,0.00,active,", "address is empty", id="empty-address"),
+    pytest.param("100009,,true,0.00,active,   ", "address is empty", id="blank-address"),
+    pytest.param(
+        "100009,,true,0.00,active," + "a" * 501,
+        "address is longer than 500 characters",
+        id="long-address",
+    ),
+    pytest.param(
+        "A100009,,true,0.00,active,Bakı ş.",
+        "subscriber_code 'A100009' must be 1 to 32 digits",
+        id="code-letters",
+    ),
+    pytest.param(
+        "1" * 33 + ",,true,0.00,active,Bakı ş.",
+        f"subscriber_code '{'1' * 33}' must be 1 to 32 digits",
+        id="code-too-long",
+    ),
+    pytest.param(
+        "100001,,true,0.00,active,Bakı ş.",
+        "subscriber_code 100001 already appears on line 2",
+        id="duplicate",
+    ),
+    pytest.param("100009,,true,0.00,active", "expected 6 columns, found 5", id="5-columns"),
+    pytest.param(
+        "100009,,true,0.00,active,Bakı ş.,extra",
+        "expected 6 columns, found 7",
+        id="7-columns",
+    ),
+]
+
+
+@pytest.mark.parametrize(("bad_row", "message"), BAD_ROWS)
+async def test_bad_row_is_reported_and_nothing_imported(
+    sqlite_engine: AsyncEngine, tmp_path: Path, bad_row: str, message: str
+) -> None:
+    path = _write(
+        tmp_path,
+        HEADER_LINE,
+        "100001,,true,0.00,active,Bakı ş. 1",
+        "100002,,true,0.00,active,Bakı ş. 2",
+        bad_row,
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    assert [(e.line, e.message) for e in failed.value.errors] == [(4, message)]
+    assert failed.value.total_errors == 1
+    assert await _snapshot(sqlite_engine) == []
+
+
+async def test_wrong_header_is_reported_on_line_1(
+    sqlite_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path,
+        "code,owner_fin,meterless,debt_azn,service_state,address",
+        "100001,,true,0.00,active,Bakı ş. 1",
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    [error] = failed.value.errors
+    assert error.line == 1
+    assert HEADER_LINE in error.message
+
+
+async def test_semicolon_separated_file_gets_a_hint(
+    sqlite_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = _write(tmp_path, HEADER_LINE.replace(",", ";"), "100001;;true;0.00;active;Bakı")
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    [error] = failed.value.errors
+    assert error.line == 1
+    assert "not semicolons" in error.message
+
+
+async def test_broken_quoting_stops_at_its_line(
+    sqlite_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path,
+        HEADER_LINE,
+        "100001,,maybe,0.00,active,Bakı ş. 1",
+        '100002,,true,0.00,active,"Bakı" ş. 2',
+        "100003,,true,0.00,active,Bakı ş. 3",
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    assert [e.line for e in failed.value.errors] == [2, 3]
+    assert failed.value.errors[1].message.startswith("unreadable CSV:")
+    assert await _snapshot(sqlite_engine) == []
+
+
+async def test_empty_file_is_reported(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    assert [e.line for e in failed.value.errors] == [1]
+
+
+async def test_header_only_imports_nothing(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
+    result = await import_subscribers(sqlite_engine, _write(tmp_path, HEADER_LINE))
+    assert result == ImportResult(added=0, updated=0, total=0)
+
+
+async def test_every_bad_line_is_listed_in_order(
+    sqlite_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path,
+        HEADER_LINE,
+        "100001,,maybe,0.00,closed,Bakı ş. 1",
+        "100002,,true,0.00,active,Bakı ş. 2",
+        "100003,,true,0.00,active",
+        "100002,,true,0.00,active,Bakı ş. 2",
+        "100004,,true,0.00,active,Bakı ş. 4",
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    assert [(e.line, e.message) for e in failed.value.errors] == [
+        (
+            2,
+            "meterless 'maybe' must be one of true/false/1/0/yes/no; "
+            "service_state 'closed' must be one of active/suspended",
+        ),
+        (4, "expected 6 columns, found 5"),
+        (5, "subscriber_code 100002 already appears on line 3"),
+    ]
+
+
+async def test_error_list_is_capped_but_counted(
+    sqlite_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    bad = [f"{100000 + i},,true,0.00,closed,Bakı ş." for i in range(MAX_REPORTED_ERRORS + 50)]
+    path = _write(tmp_path, HEADER_LINE, *bad)
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path, batch_size=7)
+
+    assert len(failed.value.errors) == MAX_REPORTED_ERRORS
+    assert failed.value.total_errors == MAX_REPORTED_ERRORS + 50
+    assert failed.value.errors[-1].line == MAX_REPORTED_ERRORS + 1
+
+
+async def test_line_numbers_are_physical_lines(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
+    """A quoted field spanning two lines shifts the following line numbers."""
+    path = _write(
+        tmp_path,
+        HEADER_LINE,
+        '100001,,true,0.00,active,"Bakı ş.,',
+        'Nəsimi r."',
+        "100002,,true,0.00,unknown,Bakı ş.",
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    assert [e.line for e in failed.value.errors] == [2, 4]
+    assert "line break" in failed.value.errors[0].message
+
+
+async def test_invalid_utf8_is_reported_on_its_line(
+    sqlite_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(
+        (HEADER_LINE + "\n100001,,true,0.00,active,Bakı\n").encode()
+        + "100002,,true,0.00,active,Bakı\n".encode("cp1254")
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    assert [(e.line, e.message) for e in failed.value.errors] == [
+        (3, "address is not valid UTF-8 text")
+    ]
+
+
+async def test_values_are_normalised(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        HEADER_LINE,
+        "007, 5abc12d ,YES,7,Active,  Bakı ş.  ",
+        "7,,No,0.5,SUSPENDED,Bakı ş.",
+        bom=True,
+    )
+
+    result = await import_subscribers(sqlite_engine, path)
+
+    assert result == ImportResult(added=2, updated=0, total=2)
+    padded, plain = await _row(sqlite_engine, "007"), await _row(sqlite_engine, "7")
+    assert (padded.owner_fin, padded.meterless, padded.debt_azn) == (
+        "5ABC12D",
+        True,
+        Decimal("7.00"),
+    )
+    assert (padded.service_state, padded.address) == ("active", "Bakı ş.")
+    assert (plain.meterless, plain.debt_azn, plain.service_state) == (
+        False,
+        Decimal("0.50"),
+        "suspended",
+    )
+
+
+async def test_bom_is_accepted(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
+    path = _write(tmp_path, *DEMO.read_text(encoding="utf-8").splitlines(), bom=True)
+    result = await import_subscribers(sqlite_engine, path)
+    assert result.added == DEMO_ROWS
+
+
+async def test_custom_fin_parser(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
+    def fin_parser(raw: str) -> str:
+        if raw != "legacy":
+            raise ValueError(raw)
+        return "1234567"
+
+    path = _write(
+        tmp_path,
+        HEADER_LINE,
+        "100001,legacy,true,0.00,active,Bakı ş.",
+    )
+    await import_subscribers(sqlite_engine, path, fin_parser=fin_parser)
+    assert (await _row(sqlite_engine, "100001")).owner_fin == "1234567"
+
+    rejected = _write(tmp_path, HEADER_LINE, "100002,5ABC12D,true,0.00,active,Bakı ş.")
+    with pytest.raises(ImportFailed):
+        await import_subscribers(sqlite_engine, rejected, fin_parser=fin_parser)
+
+
+async def test_file_changed_between_passes_imports_nothing(
+    sqlite_engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path, *DEMO.read_text(encoding="utf-8").splitlines())
+    real_validate = subscribers_import._validate
+
+    async def validate_then_append(*args: Any) -> int:
+        total = await real_validate(*args)
+        with path.open("a", encoding="utf-8") as stream:
+            stream.write("100016,,true,0.00,active,Bakı ş.\n")
+        return total
+
+    monkeypatch.setattr(subscribers_import, "_validate", validate_then_append)
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    assert [e.line for e in failed.value.errors] == [0]
+    assert await _snapshot(sqlite_engine) == []
+
+
+# --- command line ---------------------------------------------------------------------
+
+
+async def test_cli_imports_and_summarises(
+    sqlite_engine: AsyncEngine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = await run_import_cli(_sqlite_url(tmp_path), DEMO)
+
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert out == f"Imported {DEMO_ROWS} rows: {DEMO_ROWS} added, 0 updated.\n"
+    assert err == ""
+
+
+async def test_cli_lists_errors(
+    sqlite_engine: AsyncEngine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(
+        tmp_path,
+        HEADER_LINE,
+        "100001,,true,0.00,active,Bakı ş. 1",
+        "100002,,true,-3,active,Bakı ş. 2",
+        "100003,,true,0.00,active,",
+    )
+
+    code = await run_import_cli(_sqlite_url(tmp_path), path)
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out == ""
+    assert err.splitlines() == [
+        "line 3: debt_azn '-3' must not be negative",
+        "line 4: address is empty",
+        "Nothing was imported (2 errors).",
+    ]
+    assert await _snapshot(sqlite_engine) == []
+
+
+async def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = await run_import_cli(_sqlite_url(tmp_path), tmp_path / "nope.csv")
+
+    _out, err = capsys.readouterr()
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert "nope.csv" in err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_progress_draws_on_a_tty() -> None:
+    stream = _Terminal()
+    progress = terminal_progress(stream)
+    progress(5000, 0)
+    progress(10000, 0)
+    progress(5000, 10000)
+    progress(10000, 10000)
+
+    output = stream.getvalue()
+    assert output.count("\r") == 4
+    assert "Validating 10,000 rows" in output
+    assert "50.0%" in output
+    assert "100.0% 10,000/10,000 rows" in output
+    assert "rows/s" in output
+    assert output.endswith("\n")
+
+
+def test_terminal_progress_is_silent_off_a_tty() -> None:
+    stream = io.StringIO()
+    progress = terminal_progress(stream)
+    progress(5000, 0)
+    progress(5000, 10000)
+    assert stream.getvalue() == ""

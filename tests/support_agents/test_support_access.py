@@ -1,0 +1,184 @@
+"""Scenario: who may ask. Agents are the allow-list plus the members of the support chat;
+everyone else gets the same polite refusal, whatever the argument, and the refusal is logged
+without the argument. /open also answers in the staff group."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+from aiogram.types import Chat
+from sqlalchemy import insert
+
+from storage.models import ChatMigrationRow
+from tests.support_agents.agents import (
+    AGENT_ID,
+    FIN,
+    MEMBER_ID,
+    OUTSIDER_ID,
+    STAFF_CHAT_ID,
+    SUPPORT_CHAT_ID,
+    World,
+)
+
+REFUSAL = (
+    "Sorry, this command is only for Azərsu support agents. To follow your own applications, "
+    "open /menu and choose “Check the application's status”."
+)
+
+
+def member_checks(world: World) -> int:
+    return len(world.session.of("GetChatMember"))
+
+
+async def test_a_subscriber_gets_the_same_refusal_whether_or_not_the_application_exists(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    number = await world.submit()
+    subscriber = world.person(OUTSIDER_ID, language_code="en")
+
+    with caplog.at_level(logging.DEBUG, logger="bot.support"):
+        answers = [
+            await subscriber.send(f"/status {number}"),
+            await subscriber.send("/status 999"),
+            await subscriber.send("/status abc"),
+            await subscriber.send(f"/find {FIN}"),
+            await subscriber.send("/open"),
+            await subscriber.send("/stats"),
+        ]
+
+    assert answers == [[REFUSAL]] * len(answers)
+    refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refusals) == len(answers)
+    assert refusals[0] == f"support: refused /status to user {OUTSIDER_ID} in a private chat"
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert FIN not in logged and "999" not in logged and "abc" not in logged
+
+
+async def test_without_a_support_chat_only_the_allow_list_is_asked(world: World) -> None:
+    from bot.support.access import AgentAccess
+
+    access = AgentAccess([AGENT_ID], None, world.clock)
+
+    assert await access.is_agent(world.bot, AGENT_ID)
+    assert not await access.is_agent(world.bot, MEMBER_ID)
+    assert member_checks(world) == 0
+
+
+async def test_members_of_the_support_chat_are_agents(world: World) -> None:
+    number = await world.submit()
+    world.session.members[MEMBER_ID] = "member"
+    member = world.person(MEMBER_ID)
+
+    [text] = await member.send(f"/status {number}")
+
+    assert text.startswith(f"<b>Application No. {number}</b>")
+    [check] = world.session.of("GetChatMember")
+    assert check.chat_id == SUPPORT_CHAT_ID and check.user_id == MEMBER_ID
+
+
+async def test_membership_is_cached_briefly(world: World) -> None:
+    world.session.members[MEMBER_ID] = "member"
+    member = world.person(MEMBER_ID)
+
+    await member.send("/open")
+    await member.send("/stats")
+    assert member_checks(world) == 1
+
+    del world.session.members[MEMBER_ID]  # left the support chat
+    world.advance(seconds=30)
+    assert (await member.send("/open"))[0].startswith("There are no open")
+    world.advance(seconds=31)
+    assert await member.send("/open") == [REFUSAL]
+    assert member_checks(world) == 2
+
+
+async def test_allow_listed_agents_are_never_checked_with_telegram(world: World) -> None:
+    await world.person(AGENT_ID).send("/open")
+
+    assert member_checks(world) == 0
+
+
+async def test_commands_work_in_the_support_chat(world: World) -> None:
+    number = await world.submit()
+    world.session.members[MEMBER_ID] = "member"
+
+    [text] = await world.person(MEMBER_ID).send(f"/status {number}", chat_id=SUPPORT_CHAT_ID)
+
+    assert text.startswith(f"<b>Application No. {number}</b>")
+    [sent] = world.session.of("SendMessage")
+    assert sent.chat_id == SUPPORT_CHAT_ID
+
+
+async def test_an_anonymous_admin_of_the_support_chat_is_an_agent(world: World) -> None:
+    support_chat = Chat(id=SUPPORT_CHAT_ID, type="supergroup", title="Support")
+    anonymous = world.person(1087968824)  # GroupAnonymousBot
+
+    [text] = await anonymous.send("/open", chat_id=SUPPORT_CHAT_ID, sender_chat=support_chat)
+
+    assert text == "There are no open work orders."
+    assert member_checks(world) == 0
+
+
+async def test_a_channel_posting_in_the_support_chat_is_refused(world: World) -> None:
+    channel = Chat(id=-1003000000003, type="channel", title="Some channel")
+
+    answer = await world.person(136817688).send(
+        "/open", chat_id=SUPPORT_CHAT_ID, sender_chat=channel
+    )
+
+    assert answer == [REFUSAL]
+
+
+async def test_open_answers_anyone_in_the_staff_group(world: World) -> None:
+    number = await world.submit()
+    world.advance(hours=1)
+    staff = world.person(7002)
+
+    [text] = await staff.send("/open", chat_id=STAFF_CHAT_ID)
+
+    assert f"№{number}" in text
+    assert member_checks(world) == 0
+    # The other agent commands are not the staff group's: they are left alone there.
+    assert await staff.send(f"/status {number}", chat_id=STAFF_CHAT_ID) == []
+    assert await world.person(AGENT_ID).send("/stats", chat_id=STAFF_CHAT_ID) == []
+
+
+async def test_commands_in_other_groups_are_ignored(world: World) -> None:
+    assert await world.person(AGENT_ID).send("/open", chat_id=-1009999999999) == []
+
+
+async def test_a_network_failure_refuses_without_remembering(world: World) -> None:
+    from aiogram.exceptions import TelegramNetworkError
+
+    from bot.support.access import AgentAccess
+
+    class FlakyBot:
+        calls = 0
+
+        async def get_chat_member(self, chat_id: int, user_id: int) -> object:
+            self.calls += 1
+            raise TelegramNetworkError(method=None, message="timeout")  # type: ignore[arg-type]
+
+    access = AgentAccess([], SUPPORT_CHAT_ID, world.clock, ttl=timedelta(minutes=1))
+    flaky = FlakyBot()
+
+    assert not await access.is_agent(flaky, MEMBER_ID)  # type: ignore[arg-type]
+    assert not await access.is_agent(flaky, MEMBER_ID)  # type: ignore[arg-type]
+    assert flaky.calls == 2
+
+
+async def test_open_follows_the_staff_group_to_its_supergroup(world: World) -> None:
+    await world.submit()
+    new_id = -1009000000009
+    async with world.engine.begin() as conn:
+        await conn.execute(
+            insert(ChatMigrationRow).values(
+                old_chat_id=STAFF_CHAT_ID, new_chat_id=new_id, at=world.clock.now()
+            )
+        )
+
+    [text] = await world.person(7002).send("/open", chat_id=new_id)
+
+    assert text.startswith("<b>Open work orders: 1</b>")

@@ -1,0 +1,164 @@
+"""The agents' use cases and their SQL: search terms, masking, percentiles, Baku's "today",
+and the counts and limits of the queries on a real (SQLite) database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from storage.models import ReasonRow
+from storage.support import SqlSupportQueries
+from tests.support_agents.agents import FIN, World
+from workflows.errors import ApplicationNotFound
+from workflows.models import ApplicationStatus
+from workflows.support import (
+    InvalidSearch,
+    SearchTerm,
+    Support,
+    describe_actor,
+    mask_fin,
+    percentile,
+    start_of_day,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "fin"),
+    [
+        ("100001", "100001", None),
+        (" 100 001 ", "100001", None),
+        ("1234567", "1234567", "1234567"),
+        ("5abc12d", None, "5ABC12D"),
+        ("5ABC 12D", None, "5ABC12D"),
+    ],
+)
+def test_search_terms(text: str, code: str | None, fin: str | None) -> None:
+    term = SearchTerm.parse(text)
+
+    assert (term.subscriber_code, term.fin) == (code, fin)
+    assert SearchTerm.parse(term.key) == term
+
+
+@pytest.mark.parametrize("text", ["", "abc", "5ABC1OD", "5АВС12D", "1" * 33, "x" * 200])
+def test_bad_search_terms(text: str) -> None:
+    with pytest.raises(InvalidSearch):
+        SearchTerm.parse(text)
+
+
+def test_a_fin_is_shown_masked() -> None:
+    assert mask_fin("5ABC12D") == "5A*****"
+    assert SearchTerm.parse("5ABC12D").shown == "5A*****"
+    assert SearchTerm.parse("100001").shown == "100001"
+
+
+def test_actors() -> None:
+    assert describe_actor("staff:7001:Əli: the boss") == ("staff", "Əli: the boss")
+    assert describe_actor("staff:7001:") == ("staff", None)
+    assert describe_actor("tg:1001") == ("subscriber", None)
+    assert describe_actor("system") == ("system", None)
+
+
+def test_percentiles_interpolate() -> None:
+    hours = [timedelta(hours=h) for h in (10, 2, 4, 8)]
+
+    assert percentile([], 0.5) is None
+    assert percentile(hours[:1], 0.9) == timedelta(hours=10)
+    assert percentile(hours, 0.5) == timedelta(hours=6)
+    assert percentile(hours, 0.9) == timedelta(hours=9, minutes=24)
+
+
+def test_today_begins_at_midnight_in_baku() -> None:
+    late_evening_utc = datetime(2026, 11, 26, 21, 30, tzinfo=UTC)  # 01:30 on the 27th in Baku
+
+    assert start_of_day(late_evening_utc) == datetime(2026, 11, 26, 20, 0, tzinfo=UTC)
+
+
+def support_of(world: World, deadline: timedelta = timedelta(hours=72)) -> Support:
+    factory = world.services.transactions.session_factory
+    return Support(SqlSupportQueries(factory), world.clock, deadline)
+
+
+async def test_application_file_has_events_and_deliveries(world: World) -> None:
+    number = await world.submit()
+    world.advance(hours=1)
+    await world.take(number)
+    support = support_of(world)
+
+    file = await support.application(number)
+
+    assert [e.kind.value for e in file.application.events] == ["registered", "taken"]
+    assert [(d.kind, d.event) for d in file.deliveries] == [
+        ("staff_card", None),
+        ("staff_card_edit", None),
+        ("notice", "taken"),
+    ]
+    assert {d.status for d in file.deliveries} == {"pending"}
+    with pytest.raises(ApplicationNotFound):
+        await support.application(number + 100)
+
+
+async def test_find_counts_beyond_the_limit(world: World) -> None:
+    for code in ("100003", "100004", "100005"):
+        await world.reject(await world.submit(code))
+    support = support_of(world)
+
+    found = await support.find(SearchTerm.parse(FIN), limit=2)
+
+    assert len(found.applications) == 2 and found.total == 3
+    assert [a.subscriber_code for a in found.applications] == ["100005", "100004"]
+
+
+async def test_open_orders_oldest_first_and_counted_beyond_the_limit(world: World) -> None:
+    numbers = []
+    for code in ("100003", "100004", "100005"):
+        numbers.append(await world.submit(code))
+        world.advance(hours=40)
+    await world.take(numbers[1])
+    support = support_of(world, deadline=timedelta(hours=72))
+
+    orders = await support.open_orders(limit=2)
+
+    assert orders.total == 3
+    assert [o.application.number for o in orders.orders] == numbers[:2]
+    assert [o.age for o in orders.orders] == [timedelta(hours=120), timedelta(hours=80)]
+    assert [o.overdue for o in orders.orders] == [True, True]
+
+
+async def test_stats_counts_only_completions_in_the_window(world: World) -> None:
+    world.advance(days=-40)
+    old = await world.submit("100003")
+    await world.take(old)
+    world.advance(hours=1)
+    await world.complete(old)
+    world.advance(days=40)
+    recent = await world.submit("100004")
+    await world.take(recent)
+    world.advance(hours=3)
+    await world.complete(recent)
+    rejected = await world.submit("100005")
+    world.advance(hours=50)
+    await world.reject(rejected)
+
+    stats = await support_of(world).stats()
+
+    assert stats.by_status == {
+        ApplicationStatus.REGISTERED: 0,
+        ApplicationStatus.TAKEN: 0,
+        ApplicationStatus.DONE: 2,
+        ApplicationStatus.REJECTED: 1,
+    }
+    assert stats.completed_in_window == 1
+    assert stats.median_completion == stats.p90_completion == timedelta(hours=3)
+
+
+async def test_an_inactive_reason_still_has_its_label(world: World) -> None:
+    async with world.engine.begin() as conn:
+        await conn.execute(
+            update(ReasonRow).where(ReasonRow.code == "absence").values(active=False)
+        )
+
+    reasons = await support_of(world).reasons()
+
+    assert reasons["absence"].label("en") == "Temporary absence (travel, posting)"

@@ -1,0 +1,269 @@
+"""The support agents' use cases: look any application up, list open orders, count.
+
+Rules:
+- Agents read everything; they change nothing here, so every call is a read.
+- ``/find`` takes a subscriber code (digits) or a FIN; seven digits may be either, so both
+  are searched.
+- An open order is overdue once it is older than the work-order deadline (a setting).
+- "Today" is the calendar day in Baku; "the last 7 days" are today and the six days before.
+- The time to complete is registration -> done (rejections are not completions), over the
+  orders completed in the last ``COMPLETION_WINDOW``; median and 90th percentile are
+  interpolated between the nearest observations.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from workflows.errors import ApplicationNotFound
+from workflows.models import Application, ApplicationStatus, Reason
+from workflows.ports import Clock
+from workflows.values import FIN_RE, InvalidFin, parse_fin
+
+BAKU = ZoneInfo("Asia/Baku")
+COMPLETION_WINDOW = timedelta(days=30)
+FIND_LIMIT = 200
+OPEN_LIMIT = 500
+
+# A search argument longer than this is refused before any parsing.
+SEARCH_MAX_INPUT = 64
+SUBSCRIBER_CODE_RE = re.compile(r"\d{1,32}", re.ASCII)
+
+
+# --- records ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row of an application: what was owed and how far its sending got."""
+
+    kind: str
+    channel: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None = None
+    last_error: str | None = None
+    event: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationFile:
+    """An application with its events and its deliveries (oldest first)."""
+
+    application: Application
+    deliveries: tuple[Delivery, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Applications matching a search, newest first; ``total`` counts beyond the limit."""
+
+    term: SearchTerm
+    applications: tuple[Application, ...]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrder:
+    application: Application
+    age: timedelta
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOrders:
+    """Open orders, oldest first; ``total`` counts beyond the limit."""
+
+    orders: tuple[OpenOrder, ...]
+    total: int
+    deadline: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    by_status: Mapping[ApplicationStatus, int]
+    registered_today: int
+    registered_last_7_days: int
+    completed_in_window: int
+    completion_window: timedelta
+    median_completion: timedelta | None
+    p90_completion: timedelta | None
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def open(self) -> int:
+        return sum(n for status, n in self.by_status.items() if status.is_open)
+
+
+class InvalidSearch(ValueError):
+    """The ``/find`` argument is neither a subscriber code nor a FIN."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerm:
+    """What ``/find`` looks for: a subscriber code, a FIN, or both (seven digits)."""
+
+    subscriber_code: str | None = None
+    fin: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> SearchTerm:
+        if len(text) > SEARCH_MAX_INPUT:
+            raise InvalidSearch("too long")
+        value = "".join(text.split())
+        if SUBSCRIBER_CODE_RE.fullmatch(value):
+            return cls(subscriber_code=value, fin=value if FIN_RE.fullmatch(value) else None)
+        try:
+            return cls(fin=parse_fin(value))
+        except InvalidFin as exc:
+            raise InvalidSearch(exc.code) from exc
+
+    @property
+    def key(self) -> str:
+        """The normalised argument: ``parse(key)`` gives this term back."""
+        return self.subscriber_code or self.fin or ""
+
+    @property
+    def shown(self) -> str:
+        """How the term may be shown: a FIN is masked."""
+        return self.subscriber_code or mask_fin(self.fin or "")
+
+
+def mask_fin(fin: str) -> str:
+    """The first two characters, then one ``*`` for each of the rest."""
+    return fin[:2] + "*" * max(len(fin) - 2, 0)
+
+
+def describe_actor(actor: str) -> tuple[str, str | None]:
+    """Split an event's actor: ``("staff", name)``, ``("subscriber", None)``, ``("system", None)``.
+
+    Actors are written as ``staff:<user id>:<name>``, ``tg:<user id>`` and ``system``.
+    """
+    if actor.startswith("staff:"):
+        parts = actor.split(":", 2)
+        return "staff", (parts[2] or None) if len(parts) == 3 else None
+    if actor.startswith("tg:"):
+        return "subscriber", None
+    return "system", None
+
+
+def percentile(values: Sequence[timedelta], q: float) -> timedelta | None:
+    """The q-quantile (0..1) with linear interpolation between the nearest ranks."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    fraction = position - low
+    return ordered[low] + (ordered[high] - ordered[low]) * fraction
+
+
+def start_of_day(moment: datetime, zone: tzinfo = BAKU) -> datetime:
+    """Midnight of ``moment``'s calendar day in ``zone``, as an aware datetime."""
+    local = moment.astimezone(zone)
+    return datetime.combine(local.date(), time(0), tzinfo=zone)
+
+
+# --- the port -----------------------------------------------------------------------------
+class SupportQueries(Protocol):
+    """Read-only queries for the agents; each call is its own short read."""
+
+    async def get_application_file(self, number: int) -> ApplicationFile | None:
+        """The application with its events and outbox deliveries, None if there is none."""
+
+    async def find_applications(
+        self, *, subscriber_code: str | None, fin: str | None, limit: int
+    ) -> Sequence[Application]:
+        """Applications of this subscriber code or this FIN, newest first (no events)."""
+
+    async def count_applications(self, *, subscriber_code: str | None, fin: str | None) -> int:
+        """How many applications ``find_applications`` would return without a limit."""
+
+    async def open_applications(self, *, limit: int) -> Sequence[Application]:
+        """Registered or taken applications, oldest first (no events)."""
+
+    async def count_by_status(self) -> Mapping[ApplicationStatus, int]:
+        """The number of applications in each status (absent statuses may be missing)."""
+
+    async def count_registered_since(self, since: datetime) -> int:
+        """How many applications were registered at or after ``since``."""
+
+    async def completion_durations(self, closed_since: datetime) -> Sequence[timedelta]:
+        """Registration-to-done times of the applications completed since ``closed_since``."""
+
+    async def reasons(self) -> Sequence[Reason]:
+        """The whole reason catalogue, inactive entries included (old applications use them)."""
+
+
+# --- the use case -------------------------------------------------------------------------
+@dataclass(slots=True)
+class Support:
+    """Everything an agent can ask; the time comes from ``clock``."""
+
+    queries: SupportQueries
+    clock: Clock
+    deadline: timedelta
+    zone: tzinfo = BAKU
+
+    async def application(self, number: int) -> ApplicationFile:
+        found = await self.queries.get_application_file(number)
+        if found is None:
+            raise ApplicationNotFound(number)
+        return found
+
+    async def reasons(self) -> dict[str, Reason]:
+        """The reason catalogue by code, for showing an application's reason."""
+        return {reason.code: reason for reason in await self.queries.reasons()}
+
+    async def find(self, term: SearchTerm, *, limit: int = FIND_LIMIT) -> Found:
+        apps = await self.queries.find_applications(
+            subscriber_code=term.subscriber_code, fin=term.fin, limit=limit
+        )
+        total = len(apps)
+        if total >= limit:
+            total = await self.queries.count_applications(
+                subscriber_code=term.subscriber_code, fin=term.fin
+            )
+        return Found(term=term, applications=tuple(apps), total=total)
+
+    async def open_orders(self, *, limit: int = OPEN_LIMIT) -> OpenOrders:
+        now = self.clock.now()
+        apps = await self.queries.open_applications(limit=limit)
+        total = len(apps)
+        if total >= limit:
+            counts = await self.queries.count_by_status()
+            total = sum(n for status, n in counts.items() if status.is_open)
+        orders = tuple(
+            OpenOrder(
+                application=app,
+                age=max(now - app.created_at, timedelta(0)),
+                overdue=now - app.created_at > self.deadline,
+            )
+            for app in apps
+        )
+        return OpenOrders(orders=orders, total=total, deadline=self.deadline)
+
+    async def stats(self, *, window: timedelta = COMPLETION_WINDOW) -> Stats:
+        now = self.clock.now()
+        today = start_of_day(now, self.zone)
+        # Same-zone arithmetic is wall-clock arithmetic: midnight six days ago.
+        week = today - timedelta(days=6)
+        counts = await self.queries.count_by_status()
+        durations = await self.queries.completion_durations(now - window)
+        return Stats(
+            by_status={status: counts.get(status, 0) for status in ApplicationStatus},
+            registered_today=await self.queries.count_registered_since(today),
+            registered_last_7_days=await self.queries.count_registered_since(week),
+            completed_in_window=len(durations),
+            completion_window=window,
+            median_completion=percentile(durations, 0.5),
+            p90_completion=percentile(durations, 0.9),
+        )
