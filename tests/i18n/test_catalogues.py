@@ -48,7 +48,7 @@ def test_template_is_up_to_date(tmp_path: Path) -> None:
             sys.executable, "-m", "babel.messages.frontend", "extract",
             "-F", str(LOCALES_DIR / "babel.cfg"),
             "-k", "N_", "-k", "I18nConst", "-k", "I18nFormat", "-k", "gettext",
-            "--no-location", "--sort-output", "--omit-header", "-q",
+            "--no-location", "--sort-output", "--omit-header",
             "-o", str(out), "bot", "dialogs", "workflows",
         ],
         check=True,
