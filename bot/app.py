@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import setup_dialogs
+from aiogram_dialog.api.entities import stack as aiogram_dialog_stack
 from aiogram_dialog.api.protocols import MessageManagerProtocol
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -37,6 +39,16 @@ from workflows.values import SubscriberCodeParser
 from workflows.work_orders import WorkOrders
 
 logger = logging.getLogger(__name__)
+
+
+def _random_intent_id() -> int:
+    # aiogram-dialog 2.6 makes ids from the current second plus randint(0, 99), so two
+    # dialogs opened in the same second (a deep link opens two) collide once in a hundred
+    # and one overwrites the other's context. 8 base-62 characters keep callback_data short.
+    return secrets.randbelow(62**8)
+
+
+aiogram_dialog_stack.new_int_id = _random_intent_id
 
 
 @dataclass

@@ -5,13 +5,15 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from dialogs.application.windows import application_dialog
-from dialogs.main_menu.windows import main_dialog
-from dialogs.status.windows import status_dialog
+from dialogs.application.windows import build_application_dialog
+from dialogs.main_menu.windows import build_main_dialog
+from dialogs.status.windows import build_status_dialog
 
 
 def setup() -> Router:
     router = Router(name="dialogs")
     router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.include_routers(main_dialog, application_dialog, status_dialog)
+    # New Dialog objects per dispatcher: a router has one parent, so the module-level
+    # dialogs could not serve a second dispatcher (tests, a restart in the same process).
+    router.include_routers(build_main_dialog(), build_application_dialog(), build_status_dialog())
     return router

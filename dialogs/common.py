@@ -140,8 +140,9 @@ ERRORS: Mapping[str, str] = {
 }
 
 
-def set_error(manager: DialogManager, code: str, **params: Any) -> None:
-    manager.dialog_data[ERROR_KEY] = {"code": code, **params}
+def set_error(manager: DialogManager, error: str, /, **params: Any) -> None:
+    # params apart from the error id: messages have a {code} (the subscriber code) too
+    manager.dialog_data[ERROR_KEY] = {"id": error, "params": params}
 
 
 def clear_error(manager: DialogManager) -> None:
@@ -152,8 +153,8 @@ def render_error(manager: DialogManager) -> str:
     error = manager.dialog_data.get(ERROR_KEY)
     if not error:
         return ""
-    params = {k: html.escape(str(v)) for k, v in error.items() if k != "code"}
-    return "⚠️ " + gettext(ERRORS[error["code"]]).format_map(params)
+    params = {k: html.escape(str(v)) for k, v in error["params"].items()}
+    return "⚠️ " + gettext(ERRORS[error["id"]]).format_map(params)
 
 
 async def error_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:

@@ -121,12 +121,14 @@ class SqlTransaction(Transaction):
             created_at=app.created_at,
             updated_at=app.updated_at,
         )
-        self.session.add(row)
         try:
             async with self.session.begin_nested():
+                self.session.add(row)
                 await self.session.flush()
         except IntegrityError as exc:
-            self.session.expunge(row)
+            # The savepoint's rollback has usually detached the row already.
+            if row in self.session:
+                self.session.expunge(row)
             number = await self.find_open_application(app.subscriber_code)
             raise OpenApplicationExists(number or 0) from exc
         return row.number

@@ -52,7 +52,7 @@ code_window = Window(
     STEP,
     I18nConst("Type the <b>subscriber code</b> (the digits on your water bill)."),
     ERROR,
-    Format("{debt_amount}", when="debt_due"),
+    I18nFormat("Debt: <b>{debt_amount}</b>", when="debt_due"),
     TextInput(id=CODE_INPUT, on_success=handlers.on_code_entered),
     not_text(),
     Url(I18nConst("Pay the debt"), Format("{pay_url}"), id="pay", when="debt_due"),
@@ -250,14 +250,20 @@ registered_window = Window(
     getter=getters.registered_getter,
 )
 
-application_dialog = Dialog(
-    code_window,
-    reason_window,
-    phone_window,
-    email_window,
-    description_window,
-    notes_window,
-    summary_window,
-    debt_window,
-    registered_window,
-)
+
+def build_application_dialog() -> Dialog:
+    """A new Dialog each time: a Dialog is a Router, which can have only one parent."""
+    return Dialog(
+        code_window,
+        reason_window,
+        phone_window,
+        email_window,
+        description_window,
+        notes_window,
+        summary_window,
+        debt_window,
+        registered_window,
+    )
+
+
+application_dialog = build_application_dialog()

@@ -19,6 +19,7 @@ from dialogs.common import (
 from dialogs.states import ApplicationSG, MainSG, StatusSG
 from workflows.values import InvalidValue
 
+PENDING_STATUS = "status_number"  # a deep link's application, shown after the FIN
 LOCALE_NAMES = {"az": "🇦🇿 Azərbaycanca", "ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
 
 
@@ -32,8 +33,12 @@ async def start_main(
     profile = profile_of(manager)
     state = MainSG.menu if profile.fin else MainSG.fin
     await manager.start(state, mode=StartMode.RESET_STACK, show_mode=show_mode)
-    if profile.fin and status_number is not None:
+    if status_number is None:
+        return
+    if profile.fin:
         await manager.start(StatusSG.detail, data={"number": status_number})
+    else:  # opened once the FIN is known
+        manager.dialog_data[PENDING_STATUS] = status_number
 
 
 async def on_fin_entered(
@@ -42,6 +47,9 @@ async def on_fin_entered(
     clear_error(manager)
     await remember_profile(manager, replace(profile_of(manager), fin=fin))
     await manager.switch_to(MainSG.menu)
+    number = manager.dialog_data.pop(PENDING_STATUS, None)
+    if number is not None:
+        await manager.start(StatusSG.detail, data={"number": number})
 
 
 async def on_fin_invalid(

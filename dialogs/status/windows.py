@@ -78,9 +78,15 @@ detail_window = Window(
     getter=getters.detail_getter,
 )
 
-status_dialog = Dialog(
-    listing_window,
-    lookup_window,
-    detail_window,
-    on_start=handlers.on_status_start,
-)
+
+def build_status_dialog() -> Dialog:
+    """A new Dialog each time: a Dialog is a Router, which can have only one parent."""
+    return Dialog(
+        listing_window,
+        lookup_window,
+        detail_window,
+        on_start=handlers.on_status_start,
+    )
+
+
+status_dialog = build_status_dialog()
