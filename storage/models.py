@@ -61,7 +61,9 @@ class Base(DeclarativeBase):
 class UserRow(Base):
     __tablename__ = "users"
 
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False
+    )
     locale: Mapped[str | None] = mapped_column(String(8))
     fin: Mapped[str | None] = mapped_column(String(7))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -163,6 +165,6 @@ class ChatMigrationRow(Base):
 
     __tablename__ = "chat_migrations"
 
-    old_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    old_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     new_chat_id: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -251,3 +251,53 @@ def subscriber_row(
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, default=str, ensure_ascii=False)
+
+
+_PG_DATABASES: dict[str, str] = {}
+
+
+def isolated_pg_url(name: str) -> str | None:
+    """A database of its own, ``test_<name>``, on the TEST_DATABASE_URL server (created anew
+    once per test process), so test modules never see each other's tables; None if unset."""
+    import asyncio
+    import os
+    import threading
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return None
+    if name in _PG_DATABASES:
+        return _PG_DATABASES[name]
+    url = make_url(base)
+    database = f"test_{name}"
+
+    async def recreate() -> None:
+        conn = await asyncpg.connect(
+            host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+            database=url.database,
+        )
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{database}"')
+        finally:
+            await conn.close()
+
+    # Callers may be inside a running event loop: do the admin work on a thread of its own.
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            asyncio.run(recreate())
+        except BaseException as exc:  # re-raised below, in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    _PG_DATABASES[name] = url.set(database=database).render_as_string(hide_password=False)
+    return _PG_DATABASES[name]

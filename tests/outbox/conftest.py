@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from bot.config import Settings
 from storage.database import create_engine
 from storage.migrate import upgrade_to_head
 from tests.outbox.harness import Harness, RecordingMailer, make_harness
+from tests.support import isolated_pg_url
 
 _PG_READY: set[str] = set()
 # Children first; the reason catalogue stays (the migration seeds it).
@@ -34,7 +34,7 @@ async def h(
 @pytest.fixture
 async def pg_engine() -> AsyncIterator[AsyncEngine]:
     """PostgreSQL from TEST_DATABASE_URL, migrated and emptied; skipped when unset."""
-    url = os.environ.get("TEST_DATABASE_URL")
+    url = isolated_pg_url("outbox")
     if not url:
         pytest.skip("TEST_DATABASE_URL is not set")
     if url not in _PG_READY:

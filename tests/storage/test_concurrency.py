@@ -24,14 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from storage.models import (
     ApplicationRow,
-    Base,
     ChatMigrationRow,
     EventRow,
     OutboxRow,
@@ -39,7 +38,7 @@ from storage.models import (
     UserRow,
 )
 from storage.repositories import SqlSubscriberRegistry, SqlTransaction, SqlTransactionFactory
-from tests.support import seed_subscribers, subscriber_row
+from tests.support import isolated_pg_url, seed_subscribers, subscriber_row
 from workflows.clock import FixedClock
 from workflows.errors import OpenApplicationExists
 from workflows.journey import Journey
@@ -56,22 +55,13 @@ def _in_thread(fn: Callable[..., object], *args: object) -> None:
         pool.submit(fn, *args).result()
 
 
-async def _drop_schema(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.drop_all)
-            await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def pg_migrated() -> Iterator[str]:
     """A PostgreSQL database migrated from scratch once for this module."""
-    _in_thread(asyncio.run, _drop_schema(PG_URL))
-    _in_thread(upgrade_to_head, PG_URL)
-    yield PG_URL
+    url = isolated_pg_url("concurrency")
+    assert url
+    _in_thread(upgrade_to_head, url)
+    yield url
 
 
 async def _clean(engine: AsyncEngine) -> None:

@@ -31,6 +31,7 @@ from storage.subscribers_import import (
     run_import_cli,
     terminal_progress,
 )
+from tests.support import isolated_pg_url
 
 DEMO = Path(__file__).resolve().parents[2] / "storage" / "seed" / "demo_subscribers.csv"
 DEMO_ROWS = 15
@@ -62,7 +63,7 @@ async def _fresh_engine(url: str) -> AsyncEngine:
     ]
 )
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    url = _sqlite_url(tmp_path) if request.param == "sqlite" else PG_URL
+    url = _sqlite_url(tmp_path) if request.param == "sqlite" else isolated_pg_url("import")
     engine = await _fresh_engine(url)
     yield engine
     if request.param == "postgresql":

@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "chat_migrations",
-        sa.Column("old_chat_id", sa.BigInteger(), nullable=False),
+        sa.Column("old_chat_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("new_chat_id", sa.BigInteger(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("old_chat_id", name=op.f("pk_chat_migrations")),
@@ -48,7 +48,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "users",
-        sa.Column("telegram_user_id", sa.BigInteger(), nullable=False),
+        sa.Column("telegram_user_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("locale", sa.String(length=8), nullable=True),
         sa.Column("fin", sa.String(length=7), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
