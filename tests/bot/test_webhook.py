@@ -11,6 +11,7 @@ import pytest
 from aiogram import Dispatcher, Router
 from aiogram.types import Message
 
+from bot.metrics import UpdateMetricsMiddleware
 from bot.webhook import WEBHOOK_PATH, WebhookServer
 from tests.support import make_bot
 
@@ -47,6 +48,7 @@ async def server():
 
     dp = Dispatcher()
     dp.include_router(router)
+    dp.update.outer_middleware(UpdateMetricsMiddleware())
     bot, _ = make_bot()
     health = {"database": True}
 
@@ -73,10 +75,12 @@ async def test_webhook_refuses_malformed_bodies_and_keeps_serving(server) -> Non
     base, seen, _, _ = server
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     async with aiohttp.ClientSession() as http:
-        for body in (b"not json", b"[1, 2]", b'{"update_id": "x"}', "{\"ü".encode()):
+        for body in (b"not json", b"[1, 2]", b'{"update_id": "x"}', '{"ü'.encode()):
             async with http.post(base + WEBHOOK_PATH, data=body, headers=headers) as r:
                 assert r.status == 400
-        async with http.post(base + WEBHOOK_PATH, json=update(2, "still here"), headers=headers) as r:
+        async with http.post(
+            base + WEBHOOK_PATH, json=update(2, "still here"), headers=headers
+        ) as r:
             assert r.status == 200
     for _ in range(50):
         if seen:
@@ -96,13 +100,33 @@ async def test_healthz_reports_each_dependency(server) -> None:
             assert r.status == 503
 
 
-async def test_metrics_are_prometheus_text(server) -> None:
-    base, _, _, _ = server
+def sample(body: str, name: str) -> float:
+    for line in body.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+async def test_metrics_count_handled_updates(server) -> None:
+    base, seen, _, _ = server
     async with aiohttp.ClientSession() as http:
+        async with http.get(base + "/metrics") as r:
+            before = sample(await r.text(), 'bot_updates_total{type="message"}')
+        async with http.post(
+            base + WEBHOOK_PATH,
+            json=update(3),
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+        ) as r:
+            assert r.status == 200
+        for _ in range(50):
+            if seen:
+                break
+            await asyncio.sleep(0.02)
         async with http.get(base + "/metrics") as r:
             assert r.status == 200
             body = await r.text()
-    assert "bot_updates_total" in body or "bot_update_seconds" in body
+    assert sample(body, 'bot_updates_total{type="message"}') == before + 1
+    assert "bot_update_seconds_bucket" in body
 
 
 async def test_stop_lets_updates_in_flight_finish() -> None:
@@ -124,12 +148,14 @@ async def test_stop_lets_updates_in_flight_finish() -> None:
     port = free_port()
     srv = WebhookServer(dp, bot, SECRET, health=check)
     await srv.start("127.0.0.1", port)
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
             f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
             json=update(5),
             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-        ) as r:
-            assert r.status == 200
+        ) as r,
+    ):
+        assert r.status == 200
     await srv.stop()
     assert finished == [5]
