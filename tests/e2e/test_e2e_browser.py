@@ -1,0 +1,154 @@
+"""A person on the sandbox page: headless Chromium drives ``python bot.py`` (no token).
+
+The subscriber pane is used as a person would: START, type the FIN, press "Create a new
+application", type the code, press a reason, share the number from the reply keyboard, type
+the e-mail and the description, Skip, Continue, and read the number. Then the staff pane:
+Take on the card, Done, the note typed as the reply the ForceReply prompt opens; and the
+e-mail pane shows the completion e-mail. A screenshot of the page (also when the test fails)
+is saved under ``test-artifacts/`` at the repository root.
+
+Browser: Debian's ``chromium`` (``.ci/run`` installs it when missing), driven by Playwright
+for Python with ``executable_path``; skipped when there is no ``/usr/bin/chromium`` (or
+``PLAYWRIGHT_CHROMIUM_EXECUTABLE``). Buttons are found by their callback data (the widget id
+of the dialog, ``wo:<action>:<number>`` on cards) and their labels checked against the
+catalogues, so the test holds whatever language the catalogues are in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.harness import (
+    ARTIFACTS,
+    DONE,
+    FIN_PROMPT,
+    MAIL_DONE_SUBJECT,
+    NEW_APPLICATION,
+    REGISTERED,
+    STEP,
+    TAKE,
+    SandboxApp,
+    shown,
+    template_regex,
+)
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+CHROMIUM = os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+JOHN = "610000003"  # the page's English-speaking preset subscriber
+LOCALE = "en"
+STAFF_LOCALE = "az"
+WAIT_MS = 30_000
+PLAYWRIGHT_DEFAULT_MS = 5_000
+
+
+def step_text(number: int) -> str:
+    return shown(STEP, LOCALE, step=number, total=7)
+
+
+async def test_registration_and_done_on_the_page(
+    sandbox_app: SandboxApp, record_property: pytest.RecordProperty
+) -> None:
+    if not HAVE_CHROMIUM:
+        pytest.skip(f"no Chromium at {CHROMIUM} (Debian package `chromium`)")
+    expect = playwright_api.expect
+    expect.set_options(timeout=WAIT_MS)  # the card goes out through the outbox
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "e2e-browser.png"
+
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            await page.goto(sandbox_app.web_url + "/")
+            await page.get_by_test_id("user-select").select_option(JOHN)
+            user = page.get_by_test_id("user-messages")
+            bot_messages = user.locator('[data-testid="message"][data-from-bot="true"]')
+            typing = page.get_by_test_id("user-input")
+
+            async def type_in(text: str) -> None:
+                await typing.fill(text)
+                await typing.press("Enter")
+
+            async def see(text: str) -> None:
+                await expect(bot_messages.last).to_contain_text(text)
+
+            def button(widget: str):  # the newest inline button of a dialog widget
+                return user.locator(f'button[data-callback-data$="\\1d {widget}"]').last
+
+            await page.get_by_test_id("user-start").click()
+            await see(shown(FIN_PROMPT, LOCALE))
+            await type_in("5ABC12D")
+            new = button("new_app")
+            await expect(new).to_have_text(shown(NEW_APPLICATION, LOCALE))
+            await new.click()
+            await see(step_text(1))
+            await type_in("100014")
+            await see(step_text(2))
+            await user.locator('button[data-callback-data*="\\1d reason:"]').first.click()
+            await see(step_text(3))
+            share = page.get_by_test_id("reply-keyboard").locator("button.contact")
+            await share.click()
+            await see(step_text(4))
+            await type_in("john.smith@example.com")
+            await see(step_text(5))
+            await type_in("Summer house closed for the winter.")
+            await see(step_text(6))
+            await button("skip_notes").click()
+            await see(step_text(7))
+            await button("confirm").click()
+            registered = template_regex(REGISTERED, LOCALE, number=r"\d+")
+            # (Playwright evaluates the regex in JavaScript: no Python-only named groups)
+            in_js = re.compile(registered.pattern.replace("(?P<number>", "("))
+            await expect(bot_messages.last).to_contain_text(in_js)
+            found = registered.search(await bot_messages.last.inner_text())
+            assert found is not None
+            number = int(found.group("number"))
+
+            staff = page.get_by_test_id("staff-messages")
+            take_button = f'button[data-callback-data="wo:take:{number}"]'
+            take = staff.locator(take_button)
+            await expect(take).to_have_text(shown(TAKE, STAFF_LOCALE))
+            card = staff.get_by_test_id("message").filter(has=page.locator(take_button))
+            card_id = await card.get_attribute("data-message-id")
+            card = staff.locator(f'[data-testid="message"][data-message-id="{card_id}"]')
+            await take.click()
+            done = staff.locator(f'button[data-callback-data="wo:done:{number}"]')
+            await expect(done).to_have_text(shown(DONE, STAFF_LOCALE))
+            await done.click()
+            await expect(page.get_by_test_id("staff-reply-banner")).to_be_visible()
+            note = "Valve closed at the meter well"
+            await page.get_by_test_id("staff-input").fill(note)
+            await page.get_by_test_id("staff-input").press("Enter")
+            await expect(card).to_contain_text(note)
+            await expect(card.locator('button[data-callback-data^="wo:"]')).to_have_count(0)
+
+            subject = shown(MAIL_DONE_SUBJECT, LOCALE, number=number)
+            mail = page.get_by_test_id("mail-item").filter(
+                has=page.get_by_test_id("mail-subject").get_by_text(subject, exact=True)
+            )
+            await expect(mail).to_contain_text("john.smith@example.com")
+            await mail.locator("button.head").click()
+            await expect(mail.get_by_test_id("mail-text")).to_contain_text(note)
+            assert errors == [], errors
+        finally:
+            await page.screenshot(path=str(screenshot), full_page=True)
+            record_property("screenshot", str(screenshot))
+            print(f"screenshot: {screenshot}")
+            await browser.close()
+            expect.set_options(timeout=PLAYWRIGHT_DEFAULT_MS)
