@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
 from aiogram.utils.i18n import I18n, get_i18n, gettext
 from aiogram_dialog import DialogManager
 from babel.dates import format_date, format_time
@@ -155,6 +156,16 @@ def render_error(manager: DialogManager) -> str:
         return ""
     params = {k: html.escape(str(v)) for k, v in error["params"].items()}
     return "⚠️ " + gettext(ERRORS[error["id"]]).format_map(params)
+
+
+async def on_not_text(message: Message, widget: object, manager: DialogManager) -> None:
+    """A sticker, photo, voice message or file where text is expected."""
+    set_error(manager, "not_text")
+
+
+async def on_use_buttons(message: Message, widget: object, manager: DialogManager) -> None:
+    """Anything typed where only the buttons answer."""
+    set_error(manager, "use_buttons")
 
 
 async def error_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:

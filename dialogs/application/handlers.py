@@ -78,14 +78,6 @@ async def on_back(callback: CallbackQuery, button: Button, manager: DialogManage
         await manager.back()
 
 
-async def on_not_text(message: Message, widget: object, manager: DialogManager) -> None:
-    set_error(manager, "not_text")
-
-
-async def on_use_buttons(message: Message, widget: object, manager: DialogManager) -> None:
-    set_error(manager, "use_buttons")
-
-
 def _invalid(prefix: str):
     async def on_error(
         message: Message, widget: ManagedTextInput[Any], manager: DialogManager, error: ValueError

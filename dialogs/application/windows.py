@@ -21,6 +21,7 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.application import getters, handlers
+from dialogs.common import on_not_text, on_use_buttons
 from dialogs.states import ApplicationSG
 from dialogs.widgets import I18nConst, I18nFormat
 from workflows.values import parse_email, parse_phone, parse_text
@@ -45,7 +46,7 @@ def nav() -> Row:
 
 
 def not_text() -> MessageInput:
-    return MessageInput(handlers.on_not_text)
+    return MessageInput(on_not_text)
 
 
 code_window = Window(
@@ -81,7 +82,7 @@ reason_window = Window(
             on_click=handlers.on_reason_selected,
         ),
     ),
-    MessageInput(handlers.on_use_buttons),
+    MessageInput(on_use_buttons),
     nav(),
     state=ApplicationSG.reason,
     getter=getters.reason_getter,
@@ -207,7 +208,7 @@ summary_window = Window(
         ),
     ),
     Button(I18nConst("Continue"), id="confirm", on_click=handlers.on_confirm),
-    MessageInput(handlers.on_use_buttons),
+    MessageInput(on_use_buttons),
     nav(),
     state=ApplicationSG.summary,
     getter=getters.summary_getter,
@@ -229,7 +230,7 @@ debt_window = Window(
         Button(I18nConst("⬅️ Back"), id="debt_back", on_click=handlers.on_debt_back),
         Cancel(I18nConst("✖️ Cancel")),
     ),
-    MessageInput(handlers.on_use_buttons),
+    MessageInput(on_use_buttons),
     state=ApplicationSG.debt,
     getter=getters.debt_getter,
 )
@@ -245,7 +246,7 @@ registered_window = Window(
         on_click=handlers.on_open_status,
     ),
     Cancel(I18nConst("🏠 Main menu")),
-    MessageInput(handlers.on_use_buttons),
+    MessageInput(on_use_buttons),
     state=ApplicationSG.registered,
     getter=getters.registered_getter,
 )

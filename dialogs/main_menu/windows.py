@@ -7,6 +7,7 @@ from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import Button, Column, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
+from dialogs.common import on_not_text, on_use_buttons
 from dialogs.main_menu import getters, handlers
 from dialogs.states import MainSG
 from dialogs.widgets import I18nConst, I18nFormat
@@ -30,7 +31,7 @@ fin_window = Window(
         on_success=handlers.on_fin_entered,
         on_error=handlers.on_fin_invalid,
     ),
-    MessageInput(handlers.on_not_text),
+    MessageInput(on_not_text),
     Row(
         SwitchTo(I18nConst("🌐 Language"), id="to_lang", state=MainSG.language),
         SwitchTo(I18nConst("✖️ Cancel"), id="fin_cancel", state=MainSG.menu, when="has_fin"),
@@ -59,7 +60,7 @@ menu_window = Window(
         SwitchTo(I18nConst("🌐 Language"), id="to_lang", state=MainSG.language),
         Button(I18nConst("🪪 Change FIN"), id="change_fin", on_click=handlers.on_change_fin),
     ),
-    MessageInput(handlers.on_use_buttons),
+    MessageInput(on_use_buttons),
     state=MainSG.menu,
     getter=getters.menu_getter,
 )
@@ -77,7 +78,7 @@ language_window = Window(
         ),
     ),
     Button(I18nConst("⬅️ Back"), id="lang_back", on_click=handlers.on_language_back),
-    MessageInput(handlers.on_use_buttons),
+    MessageInput(on_use_buttons),
     state=MainSG.language,
     getter=getters.language_getter,
 )

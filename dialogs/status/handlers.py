@@ -54,14 +54,6 @@ async def on_number_invalid(
     set_error(manager, "number.invalid")
 
 
-async def on_not_text(message: Message, widget: object, manager: DialogManager) -> None:
-    set_error(manager, "not_text")
-
-
-async def on_use_buttons(message: Message, widget: object, manager: DialogManager) -> None:
-    set_error(manager, "use_buttons")
-
-
 async def on_detail_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     clear_error(manager)
     await manager.switch_to(StatusSG.listing)

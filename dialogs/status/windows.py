@@ -7,6 +7,7 @@ from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import Button, Cancel, Row, ScrollingGroup, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
+from dialogs.common import on_not_text, on_use_buttons
 from dialogs.states import StatusSG
 from dialogs.status import getters, handlers
 from dialogs.widgets import I18nConst
@@ -38,7 +39,7 @@ listing_window = Window(
         on_click=handlers.on_clear,
     ),
     Cancel(I18nConst("🏠 Main menu")),
-    MessageInput(handlers.on_use_buttons),
+    MessageInput(on_use_buttons),
     state=StatusSG.listing,
     getter=getters.listing_getter,
 )
@@ -52,7 +53,7 @@ lookup_window = Window(
         on_success=handlers.on_number_entered,
         on_error=handlers.on_number_invalid,
     ),
-    MessageInput(handlers.on_not_text),
+    MessageInput(on_not_text),
     Row(
         SwitchTo(
             I18nConst("⬅️ Back"),
@@ -73,7 +74,7 @@ detail_window = Window(
         Button(I18nConst("⬅️ Back"), id="detail_back", on_click=handlers.on_detail_back),
         Cancel(I18nConst("🏠 Main menu")),
     ),
-    MessageInput(handlers.on_use_buttons),
+    MessageInput(on_use_buttons),
     state=StatusSG.detail,
     getter=getters.detail_getter,
 )
