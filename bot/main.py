@@ -83,7 +83,7 @@ async def refresh_outbox_gauges(services: Services) -> None:
         rows = await conn.execute(
             select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
         )
-        counts = dict(rows.tuples().all())
+        counts = {status: count for status, count in rows.all()}
     for status in ("pending", "sent", "failed"):
         OUTBOX.labels(status).set(counts.get(status, 0))
 

@@ -1,0 +1,73 @@
+"""/healthz reports the database and, with REDIS_URL, Redis; /metrics counts the outbox."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import build_services
+from bot.config import Settings
+from bot.main import health_of, refresh_outbox_gauges
+from bot.metrics import OUTBOX
+from storage.database import create_engine
+from tests.support import seed_subscribers, subscriber_row
+from workflows.clock import FixedClock
+from workflows.models import Draft
+
+
+async def test_health_of_a_reachable_database(settings: Settings, engine: AsyncEngine) -> None:
+    services = build_services(settings, engine=engine)
+    assert await health_of(services, MemoryStorage()) == {"database": True}
+
+
+async def test_health_of_an_unreachable_database(settings: Settings, tmp_path) -> None:
+    missing = tmp_path / "no-such-dir" / "x" / "bot.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{missing}")
+    missing.parent.rmdir()  # create_engine made the folder; take it away again
+    services = build_services(settings, engine=engine)
+    try:
+        assert await health_of(services, MemoryStorage()) == {"database": False}
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="TEST_REDIS_URL is not set")
+async def test_health_includes_redis(settings: Settings, engine: AsyncEngine) -> None:
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    storage = RedisStorage.from_url(
+        os.environ["TEST_REDIS_URL"], key_builder=DefaultKeyBuilder(with_destiny=True)
+    )
+    try:
+        services = build_services(settings, engine=engine)
+        assert await health_of(services, storage) == {"database": True, "redis": True}
+    finally:
+        await storage.close()
+
+
+async def test_outbox_gauges_follow_the_table(
+    settings: Settings, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    await seed_subscribers(engine, [subscriber_row("100001")])
+    services = build_services(settings, engine=engine, clock=clock)
+    await services.journey.submit(
+        Draft(
+            fin="5ABC12D",
+            subscriber_code="100001",
+            reason_code="absence",
+            phone="+994501234567",
+            email="a@example.com",
+            description="d",
+            notes=None,
+            locale="az",
+            telegram_user_id=1,
+            chat_id=1,
+        )
+    )
+    await refresh_outbox_gauges(services)
+    assert OUTBOX.labels("pending")._value.get() == 1  # the staff card
+    assert OUTBOX.labels("sent")._value.get() == 0
