@@ -13,7 +13,7 @@ Rules (from the utility's manual):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from workflows.errors import (
     ApplicationNotFound,
@@ -148,7 +148,3 @@ class Journey:
         if app is None or app.fin != fin:
             raise ApplicationNotFound(number)
         return app
-
-
-def with_status(app: Application, **changes: object) -> Application:
-    return replace(app, **changes)  # type: ignore[arg-type]
