@@ -68,4 +68,6 @@ def test_the_process_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert lines == ["Setting STAFF_CHAT_ID is invalid: Input should be a valid integer, unable to parse string as an integer"]
+    assert lines == [
+        "Setting STAFF_CHAT_ID is invalid: Input should be a valid integer, unable to parse string as an integer"
+    ]

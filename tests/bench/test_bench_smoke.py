@@ -1,0 +1,70 @@
+"""The benchmark runs end to end: ``python -m bench --quick`` writes its report.
+
+Scenario: the small run (U=1 and 20 through the whole journey against the product and the
+floor, the profile, 200 users parked at the e-mail step, a small outbox) in a subprocess,
+offline (no ``DATABASE_URL``/``REDIS_URL``: SQLite and MemoryStorage only). Every simulated
+user reaches its application number; no timing is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_run_writes_the_report(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    assert (out / "report.md").is_file()
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert {"command", "plan", "environment", "results", "errors", "all_reached"} <= set(report)
+    assert report["errors"] == []
+    assert report["all_reached"] is True
+
+    journeys = [r for r in report["results"] if r["scenario"] == "journey"]
+    measured = [r for r in journeys if not r["profiled"]]
+    assert {(r["target"], r["users"]) for r in measured} == {
+        ("product", 1),
+        ("product", 20),
+        ("floor", 1),
+        ("floor", 20),
+    }
+    for run in journeys:
+        assert run["failed"] == 0, run["failures"]
+        assert run["reached_number"] == run["distinct_numbers"] == run["users"]
+        assert run["updates"] == 10 * run["users"]
+        for key in ("updates_per_s", "cpu_us_per_update", "p50_ms", "p99_ms", "peak_rss_kib"):
+            assert key in run
+
+    (profiled,) = [r for r in journeys if r["profiled"]]
+    assert len(profiled["profile"]["by_cumulative"]) == 20
+
+    (parked,) = [r for r in report["results"] if r["scenario"] == "park"]
+    assert parked["failed"] == 0
+    assert parked["users"] == 200
+    assert "rss_per_dialog_bytes" in parked
+
+    (outbox,) = [r for r in report["results"] if r["scenario"] == "outbox"]
+    assert outbox["sent"] > 0
+    for key in ("messages_per_s", "of_best", "retry_after_429", "best_s"):
+        assert key in outbox
+
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "CPU per update ÷ the floor's" in markdown
+    assert "## Profile" in markdown
