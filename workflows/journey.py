@@ -13,7 +13,8 @@ Rules (from the utility's manual):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from workflows.errors import (
     ApplicationNotFound,
@@ -61,6 +62,10 @@ class Journey:
     transactions: TransactionFactory
     clock: Clock
     staff_chat_id: int
+    # The reason catalogue is read on every render of two windows but changes only when an
+    # operator edits the table: keep it for a minute instead of a query per render.
+    reasons_ttl: timedelta = timedelta(seconds=60)
+    _reasons: tuple[datetime, Sequence[Reason]] | None = field(default=None, repr=False)
 
     # --- profile -----------------------------------------------------------------------
     async def profile(self, telegram_user_id: int) -> UserProfile:
@@ -92,12 +97,16 @@ class Journey:
         return subscriber
 
     async def reasons(self, kind: ApplicationKind) -> Sequence[Reason]:
-        async with self.transactions() as tx:
-            return await tx.list_reasons(kind)
+        return [r for r in await self.all_reasons() if r.kind is kind]
 
     async def all_reasons(self) -> Sequence[Reason]:
+        now = self.clock.now()
+        if self._reasons is not None and now - self._reasons[0] < self.reasons_ttl:
+            return self._reasons[1]
         async with self.transactions() as tx:
-            return await tx.list_reasons()
+            reasons = tuple(await tx.list_reasons())
+        self._reasons = (now, reasons)
+        return reasons
 
     # --- registration ------------------------------------------------------------------
     async def submit(self, draft: Draft) -> int:
