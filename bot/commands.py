@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import re
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
+from dialogs.common import in_private_chat
 from dialogs.main_menu.handlers import start_main
 from dialogs.states import MainSG
 
@@ -21,7 +22,7 @@ STATUS_PAYLOAD = re.compile(r"^status_(\d{1,12})$")
 
 def setup() -> Router:
     router = Router(name="commands")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.filter(in_private_chat)
 
     @router.message(CommandStart())
     async def on_start(message: object, command: CommandObject, dialog_manager: DialogManager):
@@ -47,7 +48,7 @@ def fallback() -> Router:
     """Last in line: a private message that no dialog took (no dialog open, e.g. after a
     restart with in-memory state) gets the menu instead of silence."""
     router = Router(name="fallback")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.message.filter(in_private_chat)
 
     @router.message()
     async def on_anything(message: object, dialog_manager: DialogManager) -> None:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aiogram.enums import ChatType
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n, get_i18n, gettext
@@ -25,6 +26,13 @@ from workflows.values import SubscriberCodeParser
 BAKU = ZoneInfo("Asia/Baku")
 PROFILE_KEY = "profile"
 ERROR_KEY = "error"
+
+
+async def in_private_chat(event: Message) -> bool:
+    """A coroutine filter: aiogram runs a plain callable filter (a magic filter included)
+    through ``asyncio.to_thread``, so under load every message would queue for a worker
+    thread just to compare the chat type."""
+    return event.chat.type == ChatType.PRIVATE
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext marker convention
