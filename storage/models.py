@@ -138,7 +138,12 @@ class EventRow(Base):
 
 class OutboxRow(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # The claim takes each recipient's oldest pending row: without this index it scans
+        # every pending row once per candidate (0.9 s per claim at 2,000 pending).
+        Index("ix_outbox_queue", "status", "channel", "recipient", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
