@@ -6,6 +6,7 @@ from functools import partial
 from operator import itemgetter
 
 from aiogram.enums import ContentType
+from aiogram.fsm.state import State
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import (
@@ -43,6 +44,11 @@ def nav() -> Row:
         Button(I18nConst("⬅️ Back"), id="back", on_click=handlers.on_back),
         Cancel(I18nConst("✖️ Cancel")),
     )
+
+
+def edit(label: I18nConst, widget_id: str, state: State) -> Button:
+    """A summary button that opens one step and comes back to the summary."""
+    return Button(label, id=widget_id, on_click=handlers.edit_handler(state))
 
 
 def not_text() -> MessageInput:
@@ -174,38 +180,14 @@ summary_window = Window(
     I18nFormat("Additional notes: {notes}"),
     ERROR,
     Row(
-        Button(
-            I18nConst("✏️ Code"),
-            id="ed_code",
-            on_click=handlers.edit_handler(ApplicationSG.subscriber_code),
-        ),
-        Button(
-            I18nConst("✏️ Reason"),
-            id="ed_reason",
-            on_click=handlers.edit_handler(ApplicationSG.reason),
-        ),
-        Button(
-            I18nConst("✏️ Phone"),
-            id="ed_phone",
-            on_click=handlers.edit_handler(ApplicationSG.phone),
-        ),
+        edit(I18nConst("✏️ Code"), "ed_code", ApplicationSG.subscriber_code),
+        edit(I18nConst("✏️ Reason"), "ed_reason", ApplicationSG.reason),
+        edit(I18nConst("✏️ Phone"), "ed_phone", ApplicationSG.phone),
     ),
     Row(
-        Button(
-            I18nConst("✏️ E-mail"),
-            id="ed_email",
-            on_click=handlers.edit_handler(ApplicationSG.email),
-        ),
-        Button(
-            I18nConst("✏️ Description"),
-            id="ed_descr",
-            on_click=handlers.edit_handler(ApplicationSG.description),
-        ),
-        Button(
-            I18nConst("✏️ Notes"),
-            id="ed_notes",
-            on_click=handlers.edit_handler(ApplicationSG.notes),
-        ),
+        edit(I18nConst("✏️ E-mail"), "ed_email", ApplicationSG.email),
+        edit(I18nConst("✏️ Description"), "ed_descr", ApplicationSG.description),
+        edit(I18nConst("✏️ Notes"), "ed_notes", ApplicationSG.notes),
     ),
     Button(I18nConst("Continue"), id="confirm", on_click=handlers.on_confirm),
     MessageInput(on_use_buttons),
