@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, ErrorEvent
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
+from bot.filters import is_command
 from dialogs.common import in_private_chat
 from dialogs.main_menu.handlers import start_main
 from dialogs.states import MainSG
@@ -22,7 +23,7 @@ STATUS_PAYLOAD = re.compile(r"^status_(\d{1,12})$")
 
 def setup() -> Router:
     router = Router(name="commands")
-    router.message.filter(in_private_chat)
+    router.message.filter(in_private_chat, is_command)
 
     @router.message(CommandStart())
     async def on_start(message: object, command: CommandObject, dialog_manager: DialogManager):

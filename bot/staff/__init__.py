@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from aiogram import F, Router
+from aiogram import Router
 
+from bot.filters import in_group_chat, migrates_from, migrates_to
 from bot.staff.access import StaffAccess, StaffChatFilter, StaffChats
 from bot.staff.callback_data import PromptCD, WorkOrderCD
 from bot.staff.handlers import PromptFilter, StaffHandlers
@@ -43,7 +44,9 @@ def setup(settings: Settings, services: Services) -> Router:
     # Buttons are answered wherever they are pressed (a refusal outside the staff group).
     router.callback_query.register(handlers.on_work_order, WorkOrderCD.filter())
     router.callback_query.register(handlers.on_prompt_cancel, PromptCD.filter())
-    router.message.register(handlers.on_migrate_to, in_staff_chat, F.migrate_to_chat_id)
-    router.message.register(handlers.on_migrate_from, F.migrate_from_chat_id)
+    # Every message of ours is a group's: a private chat's text is not looked at further.
+    router.message.filter(in_group_chat)
+    router.message.register(handlers.on_migrate_to, in_staff_chat, migrates_to)
+    router.message.register(handlers.on_migrate_from, migrates_from)
     router.message.register(handlers.on_prompt_reply, in_staff_chat, PromptFilter())
     return router

@@ -22,6 +22,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Chat, LinkPreviewOptions, Message, User
 from aiogram.utils.i18n import gettext
 
+from bot.filters import is_command
 from bot.support.access import AgentAccess
 from bot.support.paging import SupportPageCD, esc, page_keyboard, with_footer
 from bot.support.texts import (
@@ -192,6 +193,7 @@ class SupportHandlers:
 
 def build_router(handlers: SupportHandlers) -> Router:
     router = Router(name="support")
+    router.message.filter(is_command)
 
     def command(cmd: str) -> Callable[[Message, CommandObject, Bot], Awaitable[None]]:
         async def handler(message: Message, command: CommandObject, bot: Bot) -> None:

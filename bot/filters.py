@@ -1,0 +1,34 @@
+"""Cheap router-level filters, all coroutines.
+
+aiogram runs a plain callable filter (a magic ``F`` filter included) through
+``asyncio.to_thread``: a thread hop per message just to read an attribute. These are checked
+once per router, so a subscriber's ordinary text skips the command parsers of every router
+it does not belong to.
+"""
+
+from __future__ import annotations
+
+from aiogram.enums import ChatType
+from aiogram.types import Message
+
+_GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+
+
+async def is_command(message: Message) -> bool:
+    """The text starts with "/" (``/status 12``, ``/start@bot``): worth parsing."""
+    text = message.text
+    return bool(text) and text[0] == "/"
+
+
+async def in_group_chat(message: Message) -> bool:
+    return message.chat.type in _GROUPS
+
+
+async def migrates_to(message: Message) -> bool:
+    """A group's last service message: it became the supergroup ``migrate_to_chat_id``."""
+    return message.migrate_to_chat_id is not None
+
+
+async def migrates_from(message: Message) -> bool:
+    """A supergroup's first service message: it was the group ``migrate_from_chat_id``."""
+    return message.migrate_from_chat_id is not None
