@@ -9,15 +9,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from storage.models import ApplicationRow, OutboxRow, ReasonRow
-from storage.repositories import SqlTransaction, _application, _reason
+from storage.models import ApplicationRow, ReasonRow
+from storage.repositories import SqlTransaction, _application, _engine_of, _reason, outbox
 from workflows.models import Application, ApplicationStatus, Reason
 from workflows.support import ApplicationFile, Delivery, SupportQueries
 
 OPEN_STATUSES = [s.value for s in ApplicationStatus if s.is_open]
 
 
-def _delivery(row: OutboxRow) -> Delivery:
+def _delivery(row: Any) -> Delivery:
     payload: dict[str, Any] = row.payload or {}
     event = payload.get("event")
     return Delivery(
@@ -48,14 +48,14 @@ class SqlSupportQueries(SupportQueries):
         self.session_factory = session_factory
 
     async def get_application_file(self, number: int) -> ApplicationFile | None:
-        async with self.session_factory() as session:
-            app = await SqlTransaction(session).get_application(number)
+        async with _engine_of(self.session_factory).connect() as conn:
+            app = await SqlTransaction(conn).get_application(number)
             if app is None:
                 return None
-            rows = await session.scalars(
-                select(OutboxRow)
-                .where(OutboxRow.application_number == number)
-                .order_by(OutboxRow.created_at, OutboxRow.id)
+            rows = await conn.execute(
+                select(outbox)
+                .where(outbox.c.application_number == number)
+                .order_by(outbox.c.created_at, outbox.c.id)
             )
             return ApplicationFile(application=app, deliveries=tuple(_delivery(r) for r in rows))
 

@@ -81,6 +81,16 @@ class Journey:
     # --- the checks --------------------------------------------------------------------
     async def check_subscriber(self, code: str, fin: str) -> Subscriber:
         """Tell every refusal at the first step, so nobody fills the form in vain."""
+        subscriber = await self._registered_subscriber(code, fin)
+        async with self.transactions() as tx:
+            number = await tx.find_open_application(code)
+        if number is not None:
+            raise OpenApplicationExists(number)
+        if subscriber.has_debt:
+            raise DebtOutstanding(code, subscriber.debt)
+        return subscriber
+
+    async def _registered_subscriber(self, code: str, fin: str) -> Subscriber:
         subscriber = await self.registry.lookup(code)
         if subscriber is None:
             raise SubscriberNotFound(code)
@@ -88,12 +98,6 @@ class Journey:
             raise MeteredSubscriber(code)
         if subscriber.owner_fin and subscriber.owner_fin != fin:
             raise OwnerMismatch(code)
-        async with self.transactions() as tx:
-            number = await tx.find_open_application(code)
-        if number is not None:
-            raise OpenApplicationExists(number)
-        if subscriber.has_debt:
-            raise DebtOutstanding(code, subscriber.debt)
         return subscriber
 
     async def reasons(self, kind: ApplicationKind) -> Sequence[Reason]:
@@ -110,39 +114,52 @@ class Journey:
 
     # --- registration ------------------------------------------------------------------
     async def submit(self, draft: Draft) -> int:
-        """ "Davam et": ask the registry again, then register or refuse; returns the number."""
-        subscriber = await self.check_subscriber(draft.subscriber_code, draft.fin)
+        """ "Davam et": ask the registry again, then register or refuse; returns the number.
+
+        The open-application rule is the database's unique constraint, not a query first:
+        it also holds for two submits at once, and costs the common case nothing.
+        """
+        code = draft.subscriber_code
+        subscriber = await self._registered_subscriber(code, draft.fin)
+        if subscriber.has_debt:
+            raise DebtOutstanding(code, subscriber.debt)
         kind = ApplicationKind.for_state(subscriber.state)
+        if draft.reason_code not in {r.code for r in await self.reasons(kind)}:
+            raise ReasonNotAllowed(draft.reason_code)
         now = self.clock.now()
-        async with self.transactions() as tx:
-            allowed = {r.code for r in await tx.list_reasons(kind)}
-            if draft.reason_code not in allowed:
-                raise ReasonNotAllowed(draft.reason_code)
-            app = Application(
-                number=0,
-                kind=kind,
-                status=ApplicationStatus.REGISTERED,
-                fin=draft.fin,
-                subscriber_code=draft.subscriber_code,
-                address=subscriber.address,
-                reason_code=draft.reason_code,
-                phone=draft.phone,
-                email=draft.email,
-                description=draft.description,
-                notes=draft.notes,
-                locale=draft.locale,
-                telegram_user_id=draft.telegram_user_id,
-                chat_id=draft.chat_id,
-                created_at=now,
-                updated_at=now,
-            )
-            number = await tx.add_application(app)
-            await tx.add_event(
-                number,
-                Event(at=now, kind=EventKind.REGISTERED, actor=f"tg:{draft.telegram_user_id}"),
-            )
-            await tx.enqueue(staff_card_item(number, self.staff_chat_id), now)
-            await tx.commit()
+        app = Application(
+            number=0,
+            kind=kind,
+            status=ApplicationStatus.REGISTERED,
+            fin=draft.fin,
+            subscriber_code=code,
+            address=subscriber.address,
+            reason_code=draft.reason_code,
+            phone=draft.phone,
+            email=draft.email,
+            description=draft.description,
+            notes=draft.notes,
+            locale=draft.locale,
+            telegram_user_id=draft.telegram_user_id,
+            chat_id=draft.chat_id,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            async with self.transactions() as tx:
+                number = await tx.add_application(app)
+                await tx.add_event(
+                    number,
+                    Event(at=now, kind=EventKind.REGISTERED, actor=f"tg:{draft.telegram_user_id}"),
+                )
+                await tx.enqueue(staff_card_item(number, self.staff_chat_id), now)
+                await tx.commit()
+        except OpenApplicationExists as exc:
+            if exc.number:
+                raise
+            async with self.transactions() as tx:
+                open_number = await tx.find_open_application(code)
+            raise OpenApplicationExists(open_number or 0) from exc
         return number
 
     # --- status ------------------------------------------------------------------------

@@ -113,10 +113,10 @@ def _journey(engine: AsyncEngine, *, transactions: Any = None) -> Journey:
 
 
 class _CheckedTogether:
-    """Transactions whose "open application?" check returns only once ``parties`` asked.
+    """Transactions whose insert of an application starts only once ``parties`` got there.
 
-    Both submits then pass the first-step check before either inserts: the race that two
-    bot workers (or a double press) produce, made certain instead of likely.
+    Both submits have passed every check before either inserts: the race that two bot
+    workers (or a double press) produce, made certain instead of likely.
     """
 
     def __init__(self, inner: SqlTransactionFactory, parties: int) -> None:
@@ -137,10 +137,9 @@ class _BarrierTransaction:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)
 
-    async def find_open_application(self, subscriber_code: str) -> int | None:
-        number = await self._tx.find_open_application(subscriber_code)
+    async def add_application(self, app: Any) -> int:
         await self._barrier.wait()
-        return number
+        return await self._tx.add_application(app)
 
 
 def _draft(code: str, user_id: int) -> Draft:
