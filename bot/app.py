@@ -28,7 +28,7 @@ from bot.adapters.billing_http import HttpSubscriberRegistry
 from bot.adapters.mail import FileMailer, SmtpMailer
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
-from bot.middlewares import ProfileI18nMiddleware
+from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
 from dialogs.common import DialogDeps
 from storage.database import create_engine, create_session_factory
 from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
@@ -160,6 +160,7 @@ def build_dispatcher(
         services=services,
         settings=settings,
     )
+    dp.update.outer_middleware(InFlightLimit(settings.max_updates_in_flight))
     commands.register_error_handlers(dp)
     dp.include_router(commands.setup())
     for router in extra_routers(settings, services):

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite+aiosqlite:///data/bot.db", alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+    # Updates one worker handles at once; the rest wait their turn in memory, so a burst
+    # queues before the database pool instead of timing out inside it.
+    max_updates_in_flight: int = Field(default=64, ge=1, alias="MAX_UPDATES_IN_FLIGHT")
 
     staff_chat_id: int | None = Field(default=None, alias="STAFF_CHAT_ID")
     staff_user_ids: IntList = Field(default_factory=list, alias="STAFF_USER_IDS")

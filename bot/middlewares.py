@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
@@ -65,3 +68,26 @@ class ProfileI18nMiddleware(I18nMiddleware):
         if state is not None:
             await state.update_data({PROFILE_KEY: {"locale": profile.locale, "fin": profile.fin}})
         return profile
+
+
+class InFlightLimit(BaseMiddleware):
+    """At most ``limit`` updates in the handlers at once (an outer update middleware).
+
+    Polling and the webhook both hand every update to a task of its own; without a bound a
+    burst of a thousand users puts a thousand handlers in the queue for a few database
+    connections, and the last of them time out there. Waiting here costs nothing and keeps
+    the order in which updates arrived.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._slots = asyncio.Semaphore(limit)
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        async with self._slots:
+            return await handler(event, data)
