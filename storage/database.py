@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from storage.sqlite_onehop import use_one_hop_cursors
+
 
 def ensure_sqlite_dir(url: str) -> None:
     """Create the folder of a SQLite file so the first start needs no manual step."""
@@ -52,6 +54,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        use_one_hop_cursors(dbapi_conn)
         # aiosqlite opens the connection in a transaction-less mode; these PRAGMAs
         # must run outside a transaction.
         cur = dbapi_conn.cursor()

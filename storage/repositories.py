@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
@@ -55,6 +56,44 @@ outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 def _dialect_insert(name: str) -> Callable[[Table], Any]:
     """``INSERT`` with ``ON CONFLICT`` for the connection's database."""
     return postgresql.insert if name == "postgresql" else sqlite.insert
+
+
+# The journey's statements are built once, with bound parameters, and executed with a dict of
+# values: building ``.values(...)`` with literals on every call (a bind parameter and a cache
+# key per column) cost more CPU than executing the statement.
+_PROFILE = select(users.c.locale, users.c.fin).where(
+    users.c.telegram_user_id == bindparam("user_id")
+)
+_SUBSCRIBER = select(subscribers).where(subscribers.c.code == bindparam("code"))
+_OPEN_NUMBER = select(applications.c.number).where(applications.c.open_lock == bindparam("code"))
+_ADD_APPLICATION = applications.insert().returning(applications.c.number)
+_ADD_EVENT = events.insert()
+_APPLICATION = select(applications).where(applications.c.number == bindparam("number"))
+_HISTORY = (
+    select(events)
+    .where(events.c.application_number == bindparam("number"))
+    .order_by(events.c.at, events.c.id)
+)
+
+
+@cache
+def _save_profile(dialect: str) -> Any:
+    stmt = _dialect_insert(dialect)(users)
+    return stmt.on_conflict_do_update(
+        index_elements=[users.c.telegram_user_id],
+        set_={
+            "locale": stmt.excluded.locale,
+            "fin": stmt.excluded.fin,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+
+
+@cache
+def _enqueue(dialect: str) -> Any:
+    return _dialect_insert(dialect)(outbox).on_conflict_do_nothing(
+        index_elements=[outbox.c.dedupe_key]
+    )
 
 
 def _reason(row: Any) -> Reason:
@@ -98,25 +137,23 @@ def _application(row: Any, history: Sequence[Any] = ()) -> Application:
 class SqlTransaction(Transaction):
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
-        self._insert = _dialect_insert(conn.dialect.name)
+        self._dialect = conn.dialect.name
 
     async def get_profile(self, telegram_user_id: int) -> UserProfile | None:
-        row = (
-            await self.conn.execute(
-                select(users.c.locale, users.c.fin).where(
-                    users.c.telegram_user_id == telegram_user_id
-                )
-            )
-        ).first()
+        row = (await self.conn.execute(_PROFILE, {"user_id": telegram_user_id})).first()
         if row is None:
             return None
         return UserProfile(telegram_user_id=telegram_user_id, locale=row.locale, fin=row.fin)
 
     async def save_profile(self, profile: UserProfile, now: datetime) -> None:
-        values = {"locale": profile.locale, "fin": profile.fin, "updated_at": now}
-        stmt = self._insert(users).values(telegram_user_id=profile.telegram_user_id, **values)
         await self.conn.execute(
-            stmt.on_conflict_do_update(index_elements=[users.c.telegram_user_id], set_=values)
+            _save_profile(self._dialect),
+            {
+                "telegram_user_id": profile.telegram_user_id,
+                "locale": profile.locale,
+                "fin": profile.fin,
+                "updated_at": now,
+            },
         )
 
     async def list_reasons(self, kind: ApplicationKind | None = None) -> Sequence[Reason]:
@@ -126,8 +163,7 @@ class SqlTransaction(Transaction):
         return [_reason(r) for r in await self.conn.execute(stmt)]
 
     async def find_open_application(self, subscriber_code: str) -> int | None:
-        stmt = select(applications.c.number).where(applications.c.open_lock == subscriber_code)
-        return await self.conn.scalar(stmt)
+        return await self.conn.scalar(_OPEN_NUMBER, {"code": subscriber_code})
 
     async def add_application(self, app: Application) -> int:
         """Insert; on the open-application constraint raise ``OpenApplicationExists(0)``.
@@ -135,30 +171,26 @@ class SqlTransaction(Transaction):
         No savepoint: the caller's transaction is over after the refusal (PostgreSQL aborts
         it), and ``Journey.submit`` looks the open number up in a transaction of its own.
         """
-        stmt = (
-            applications.insert()
-            .values(
-                kind=app.kind.value,
-                status=app.status.value,
-                fin=app.fin,
-                subscriber_code=app.subscriber_code,
-                open_lock=app.subscriber_code,
-                address=app.address,
-                reason_code=app.reason_code,
-                phone=app.phone,
-                email=app.email,
-                description=app.description,
-                notes=app.notes,
-                locale=app.locale,
-                telegram_user_id=app.telegram_user_id,
-                chat_id=app.chat_id,
-                created_at=app.created_at,
-                updated_at=app.updated_at,
-            )
-            .returning(applications.c.number)
-        )
+        values = {
+            "kind": app.kind.value,
+            "status": app.status.value,
+            "fin": app.fin,
+            "subscriber_code": app.subscriber_code,
+            "open_lock": app.subscriber_code,
+            "address": app.address,
+            "reason_code": app.reason_code,
+            "phone": app.phone,
+            "email": app.email,
+            "description": app.description,
+            "notes": app.notes,
+            "locale": app.locale,
+            "telegram_user_id": app.telegram_user_id,
+            "chat_id": app.chat_id,
+            "created_at": app.created_at,
+            "updated_at": app.updated_at,
+        }
         try:
-            number = (await self.conn.execute(stmt)).scalar_one()
+            number = (await self.conn.execute(_ADD_APPLICATION, values)).scalar_one()
         except IntegrityError as exc:
             if "open_lock" not in str(exc.orig):
                 raise
@@ -166,17 +198,11 @@ class SqlTransaction(Transaction):
         return int(number)
 
     async def get_application(self, number: int, *, lock: bool = False) -> Application | None:
-        stmt = select(applications).where(applications.c.number == number)
-        if lock:
-            stmt = stmt.with_for_update()
-        row = (await self.conn.execute(stmt)).first()
+        stmt = _APPLICATION.with_for_update() if lock else _APPLICATION
+        row = (await self.conn.execute(stmt, {"number": number})).first()
         if row is None:
             return None
-        history = await self.conn.execute(
-            select(events)
-            .where(events.c.application_number == number)
-            .order_by(events.c.at, events.c.id)
-        )
+        history = await self.conn.execute(_HISTORY, {"number": number})
         return _application(row, list(history))
 
     async def list_applications(
@@ -223,13 +249,14 @@ class SqlTransaction(Transaction):
 
     async def add_event(self, number: int, event: Event) -> None:
         await self.conn.execute(
-            events.insert().values(
-                application_number=number,
-                at=event.at,
-                kind=event.kind.value,
-                actor=event.actor,
-                note=event.note,
-            )
+            _ADD_EVENT,
+            {
+                "application_number": number,
+                "at": event.at,
+                "kind": event.kind.value,
+                "actor": event.actor,
+                "note": event.note,
+            },
         )
 
     async def set_service_state(self, subscriber_code: str, state: ServiceState) -> None:
@@ -240,19 +267,21 @@ class SqlTransaction(Transaction):
         )
 
     async def enqueue(self, item: OutboxItem, now: datetime) -> None:
-        stmt = self._insert(outbox).values(
-            created_at=now,
-            kind=item.kind,
-            channel=item.channel,
-            recipient=item.recipient,
-            dedupe_key=item.dedupe_key,
-            application_number=item.application_number,
-            payload=item.payload,
-            status=OUTBOX_PENDING,
-            attempts=0,
-            next_attempt_at=now,
+        await self.conn.execute(
+            _enqueue(self._dialect),
+            {
+                "created_at": now,
+                "kind": item.kind,
+                "channel": item.channel,
+                "recipient": item.recipient,
+                "dedupe_key": item.dedupe_key,
+                "application_number": item.application_number,
+                "payload": item.payload,
+                "status": OUTBOX_PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+            },
         )
-        await self.conn.execute(stmt.on_conflict_do_nothing(index_elements=[outbox.c.dedupe_key]))
 
     async def commit(self) -> None:
         await self.conn.commit()
@@ -289,9 +318,7 @@ class SqlSubscriberRegistry:
 
     async def lookup(self, code: str) -> Subscriber | None:
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(select(subscribers).where(subscribers.c.code == code))
-            ).first()
+            row = (await conn.execute(_SUBSCRIBER, {"code": code})).first()
             if row is None:
                 return None
             return Subscriber(
