@@ -93,7 +93,9 @@ def _journey(results: list[dict[str, Any]]) -> list[str]:
     out.append(
         "\nCPU: `time.process_time()` of the worker process (all its threads, so aiosqlite's; "
         "not the PostgreSQL server's) ÷ updates. Latency: wall time of each `dp.feed_update`, "
-        "with all U users in flight. Each row is a fresh process after one warm-up user; "
+        "with all U users in flight (the product admits `MAX_UPDATES_IN_FLIGHT`, 64, into "
+        "its handlers at once; the others' wait for a slot is in their latency). Each row is "
+        "a fresh process after one warm-up user; "
         "updates are built and answered in-process (no network, no JSON), and that cost is "
         "in both columns.\n"
     )
