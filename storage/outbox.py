@@ -9,18 +9,24 @@ lease condition is part of the statement, and every later write checks the claim
 
 Each claimed row is the oldest pending row of its recipient (first in, first out per chat
 or address, across processes too): a row is not handed out while an older pending row for
-the same recipient exists, leased or not.
+the same recipient exists, leased or not. The Telegram lane asks for the groups' rows first
+(``groups_first``: a recipient with a minus), the oldest first among the rest.
+
+On SQLite the store's own writes (claims, outcomes) take turns on an ``asyncio.Lock``, so
+they never meet SQLite's busy handler inside this process.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import logging
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, case, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
@@ -56,9 +62,17 @@ class SqlOutboxStore:
     """Outbox rows, staff-card message ids and chat migrations, in the bot's database."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
         self.sessions = create_session_factory(engine)
         self.postgres = is_postgres(engine)
         self._claims = itertools.count(1)
+        # SQLite has one writer at a time: a connection that finds the write lock taken
+        # sleeps in SQLite's busy handler (1, 2, 5 ... 100 ms at a go, holding its pool
+        # connection) however soon the lock is free. Our own writes queue here instead.
+        self._write_lock = None if self.postgres else asyncio.Lock()
+
+    def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        return self._write_lock or contextlib.nullcontext()
 
     @staticmethod
     def _due(
@@ -83,6 +97,13 @@ class SqlOutboxStore:
             conditions.append(row.recipient.not_in(list(exclude)))
         return conditions
 
+    @staticmethod
+    def _order(row: Any, groups_first: bool) -> list[ColumnElement[Any]]:
+        """Oldest first; groups' rows (a chat id with a minus) before the others."""
+        if not groups_first:
+            return [row.id]
+        return [case((row.recipient.startswith("-"), 0), else_=1), row.id]
+
     async def claim_due(
         self,
         owner: str,
@@ -92,6 +113,7 @@ class SqlOutboxStore:
         *,
         channel: str | None = None,
         exclude: Collection[str] = (),
+        groups_first: bool = False,
     ) -> list[Claimed]:
         async with self.sessions() as session:
             # A read first: an idle poll must not take SQLite's write lock.
@@ -107,7 +129,7 @@ class SqlOutboxStore:
         ids = (
             select(candidate.id)
             .where(*self._due(candidate, now, channel, exclude))
-            .order_by(candidate.id)
+            .order_by(*self._order(candidate, groups_first))
             .limit(limit)
         )
         if self.postgres:
@@ -123,16 +145,19 @@ class SqlOutboxStore:
             .returning(OutboxRow)
             .execution_options(synchronize_session=False)
         )
-        async with self.sessions() as session:
+        async with self._writing(), self.sessions() as session:
             rows = list(await session.scalars(stmt))
             await session.commit()
         claimed = [_claimed(row, token) for row in rows if row.lease_owner == token]
-        claimed.sort(key=lambda item: item.id)
+        if groups_first:
+            claimed.sort(key=lambda item: (not item.recipient.startswith("-"), item.id))
+        else:
+            claimed.sort(key=lambda item: item.id)
         return claimed
 
     async def mark_sent(self, item: Claimed, delivered: Delivered, now: datetime) -> bool:
-        async with self.sessions() as session:
-            result = await session.execute(
+        async with self._writing(), self.engine.begin() as conn:
+            result = await conn.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == item.id, OutboxRow.lease_owner == item.lease)
                 .values(
@@ -152,13 +177,12 @@ class SqlOutboxStore:
                 and delivered.message_id is not None
             ):
                 # Written even when the lease was lost: the message exists either way.
-                await session.execute(
+                await conn.execute(
                     update(ApplicationRow)
                     .where(ApplicationRow.number == item.application_number)
                     .values(staff_chat_id=delivered.chat_id, staff_message_id=delivered.message_id)
                 )
-            await session.commit()
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def mark_retry(
         self, item: Claimed, error: str | None, next_at: datetime, *, count_attempt: bool = True
@@ -188,14 +212,13 @@ class SqlOutboxStore:
         )
 
     async def _finish(self, item: Claimed, values: dict[str, object]) -> None:
-        async with self.sessions() as session:
-            result = await session.execute(
+        async with self._writing(), self.engine.begin() as conn:
+            result = await conn.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == item.id, OutboxRow.lease_owner == item.lease)
                 .values(**values)
             )
-            await session.commit()
-        if not result.rowcount:  # type: ignore[attr-defined]
+        if not result.rowcount:
             logger.warning("outbox %s: lease lost before its outcome was recorded", item.id)
 
     async def resolve_chat(self, chat_id: int) -> int:
@@ -205,7 +228,7 @@ class SqlOutboxStore:
         if old_chat_id == new_chat_id:
             return
         for _ in range(2):  # a concurrent insert by another process: update on the retry
-            async with self.sessions() as session:
+            async with self._writing(), self.sessions() as session:
                 row = await session.get(ChatMigrationRow, old_chat_id)
                 if row is None:
                     session.add(

@@ -13,25 +13,33 @@ module is the loop that delivers those rows; it is plain Python over two ports:
   :class:`ChatMigrated` (a group upgraded to a supergroup).
 
 Ordering and fairness. The store hands out only the oldest pending row of each recipient
-(first in, first out per chat or address; the staff card always goes before its edits), and
-the dispatcher leaves out the recipients that are at their rate limit right now. So one
-rate-limited chat (the staff group with its 20 messages a minute) never holds back a
-subscriber's notice: it is simply not claimed until its limit allows another message.
+(first in, first out per chat or address; the staff card always goes before its edits), the
+rows for groups first, and the dispatcher leaves out the recipients whose chat stays at its
+rate limit for more than a moment. So one rate-limited chat (the staff group with its 20
+messages a minute) never holds back a subscriber's notice: it is simply not claimed until
+its limit allows another message; and the group, the lane's bottleneck, is never kept
+waiting behind subscribers' notices that have the whole second to go.
 
 Limits (:class:`RateLimiter`): at most N messages in any window of the given length, per
-chat (1/s), per group (20/min) and overall (30/s), counted when a send is started. Only the
-global limit is waited for (it frees within a second); a chat at its limit is deferred.
+chat (1/s), per group (20/min) and overall (30/s). A request counts from when it is made
+until it ends, and then as made at its end (the latest moment the server can have counted
+it), so the server never sees more than the limit however the requests travel. A row whose
+chat frees within ``hold_s`` waits for it in the limiter and goes at the first allowed
+moment; the overall window is taken in turn, groups first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import logging
 import math
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -142,8 +150,13 @@ class OutboxStore(Protocol):
         *,
         channel: str | None = None,
         exclude: Collection[str] = (),
+        groups_first: bool = False,
     ) -> list[Claimed]:
-        """Lease up to ``limit`` due rows, each the oldest pending row of its recipient."""
+        """Lease up to ``limit`` due rows, each the oldest pending row of its recipient.
+
+        Oldest first; with ``groups_first`` the rows for Telegram groups (negative chat
+        ids) before all others. ``exclude``: recipients to leave alone this time.
+        """
 
     async def mark_sent(self, item: Claimed, delivered: Delivered, now: datetime) -> bool:
         """Record the send (and the card's message id); False if the lease was lost."""
@@ -216,38 +229,73 @@ class Window:
 
 
 _TOLERANCE = 1e-6
+# How often a lane drops the limiter's logs of chats with nothing in their windows.
+TIDY_EVERY_S = 10.0
+# How often a wait re-checks a window filled entirely by requests still in flight (their
+# end, which frees the window, cannot be known in advance).
+_IN_FLIGHT_POLL_S = 0.05
 
 
 class _Log:
-    """Timestamps of the recent events under one window."""
+    """The recent events under one window: finished ones (``times``) and ``running`` ones.
 
-    __slots__ = ("times", "window")
+    A request in flight counts as present until it ends and then as sent at its end, the
+    latest moment the server can have counted it: so however long the request took on the
+    way, the server never sees more than the window allows. ``margin`` lengthens the window
+    (float rounding, a server clock a hair behind ours).
+    """
 
-    def __init__(self, window: Window) -> None:
-        self.window = window
+    __slots__ = ("limit", "period", "running", "times")
+
+    def __init__(self, window: Window, margin: float = 0.0) -> None:
+        self.limit = window.limit
+        self.period = window.period + margin
         self.times: deque[float] = deque()
+        self.running = 0
 
     def delay(self, now: float) -> float:
         # One expression decides both pruning and waiting, so float rounding cannot let an
         # event count as gone for one and present for the other; waits under a microsecond
         # count as none (a clock in microseconds could not even sleep them).
-        period, limit = self.window.period, self.window.limit
-        while self.times and self.times[0] + period - now <= _TOLERANCE:
-            self.times.popleft()
-        if len(self.times) < limit:
+        period, limit, times = self.period, self.limit, self.times
+        while times and times[0] + period - now <= _TOLERANCE:
+            times.popleft()
+        free = limit - self.running
+        if len(times) < free:
             return 0.0
-        return self.times[len(self.times) - limit] + period - now
+        if free <= 0:
+            return _IN_FLIGHT_POLL_S
+        return times[len(times) - free] + period - now
 
     def add(self, now: float) -> None:
+        # ``now`` never goes back, so ``times`` stays sorted.
         self.times.append(now)
+
+    def present_at(self, moment: float) -> int:
+        """How many of the events known now will still count at ``moment`` (a later one)."""
+        gone = 0
+        for at in self.times:
+            if at + self.period - moment > _TOLERANCE:
+                break
+            gone += 1
+        return len(self.times) - gone + self.running
+
+    @property
+    def idle(self) -> bool:
+        return not self.times and not self.running
 
 
 class RateLimiter:
     """Sliding-window limits per chat, per group (negative chat ids) and overall.
 
     ``now`` is a monotonic clock in seconds (injectable, so tests run in virtual time);
-    ``sleep`` is what :meth:`acquire` awaits. Every method is synchronous except
-    :meth:`acquire`, so a check and its record cannot interleave with another task.
+    ``sleep`` is what the waits await. A request is made inside :meth:`slot`: it waits
+    until every window has room, counts the request as in flight, and counts it as sent
+    when the request has ended (see :class:`_Log`). Waiters take the overall window in
+    turn, groups first and then in order of arrival (a group is the bottleneck: its
+    20 a minute must not queue behind private chats that have the whole second to go).
+    Every method is synchronous except the waits, so a check and its record cannot
+    interleave with another task.
     """
 
     def __init__(
@@ -256,29 +304,37 @@ class RateLimiter:
         per_group_per_minute: float = 20.0,
         global_per_second: float = 30.0,
         *,
+        margin_s: float = 0.0,
         now: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
         self.chat_window = Window.of_rate(per_chat_per_second, 1.0)
         self.group_window = Window.of_rate(per_group_per_minute, 60.0)
-        self.global_log = _Log(Window.of_rate(global_per_second, 1.0))
+        self.margin_s = margin_s
+        self.global_log = _Log(Window.of_rate(global_per_second, 1.0), margin_s)
         self.now = now
         self.sleep = sleep
         self._chats: dict[int, _Log] = {}
         self._groups: dict[int, _Log] = {}
         self._penalties: dict[int, float] = {}
+        # Waiters for the overall window: (0 for a group, 1 otherwise; arrival), a heap.
+        self._queue: list[tuple[int, int]] = []
+        self._tickets = itertools.count()
+        self._turn: asyncio.Event | None = None
+        # Groups waiting for their own limit: ticket -> the moment it frees.
+        self._reserved: dict[tuple[int, int], float] = {}
 
     def _logs(self, chat_id: int, *, create: bool) -> list[_Log]:
         logs = []
         chat = self._chats.get(chat_id)
         if chat is None and create:
-            chat = self._chats[chat_id] = _Log(self.chat_window)
+            chat = self._chats[chat_id] = _Log(self.chat_window, self.margin_s)
         if chat is not None:
             logs.append(chat)
         if chat_id < 0:
             group = self._groups.get(chat_id)
             if group is None and create:
-                group = self._groups[chat_id] = _Log(self.group_window)
+                group = self._groups[chat_id] = _Log(self.group_window, self.margin_s)
             if group is not None:
                 logs.append(group)
         return logs
@@ -310,26 +366,122 @@ class RateLimiter:
         return 0.0
 
     async def acquire(self, chat_id: int) -> None:
-        """Wait as long as needed (and no longer), then record a send."""
-        while (delay := self.try_acquire(chat_id)) > 0:
-            await self.sleep(delay)
+        """Wait as long as needed (and no longer), then record a send now."""
+        await self._wait(chat_id)
+        self.try_acquire(chat_id)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, chat_id: int) -> AsyncIterator[None]:
+        """Wait for room, then make the request inside: it counts as sent when it ends."""
+        await self._wait(chat_id)
+        logs = [*self._logs(chat_id, create=True), self.global_log]
+        for log in logs:
+            log.running += 1
+        try:
+            yield
+        finally:
+            now = self.now()
+            for log in logs:
+                log.running -= 1
+                log.add(now)
+
+    async def _wait(self, chat_id: int) -> None:
+        """Return when every window has room for ``chat_id`` (the caller records at once).
+
+        A group waiting for its own limit holds a reservation in the overall window for the
+        moment it frees: the others may take a place only if one is left for it then (its
+        previous message leaves the window just then, and someone else must not take that
+        place at the same instant and push the group a whole window later).
+        """
+        ticket = (0 if chat_id < 0 else 1, next(self._tickets))
+        queued = False
+        try:
+            while True:
+                own = self.chat_delay(chat_id)
+                if own > 0:
+                    # Not in the queue meanwhile: a chat's own wait holds no one else back.
+                    if queued:
+                        self._leave(ticket)
+                        queued = False
+                    if chat_id < 0:
+                        moment = self.now() + own
+                        before = self._reserved.get(ticket)
+                        self._reserved[ticket] = moment
+                        if before is not None and moment > before:
+                            self._next()  # later than announced: let the others look again
+                    await self.sleep(own)
+                    continue
+                if not queued:
+                    heapq.heappush(self._queue, ticket)
+                    queued = True
+                if self._queue[0] != ticket:
+                    await self._next_turn()
+                    continue
+                delay = self.global_delay()
+                if delay > 0:
+                    await self.sleep(delay)
+                    continue
+                if not self._leaves_room(ticket):
+                    await self._next_turn()  # until a reserving group has sent (or gone)
+                    continue
+                return
+        finally:
+            if queued:
+                self._leave(ticket)
+            if self._reserved.pop(ticket, None) is not None:
+                self._next()
+
+    def _leaves_room(self, ticket: tuple[int, int]) -> bool:
+        """Whether one more message now leaves a place for every reserving group."""
+        if not self._reserved or (len(self._reserved) == 1 and ticket in self._reserved):
+            return True
+        now = self.now()
+        log = self.global_log
+        moments = sorted(at for other, at in self._reserved.items() if other != ticket)
+        for earlier, moment in enumerate(moments):
+            if moment - now >= log.period:
+                break  # this message will have left the window by then
+            # at that moment: what counts then, this message, the groups before, and it
+            if log.present_at(moment) + 1 + earlier + 1 > log.limit:
+                return False
+        return True
+
+    def _leave(self, ticket: tuple[int, int]) -> None:
+        head = self._queue[0] == ticket
+        self._queue.remove(ticket)
+        heapq.heapify(self._queue)
+        if head:
+            self._next()
+
+    def _next(self) -> None:
+        """Wake the waiters to look again (the head of the queue left, or a reservation)."""
+        if self._turn is not None:
+            self._turn.set()
+            self._turn = None
+
+    async def _next_turn(self) -> None:
+        if self._turn is None:
+            self._turn = asyncio.Event()
+        await self._turn.wait()
 
     def penalize(self, chat_id: int, seconds: float) -> None:
         """Telegram said ``retry_after``: nothing goes to this chat before it passes."""
         until = self.now() + seconds
         self._penalties[chat_id] = max(until, self._penalties.get(chat_id, until))
 
-    def blocked(self, chat_ids: Collection[int]) -> set[int]:
-        """The chats among ``chat_ids`` that cannot take a message right now."""
-        return {chat_id for chat_id in chat_ids if self.chat_delay(chat_id) > 0}
+    def known(self) -> set[int]:
+        """The chats with a recent message or a penalty: the only ones that can be blocked."""
+        return {*self._chats, *self._groups, *self._penalties}
+
+    def blocked(self, chat_ids: Collection[int], longer_than: float = 0.0) -> set[int]:
+        """The chats among ``chat_ids`` that cannot take a message within ``longer_than`` s."""
+        return {chat_id for chat_id in chat_ids if self.chat_delay(chat_id) > longer_than}
 
     def forget_idle(self) -> None:
         """Drop the logs of chats with no message in their window (keeps memory flat)."""
         now = self.now()
         for logs in (self._chats, self._groups):
-            idle = [
-                chat_id for chat_id, log in logs.items() if log.delay(now) == 0 and not log.times
-            ]
+            idle = [chat_id for chat_id, log in logs.items() if log.delay(now) == 0 and log.idle]
             for chat_id in idle:
                 del logs[chat_id]
 
@@ -347,8 +499,15 @@ class OutboxDispatcher:
     """One lane of the outbox: the rows of one ``channel``, delivered by one ``sender``.
 
     With ``limiter`` set the recipients are Telegram chat ids: they are resolved through
-    group migrations, rate-limited, and a chat at its limit is left for a later round.
-    ``owner`` names this dispatcher in the leases (unique per process and lane).
+    group migrations and rate-limited. A row whose chat frees within ``hold_s`` seconds is
+    claimed and waits for it in the limiter (so it goes out at the first allowed moment,
+    not at the next poll); a chat blocked for longer is left out of the claims until then.
+    Groups' rows are claimed first (their 20 a minute are the bottleneck of the lane).
+
+    :meth:`run` keeps up to ``concurrency`` rows in delivery and claims up to
+    ``batch_size`` more whenever half of them are done, a blocked chat frees, ``wake`` is
+    set or the poll interval has passed. ``owner`` names this dispatcher in the leases
+    (unique per process and lane).
     """
 
     store: OutboxStore
@@ -361,35 +520,68 @@ class OutboxDispatcher:
     lease: timedelta = timedelta(minutes=5)
     batch_size: int = 20
     concurrency: int = 4
+    hold_s: float = 2.0
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
     _chats: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    # The recipients whose chat has another id now (upgraded groups), by that id.
+    _aliases: dict[int, set[str]] = field(default_factory=dict, init=False, repr=False)
     _stopping: asyncio.Event | None = field(default=None, init=False, repr=False)
+    # Seconds until a chat left out of the last claim can be claimed again (None: none).
+    _next_free: float | None = field(default=None, init=False, repr=False)
+    _tidied_at: float = field(default=-math.inf, init=False, repr=False)
 
     async def _chat_of(self, recipient: str) -> int:
         chat_id = self._chats.get(recipient)
         if chat_id is None:
-            chat_id = await self.store.resolve_chat(int(recipient))
-            self._chats[recipient] = chat_id
+            chat_id = int(recipient)
+            if chat_id < 0:  # only groups migrate (to supergroups); a user's chat never does
+                chat_id = await self.store.resolve_chat(chat_id)
+            self._remember(recipient, chat_id)
         return chat_id
 
+    def _remember(self, recipient: str, chat_id: int) -> None:
+        old = self._chats.get(recipient)
+        if old is not None and old in self._aliases:
+            self._aliases[old].discard(recipient)
+        self._chats[recipient] = chat_id
+        if str(chat_id) != recipient:
+            self._aliases.setdefault(chat_id, set()).add(recipient)
+
     def _excluded(self) -> list[str]:
+        """The recipients whose chat cannot take a message within ``hold_s``."""
+        self._next_free = None
         if self.limiter is None:
             return []
-        blocked = self.limiter.blocked(set(self._chats.values()))
-        return [recipient for recipient, chat in self._chats.items() if chat in blocked]
+        if self.limiter.now() - self._tidied_at >= TIDY_EVERY_S:
+            self.limiter.forget_idle()
+            self._tidied_at = self.limiter.now()
+        excluded: list[str] = []
+        soonest = math.inf
+        for chat_id in self.limiter.known():
+            delay = self.limiter.chat_delay(chat_id)
+            if delay > self.hold_s:
+                excluded.append(str(chat_id))
+                excluded.extend(self._aliases.get(chat_id, ()))
+                soonest = min(soonest, delay - self.hold_s)
+        if excluded:
+            self._next_free = soonest
+        return excluded
+
+    async def _claim(self, limit: int) -> list[Claimed]:
+        return await self.store.claim_due(
+            self.owner,
+            self.clock.now(),
+            self.lease,
+            limit,
+            channel=self.channel,
+            exclude=self._excluded(),
+            groups_first=self.limiter is not None,
+        )
 
     async def run_once(self) -> int:
         """Claim one batch and deliver it; returns how many rows were claimed."""
-        now = self.clock.now()
-        items = await self.store.claim_due(
-            self.owner,
-            now,
-            self.lease,
-            self.batch_size,
-            channel=self.channel,
-            exclude=self._excluded(),
-        )
+        items = await self._claim(self.batch_size)
         if not items:
             return 0
         semaphore = asyncio.Semaphore(self.concurrency)
@@ -431,17 +623,17 @@ class OutboxDispatcher:
                 logger.debug("outbox %s (%s) sent", item.id, item.kind)
 
     async def _reserve(self, item: Claimed) -> int | None:
-        """The chat to send to; ``_Deferred`` when that chat is at its limit right now.
+        """The chat to send to; ``_Deferred`` when that chat is blocked beyond ``hold_s``.
 
-        Only the chat's own limits are checked here. The send itself is counted by the
-        sender, which awaits :meth:`RateLimiter.acquire` right before each request (so the
-        recorded time is the request's time, after the rendering).
+        Only the chat's own limits are checked here. The sender makes each request in
+        :meth:`RateLimiter.slot`, which waits for the rest (a short hold for this chat, then
+        the overall window) right before the request, after the rendering.
         """
         if self.limiter is None:
             return None
         chat_id = await self._chat_of(item.recipient)
         own = self.limiter.chat_delay(chat_id)
-        if own > 0:
+        if own > self.hold_s:
             # Do not sit on the row: give it back and let other chats go first.
             next_at = self.clock.now() + timedelta(seconds=own)
             await self.store.mark_retry(item, None, next_at, count_attempt=False)
@@ -476,8 +668,8 @@ class OutboxDispatcher:
         await self.store.remember_migration(old, exc.new_chat_id, now)
         for recipient, chat in list(self._chats.items()):
             if chat == old:
-                self._chats[recipient] = exc.new_chat_id
-        self._chats[item.recipient] = exc.new_chat_id
+                self._remember(recipient, exc.new_chat_id)
+        self._remember(item.recipient, exc.new_chat_id)
         await self.store.mark_retry(item, _short(exc), now, count_attempt=False)
 
     async def _unexpected(self, item: Claimed, exc: Exception) -> None:
@@ -496,40 +688,98 @@ class OutboxDispatcher:
         *,
         poll_interval: float = 0.5,
     ) -> None:
-        """Deliver until ``stop`` is set; a batch in flight is always finished first."""
+        """Deliver until ``stop`` is set; the rows in delivery are always finished first."""
         wake = wake or asyncio.Event()
         self._stopping = stop
+        running: set[asyncio.Task[None]] = set()
+        finished = asyncio.Event()
+
+        def done(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            finished.set()
+            if not task.cancelled() and task.exception() is not None:
+                # The row stays leased and goes out again when the lease ends.
+                error = task.exception()
+                logger.error("outbox lane %s: a delivery crashed", self.channel, exc_info=error)
+
         failures = 0
-        while not stop.is_set():
-            try:
-                claimed = await self.run_once()
-                failures = 0
-            except Exception:
-                failures += 1
-                logger.exception("outbox lane %s: claiming failed", self.channel)
-                claimed = 0
-                await _wait_any(stop, None, min(30.0, poll_interval * 2**failures))
-                continue
-            if claimed:
-                continue
-            if self.limiter is not None:
-                self.limiter.forget_idle()
-            if len(self._chats) > 10_000:
-                self._chats.clear()  # resolved again from the store when needed
-            await _wait_any(stop, wake, poll_interval)
-            wake.clear()
+        claim = True
+        try:
+            while not stop.is_set():
+                room = self.concurrency - len(running)
+                if claim and room > 0:
+                    wake.clear()
+                    asked = min(self.batch_size, room)
+                    try:
+                        items = await self._claim(asked)
+                        failures = 0
+                    except Exception:
+                        failures += 1
+                        logger.exception("outbox lane %s: claiming failed", self.channel)
+                        await _wait_any(stop, None, min(30.0, poll_interval * 2**failures))
+                        continue
+                    for item in items:
+                        task = asyncio.create_task(self._deliver(item))
+                        running.add(task)
+                        task.add_done_callback(done)
+                    if len(items) == asked and len(running) < self.concurrency:
+                        continue  # there may be more
+                if not running and len(self._chats) > 10_000:
+                    self._chats.clear()  # resolved again from the store when needed
+                    self._aliases.clear()
+                finished.clear()
+                # A wake-up is kept for when there is room to act on it.
+                waker = wake if len(running) < self.concurrency else None
+                timed_out = not await self._pause(stop, waker, poll_interval, finished)
+                # Claim again when told to, on time, or when half the rows are done.
+                claim = timed_out or wake.is_set() or len(running) <= self.concurrency // 2
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+        finally:
+            for task in list(running):
+                task.cancel()
+
+    async def _pause(
+        self,
+        stop: asyncio.Event,
+        wake: asyncio.Event | None,
+        poll_interval: float,
+        finished: asyncio.Event,
+    ) -> bool:
+        """Wait for an event, the poll interval, or the moment a left-out chat can be
+        claimed again (on ``sleep``'s clock, the limiter's); True if an event came."""
+        if self._next_free is None:
+            return await _wait_any(stop, wake, poll_interval, finished)
+        timer = asyncio.ensure_future(self.sleep(max(self._next_free, 0.0)))
+        try:
+            return await _wait_any(stop, wake, poll_interval, finished, timer=timer)
+        finally:
+            timer.cancel()
 
 
 class _Deferred(Exception):
     """The row's chat is at its limit; it was given back without counting an attempt."""
 
 
-async def _wait_any(stop: asyncio.Event, wake: asyncio.Event | None, timeout: float) -> None:
-    """Sleep up to ``timeout`` seconds, or until ``stop`` or ``wake`` is set."""
-    events = [stop] if wake is None else [stop, wake]
+async def _wait_any(
+    stop: asyncio.Event,
+    wake: asyncio.Event | None,
+    timeout: float,
+    *more: asyncio.Event,
+    timer: asyncio.Future[Any] | None = None,
+) -> bool:
+    """Sleep up to ``timeout`` seconds, or until an event is set (True) or ``timer`` ends."""
+    events = [stop, *more] if wake is None else [stop, wake, *more]
+    if any(event.is_set() for event in events):
+        return True
     waiters = [asyncio.ensure_future(event.wait()) for event in events]
     try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            waiters if timer is None else [*waiters, timer],
+            timeout=timeout,
+            return_when=asyncio.FIRST_COMPLETED,
+        )
     finally:
         for waiter in waiters:
             waiter.cancel()
+    return any(event.is_set() for event in events)

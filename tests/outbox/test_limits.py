@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import heapq
+import itertools
 import random
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -105,3 +110,145 @@ def test_backoff_grows_with_jitter_and_a_cap() -> None:
         delays = [policy.delay(attempt, rng) for _ in range(50)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 1  # jitter: not all the same
+
+
+# --- several senders at once, in virtual time ---------------------------------------------
+
+
+class Sim:
+    """Virtual time for several tasks: ``sleep`` parks a task until the clock gets there,
+    and :meth:`run` moves the clock to the next wake-up once every task is parked (tasks
+    due at the same moment wake in the order they went to sleep)."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    def now(self) -> float:
+        return self.t
+
+    async def sleep(self, seconds: float) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._timers, (self.t + max(seconds, 0.0), next(self._order), future))
+        await future
+
+    async def run(self, *coros: Coroutine[Any, Any, None]) -> None:
+        tasks = [asyncio.ensure_future(coro) for coro in coros]
+        while True:
+            for _ in range(50):  # let every task run until it is parked
+                await asyncio.sleep(0)
+            if all(task.done() for task in tasks):
+                break
+            assert self._timers, "deadlock: every task waits and no timer is set"
+            at, _, future = heapq.heappop(self._timers)
+            self.t = max(self.t, at)
+            future.set_result(None)
+        for task in tasks:
+            task.result()
+
+
+def sim_limiter(sim: Sim, **kwargs: float) -> RateLimiter:
+    return RateLimiter(now=sim.now, sleep=sim.sleep, **kwargs)
+
+
+async def test_a_request_counts_from_its_end_and_blocks_its_chat_meanwhile() -> None:
+    sim = Sim()
+    rl = sim_limiter(sim)
+    starts: list[float] = []
+    blocked_meanwhile: list[bool] = []
+
+    async def send(after: float, duration: float) -> None:
+        await sim.sleep(after)
+        async with rl.slot(USER):
+            starts.append(sim.t)
+            blocked_meanwhile.append(rl.chat_delay(USER) > 0)
+            await sim.sleep(duration)
+
+    await sim.run(send(0.0, 0.4), send(0.1, 0.0))
+    # the server may have counted the first one as late as 0.4: the second waits until 1.4
+    assert starts == [0.0, pytest.approx(1.4)]
+    assert blocked_meanwhile == [True, True]
+
+
+async def test_requests_in_flight_fill_the_overall_window() -> None:
+    sim = Sim()
+    rl = sim_limiter(sim, global_per_second=2)
+    starts: dict[int, float] = {}
+
+    async def send(chat: int, duration: float) -> None:
+        async with rl.slot(chat):
+            starts[chat] = sim.t
+            await sim.sleep(duration)
+
+    await sim.run(send(1, 5.0), send(2, 5.0), send(3, 0.0))
+    assert starts[1] == starts[2] == 0.0
+    assert starts[3] == pytest.approx(6.0, abs=0.06)  # both ended at 5, then a second
+
+
+async def test_a_group_goes_first_in_the_overall_window() -> None:
+    sim = Sim()
+    rl = sim_limiter(sim, global_per_second=1)
+    starts: dict[int, float] = {}
+
+    async def send(chat: int, after: float) -> None:
+        await sim.sleep(after)
+        async with rl.slot(chat):
+            starts[chat] = sim.t
+
+    # USER waits for the window before the group does, and still goes after it
+    await sim.run(send(USER + 1, 0.0), send(USER, 0.1), send(GROUP, 0.2))
+    assert starts == {USER + 1: 0.0, GROUP: 1.0, USER: 2.0}
+
+
+async def test_a_group_keeps_its_place_while_it_waits_for_its_own_limit() -> None:
+    sim = Sim()
+    rl = sim_limiter(sim, global_per_second=3)
+    starts: list[tuple[int, float]] = []
+
+    async def send(chat: int, after: float) -> None:
+        await sim.sleep(after)
+        async with rl.slot(chat):
+            starts.append((chat, sim.t))
+
+    # 0.0: the group; 0.5: two users fill the window. At 1.0 the group's message leaves
+    # the window and the group's own limit frees it, at the same instant: the user who
+    # has waited for that place since 0.6 (and wakes first) must leave it to the group.
+    await sim.run(
+        send(GROUP, 0.0),
+        send(USER + 1, 0.5),
+        send(USER + 2, 0.5),
+        send(USER + 3, 0.6),
+        send(GROUP, 0.7),
+    )
+    assert starts[-2:] == [(GROUP, 1.0), (USER + 3, 1.5)]
+    times = sorted(t for _, t in starts)
+    for i in range(len(times) - 3):
+        assert times[i + 3] - times[i] >= 1.0
+
+
+async def test_a_reservation_put_off_by_a_retry_after_frees_its_place() -> None:
+    sim = Sim()
+    rl = sim_limiter(sim, global_per_second=3)
+    starts: list[tuple[int, float]] = []
+
+    async def send(chat: int, after: float) -> None:
+        await sim.sleep(after)
+        async with rl.slot(chat):
+            starts.append((chat, sim.t))
+
+    async def flood_control() -> None:
+        await sim.sleep(0.5)
+        rl.penalize(GROUP, 10)  # a 429 for the group while its next message waits
+
+    # At 1.0 the user finds the one free place reserved for the group and waits; then the
+    # group learns it must wait until 10.5: the user takes the place at once.
+    await sim.run(
+        send(GROUP, 0.0),
+        send(USER + 1, 0.3),
+        send(USER + 3, 0.3),
+        send(USER + 2, 0.35),
+        send(GROUP, 0.4),
+        flood_control(),
+    )
+    assert starts[-2:] == [(USER + 2, 1.0), (GROUP, 10.5)]

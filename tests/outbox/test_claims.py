@@ -1,0 +1,127 @@
+"""What the Telegram lane claims and when: groups' rows first (their 20 a minute are the
+bottleneck), still oldest first per recipient, and a row whose chat frees within a moment
+is held for it rather than handed back to the table."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from storage.models import OutboxRow
+from storage.outbox import SqlOutboxStore
+from tests.outbox.harness import Harness, RecordingMailer, make_harness
+from tests.outbox.test_two_dispatchers import FAST
+from workflows.ports import OutboxItem
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+GROUP = "-1001234567890"
+
+
+async def _rows(engine: AsyncEngine, recipients: list[str]) -> None:
+    rows = [
+        {
+            "created_at": NOW,
+            "kind": "notice",
+            "channel": "telegram",
+            "recipient": recipient,
+            "dedupe_key": f"k{i}",
+            "application_number": None,
+            "payload": {},
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": NOW,
+        }
+        for i, recipient in enumerate(recipients)
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(insert(OutboxRow), rows)
+
+
+async def test_groups_rows_are_claimed_first_and_in_order(engine: AsyncEngine) -> None:
+    await _rows(engine, ["1", "2", "3", GROUP, "1", GROUP])
+    store = SqlOutboxStore(engine)
+    lease = timedelta(minutes=5)
+
+    plain = await store.claim_due("a", NOW, lease, 2, channel="telegram")
+    assert [(c.id, c.recipient) for c in plain] == [(1, "1"), (2, "2")]
+
+    first = await store.claim_due("b", NOW, lease, 2, channel="telegram", groups_first=True)
+    # the group's oldest row before the older private one; its second row waits its turn
+    assert [(c.id, c.recipient) for c in first] == [(4, GROUP), (3, "3")]
+    again = await store.claim_due("c", NOW, lease, 5, channel="telegram", groups_first=True)
+    assert again == []  # every recipient's oldest row is leased
+
+
+async def test_a_row_whose_chat_frees_within_a_moment_is_held_not_handed_back(
+    h: Harness,
+) -> None:
+    number = await h.register(chat_id=9001)
+    await h.deliver()
+    async with h.services.transactions() as tx:
+        for k in range(3):
+            await tx.enqueue(
+                OutboxItem(
+                    kind="notice",
+                    channel="telegram",
+                    recipient="9001",
+                    dedupe_key=f"held:{k}",
+                    application_number=number,
+                    payload={"event": "taken"},
+                ),
+                h.clock.now(),
+            )
+        await tx.commit()
+    handed_back: list[Any] = []
+    mark_retry = h.runner.store.mark_retry
+
+    async def spy(item: Any, *args: Any, **kwargs: Any) -> None:
+        handed_back.append(item.dedupe_key)
+        await mark_retry(item, *args, **kwargs)
+
+    h.runner.store.mark_retry = spy  # type: ignore[method-assign]
+    # One flush, no poll in between: each row is claimed as soon as the one before it is
+    # sent, waits in the limiter for its chat's second, and goes out then.
+    await h.runner.flush()
+
+    sent = [r.at for r in h.tg.sent(9001)]
+    assert len(sent) == 3
+    assert all(b - a >= 1.0 - 1e-6 for a, b in itertools.pairwise(sent))
+    assert handed_back == []
+    rows = [r for r in await h.rows() if r.dedupe_key.startswith("held:")]
+    assert [(r.status, r.attempts) for r in rows] == [("sent", 1)] * 3
+
+
+async def test_the_lane_loop_delivers_a_backlog_and_stops_clean(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    h = await make_harness(settings, engine, tmp_path, mailer=RecordingMailer(), **FAST)
+    h.runner.poll_interval = 0.01
+    h.runner.telegram.concurrency = 4  # fewer rows in flight than the backlog
+    h.runner.telegram.batch_size = 3
+    numbers = [await h.register(chat_id=9100 + i) for i in range(10)]
+    await h.runner.start()
+    h.runner.wake()
+    for _ in range(500):
+        if {r.status for r in await h.rows()} == {"sent"}:
+            break
+        await asyncio.sleep(0.01)
+    await h.runner.stop()
+    rows = await h.rows()
+    assert {r.status for r in rows} == {"sent"}
+    assert all(r.lease_owner is None for r in rows)
+    assert (
+        sorted(
+            int(m.group(1))
+            for r in h.tg.sent(h.staff_chat_id)
+            if (m := re.search(r"Work order No\. (\d+)</b>", r.text))
+        )
+        == numbers
+    )
