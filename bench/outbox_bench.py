@@ -45,6 +45,7 @@ from sqlalchemy import insert
 from bench.fakes import LimitedTelegram, Limits
 from bench.product import STAFF_CHAT_ID, bench_settings
 from storage.models import ApplicationRow, OutboxRow
+from storage.repositories import outbox_values
 from workflows.journey import staff_card_item
 from workflows.models import ApplicationKind, ApplicationStatus
 from workflows.ports import OutboxItem
@@ -193,20 +194,7 @@ async def _enqueue(engine: Any, workload: Workload, now: datetime) -> int:
                 payload={"event": "taken"},
             )
         at = now - timedelta(seconds=10) + timedelta(microseconds=position)
-        rows.append(
-            {
-                "created_at": at,
-                "kind": item.kind,
-                "channel": item.channel,
-                "recipient": item.recipient,
-                "dedupe_key": item.dedupe_key,
-                "application_number": item.application_number,
-                "payload": item.payload,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": at,
-            }
-        )
+        rows.append(outbox_values(item, at))
     async with engine.begin() as conn:
         await conn.execute(insert(ApplicationRow), apps)
         await conn.execute(insert(OutboxRow), rows)

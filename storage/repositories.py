@@ -96,6 +96,22 @@ def _enqueue(dialect: str) -> Any:
     )
 
 
+def outbox_values(item: OutboxItem, now: datetime) -> dict[str, Any]:
+    """The ``outbox`` row of a message owed from ``now`` on, pending and due at once."""
+    return {
+        "created_at": now,
+        "kind": item.kind,
+        "channel": item.channel,
+        "recipient": item.recipient,
+        "dedupe_key": item.dedupe_key,
+        "application_number": item.application_number,
+        "payload": item.payload,
+        "status": OUTBOX_PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
+
+
 def _reason(row: Any) -> Reason:
     return Reason(
         code=row.code,
@@ -267,21 +283,7 @@ class SqlTransaction(Transaction):
         )
 
     async def enqueue(self, item: OutboxItem, now: datetime) -> None:
-        await self.conn.execute(
-            _enqueue(self._dialect),
-            {
-                "created_at": now,
-                "kind": item.kind,
-                "channel": item.channel,
-                "recipient": item.recipient,
-                "dedupe_key": item.dedupe_key,
-                "application_number": item.application_number,
-                "payload": item.payload,
-                "status": OUTBOX_PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-            },
-        )
+        await self.conn.execute(_enqueue(self._dialect), outbox_values(item, now))
 
     async def commit(self) -> None:
         await self.conn.commit()
