@@ -50,8 +50,6 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
-    _skip_idle_rollback(engine)
-
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         use_one_hop_cursors(dbapi_conn)
@@ -63,25 +61,6 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
-
-
-def _skip_idle_rollback(engine: AsyncEngine) -> None:
-    """Do not send ROLLBACK to a SQLite connection that has no transaction open.
-
-    The driver opens a transaction only before a write, so a read-only unit of work ends with
-    a rollback that SQLite would ignore, but that aiosqlite still carries to its thread and
-    back (about a tenth of a read's CPU). ``in_transaction`` is SQLite's own flag.
-    """
-    dialect = engine.sync_engine.dialect
-    rollback = dialect.do_rollback
-
-    def do_rollback(dbapi_connection: Any) -> None:
-        raw = getattr(getattr(dbapi_connection, "_connection", None), "_connection", None)
-        if raw is not None and not raw.in_transaction:
-            return
-        rollback(dbapi_connection)
-
-    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker:

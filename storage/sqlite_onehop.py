@@ -7,7 +7,8 @@ and resumes the whole stack of the update being handled. The benchmark of issue 
 round trips in one subscriber's journey; each costs more CPU than the SQL it carries.
 
 :class:`OneHopCursor` does the same four steps in the connection's thread as one call and
-keeps what SQLAlchemy reads afterwards (description, rows, rowcount, lastrowid). Transactions,
+keeps what SQLAlchemy reads afterwards (description, rows, rowcount, lastrowid), and
+:class:`OneHopConnection` skips the ROLLBACK of a connection with no transaction open. Transactions,
 errors and their translation are untouched: the ``sqlite3`` calls are the same ones, in the
 same order, on the same connection. :func:`use_one_hop_cursors` switches a freshly opened
 connection to it (``storage.database`` does so on connect).
@@ -119,6 +120,19 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
 
     _cursor_cls = OneHopCursor
+
+    def rollback(self) -> None:
+        """No round trip when SQLite has no transaction open.
+
+        The driver begins a transaction only before a write, so a read-only unit of work
+        would end with a ROLLBACK that SQLite ignores but aiosqlite still carries to its
+        thread and back. ``in_transaction`` is SQLite's own flag, read while no statement of
+        this connection is running (SQLAlchemy uses a connection for one thing at a time).
+        """
+        raw = self._connection._connection
+        if raw is not None and not raw.in_transaction:
+            return
+        super().rollback()
 
 
 def use_one_hop_cursors(dbapi_connection: Any) -> None:
