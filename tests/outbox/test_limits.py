@@ -6,7 +6,7 @@ import asyncio
 import heapq
 import itertools
 import random
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -152,6 +152,20 @@ def sim_limiter(sim: Sim, **kwargs: float) -> RateLimiter:
     return RateLimiter(now=sim.now, sleep=sim.sleep, **kwargs)
 
 
+def sender(
+    sim: Sim, rl: RateLimiter, starts: list[tuple[int, float]]
+) -> Callable[[int, float], Awaitable[None]]:
+    """``send(chat, after)``: after ``after`` s, a request inside the limiter's slot; the
+    moment it started is appended to ``starts``."""
+
+    async def send(chat: int, after: float) -> None:
+        await sim.sleep(after)
+        async with rl.slot(chat):
+            starts.append((chat, sim.t))
+
+    return send
+
+
 async def test_a_request_counts_from_its_end_and_blocks_its_chat_meanwhile() -> None:
     sim = Sim()
     rl = sim_limiter(sim)
@@ -205,11 +219,7 @@ async def test_a_group_keeps_its_place_while_it_waits_for_its_own_limit() -> Non
     sim = Sim()
     rl = sim_limiter(sim, global_per_second=3)
     starts: list[tuple[int, float]] = []
-
-    async def send(chat: int, after: float) -> None:
-        await sim.sleep(after)
-        async with rl.slot(chat):
-            starts.append((chat, sim.t))
+    send = sender(sim, rl, starts)
 
     # 0.0: the group; 0.5: two users fill the window. At 1.0 the group's message leaves
     # the window and the group's own limit frees it, at the same instant: the user who
@@ -231,11 +241,7 @@ async def test_a_reservation_put_off_by_a_retry_after_frees_its_place() -> None:
     sim = Sim()
     rl = sim_limiter(sim, global_per_second=3)
     starts: list[tuple[int, float]] = []
-
-    async def send(chat: int, after: float) -> None:
-        await sim.sleep(after)
-        async with rl.slot(chat):
-            starts.append((chat, sim.t))
+    send = sender(sim, rl, starts)
 
     async def flood_control() -> None:
         await sim.sleep(0.5)

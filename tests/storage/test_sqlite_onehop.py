@@ -43,6 +43,14 @@ def round_trips() -> Iterator[list[str]]:
         aiosqlite.core.Connection._execute = original  # type: ignore[method-assign]
 
 
+async def _warm_transactions(engine: AsyncEngine) -> SqlTransactionFactory:
+    """A factory whose pool has opened its connection already (opening is not counted)."""
+    transactions = SqlTransactionFactory(create_session_factory(engine))
+    async with transactions() as tx:
+        await tx.get_profile(1)
+    return transactions
+
+
 async def test_connections_of_the_engine_use_one_hop_cursors(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
@@ -50,9 +58,7 @@ async def test_connections_of_the_engine_use_one_hop_cursors(engine: AsyncEngine
 
 
 async def test_a_read_is_one_round_trip_and_its_rollback_none(engine: AsyncEngine) -> None:
-    transactions = SqlTransactionFactory(create_session_factory(engine))
-    async with transactions() as tx:  # the pool's first connection is opened outside
-        await tx.get_profile(1)
+    transactions = await _warm_transactions(engine)
     with round_trips() as calls:
         async with transactions() as tx:
             assert await tx.get_profile(42) is None
@@ -60,9 +66,7 @@ async def test_a_read_is_one_round_trip_and_its_rollback_none(engine: AsyncEngin
 
 
 async def test_a_profile_upsert_is_one_statement_and_a_commit(engine: AsyncEngine) -> None:
-    transactions = SqlTransactionFactory(create_session_factory(engine))
-    async with transactions() as tx:  # the pool's first connection is opened outside
-        await tx.get_profile(1)
+    transactions = await _warm_transactions(engine)
     with round_trips() as calls:
         async with transactions() as tx:
             await tx.save_profile(UserProfile(7, locale="ru", fin="5ABC12D"), NOW)
