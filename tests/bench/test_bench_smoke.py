@@ -68,3 +68,33 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "CPU per update ÷ the floor's" in markdown
     assert "## Profile" in markdown
+
+
+def test_a_user_who_does_not_reach_the_number_fails_the_run(tmp_path: Path) -> None:
+    """Users 1 and 2 have no subscriber in the registry: refused at the code step, they find
+    no reason list to press, the worker reports them and the run's verdict is a failure
+    (``python -m bench`` exits 1)."""
+    from bench.__main__ import all_reached
+    from bench.product import prepare_database
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}"
+    prepare_database(url, 1)  # the warm-up user's subscriber only
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench.worker", "journey", "--target", "product"),
+            *("--users", "2", "--first", "0", "--database-url", url),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert result["reached_number"] == 0
+    assert result["failed"] == 2
+    assert all(" at 'reason'" in failure for failure in result["failures"]), result["failures"]
+    assert all_reached([result]) is False
+    assert all_reached([{**result, "failed": 0, "reached_number": 2}]) is True
