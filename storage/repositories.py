@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
+from storage.database import connected
 from storage.models import (
     ApplicationRow,
     EventRow,
@@ -308,7 +309,7 @@ class SqlTransactionFactory:
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlTransaction]:
-        async with self.engine.connect() as conn:
+        async with connected(self.engine) as conn:
             yield SqlTransaction(conn)
 
 
@@ -319,7 +320,7 @@ class SqlSubscriberRegistry:
         self.engine = _engine_of(session_factory)
 
     async def lookup(self, code: str) -> Subscriber | None:
-        async with self.engine.connect() as conn:
+        async with connected(self.engine) as conn:
             row = (await conn.execute(_SUBSCRIBER, {"code": code})).first()
             if row is None:
                 return None

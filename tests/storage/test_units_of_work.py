@@ -1,0 +1,121 @@
+"""A unit of work's connection (storage.database.connected), on SQLite and PostgreSQL.
+
+A unit of work that ends normally gives its connection back to the pool at once, without the
+task SQLAlchemy's ``AsyncConnection.__aexit__`` creates for its shielded close. One that
+fails, or is cancelled, still rolls back what it wrote and gives its connection back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.database import create_engine, create_session_factory
+from storage.migrate import upgrade_to_head
+from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
+from tests.support import isolated_pg_url
+from workflows.ports import UserProfile
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def transactions(
+    request: pytest.FixtureRequest, db_url: str
+) -> AsyncIterator[SqlTransactionFactory]:
+    if request.param == "sqlite":
+        url = db_url
+    else:
+        pg_url = isolated_pg_url("units_of_work")
+        if pg_url is None:
+            pytest.skip("TEST_DATABASE_URL is not set")
+        await asyncio.to_thread(upgrade_to_head, pg_url)
+        url = pg_url
+    engine = create_engine(url)
+    yield SqlTransactionFactory(create_session_factory(engine))
+    await engine.dispose()
+
+
+def checked_out(engine: AsyncEngine) -> int:
+    return engine.sync_engine.pool.checkedout()  # type: ignore[attr-defined]
+
+
+@contextmanager
+def created_tasks() -> Iterator[list[asyncio.Task]]:
+    loop = asyncio.get_running_loop()
+    tasks: list[asyncio.Task] = []
+    previous = loop.get_task_factory()
+
+    def factory(loop: asyncio.AbstractEventLoop, coro, **kwargs):  # type: ignore[no-untyped-def]
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        tasks.append(task)
+        return task
+
+    loop.set_task_factory(factory)
+    try:
+        yield tasks
+    finally:
+        loop.set_task_factory(previous)
+
+
+async def _profile(transactions: SqlTransactionFactory, user_id: int) -> UserProfile | None:
+    async with transactions() as tx:
+        return await tx.get_profile(user_id)
+
+
+async def test_a_unit_of_work_that_commits_creates_no_task_and_returns_its_connection(
+    transactions: SqlTransactionFactory,
+) -> None:
+    with created_tasks() as tasks:
+        async with transactions() as tx:
+            await tx.save_profile(UserProfile(telegram_user_id=7, locale="ru"), NOW)
+            await tx.commit()
+        assert checked_out(transactions.engine) == 0
+    assert tasks == []
+    assert await _profile(transactions, 7) == UserProfile(telegram_user_id=7, locale="ru")
+
+
+async def test_a_unit_of_work_that_fails_rolls_back_and_returns_its_connection(
+    transactions: SqlTransactionFactory,
+) -> None:
+    with pytest.raises(RuntimeError, match="after the write"):
+        async with transactions() as tx:
+            await tx.save_profile(UserProfile(telegram_user_id=8, locale="en"), NOW)
+            raise RuntimeError("after the write")
+    assert checked_out(transactions.engine) == 0
+    assert await _profile(transactions, 8) is None
+
+
+async def test_a_cancelled_unit_of_work_rolls_back_and_returns_its_connection(
+    transactions: SqlTransactionFactory,
+) -> None:
+    wrote = asyncio.Event()
+
+    async def unit() -> None:
+        async with transactions() as tx:
+            await tx.save_profile(UserProfile(telegram_user_id=9, locale="az"), NOW)
+            wrote.set()
+            await asyncio.sleep(3600)
+
+    task = asyncio.create_task(unit())
+    await wrote.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert checked_out(transactions.engine) == 0
+    assert await _profile(transactions, 9) is None
+
+
+async def test_the_subscriber_lookup_returns_its_connection(
+    transactions: SqlTransactionFactory,
+) -> None:
+    registry = SqlSubscriberRegistry(transactions.session_factory)
+    with created_tasks() as tasks:
+        assert await registry.lookup("0000000000") is None
+    assert tasks == []
+    assert checked_out(transactions.engine) == 0
