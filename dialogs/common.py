@@ -35,6 +35,12 @@ async def in_private_chat(event: Message) -> bool:
     return event.chat.type == ChatType.PRIVATE
 
 
+async def is_contact(event: Message) -> bool:
+    """A coroutine filter for a shared contact; ``MessageInput(content_types=...)`` would
+    build a magic filter, and so a thread hop per message, for the same comparison."""
+    return event.contact is not None
+
+
 def N_(message: str) -> str:  # noqa: N802 - the gettext marker convention
     """Mark a string for extraction; it is translated where it is shown."""
     return message

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 from operator import itemgetter
 
-from aiogram.enums import ContentType
 from aiogram.fsm.state import State
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.input import MessageInput, TextInput
@@ -22,7 +21,7 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.application import getters, handlers
-from dialogs.common import on_not_text, on_use_buttons
+from dialogs.common import is_contact, on_not_text, on_use_buttons
 from dialogs.states import ApplicationSG
 from dialogs.widgets import I18nConst, I18nFormat
 from workflows.values import parse_email, parse_phone, parse_text
@@ -107,7 +106,7 @@ phone_window = Window(
         on_success=handlers.on_phone_entered,
         on_error=handlers.on_phone_invalid,
     ),
-    MessageInput(handlers.on_contact, content_types=[ContentType.CONTACT]),
+    MessageInput(handlers.on_contact, filter=is_contact),
     not_text(),
     RequestContact(I18nConst("📱 Share my number")),
     nav(),
