@@ -9,6 +9,7 @@ shared or typed, edits from the summary, and on "Davam et" either the debt warni
 
 from __future__ import annotations
 
+import asyncio
 import html
 
 import pytest
@@ -308,6 +309,31 @@ async def test_share_contact(world: World) -> None:
     state, data = await current(user)
     assert state == STATES["email"]
     assert data["phone"] == "+994501234567"
+
+
+async def test_shared_contact_and_every_step_need_no_worker_thread(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """aiogram runs a plain (non-coroutine) filter or handler through ``asyncio.to_thread``:
+    a thread hop per message under load. No step of the form may need one."""
+    hops: list[str] = []
+    original = asyncio.to_thread
+
+    async def counting(func, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        hops.append(repr(func))
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counting)
+    user = world.subscriber(100001)
+    await fill_to(user, "phone")
+    await user.send_contact("+994501234567")
+    assert await state_of(user) == STATES["email"]
+    await user.send("user@example.com")
+    await user.send("Going abroad for two months.")
+    await press(user, "skip_notes")
+    await press(user, "confirm")
+    assert await state_of(user) == STATES["registered"]
+    assert hops == []
 
 
 @pytest.mark.parametrize(
