@@ -6,8 +6,9 @@ Runs every scenario of :mod:`bench.worker` in a fresh child process, one after a
 did not reach its application number (or a parked user the e-mail step), 2 when a scenario
 crashed.
 
-Order: one SQLite file is migrated and loaded with a subscriber per simulated user; the
-product's journey at each U, then the floor's, then the profile (U=100, product), the
+Order: one SQLite file is migrated and loaded with a subscriber per simulated user; at each
+U the product's journey and right after it the floor's (so that the two figures of a ratio
+are measured within seconds of each other, not minutes), then the profile (U=100, product), the
 parked users (MemoryStorage; Redis when ``REDIS_URL``/``--redis-url`` is given), the
 outbox, and the PostgreSQL journeys when ``DATABASE_URL``/``--postgres-url`` names a
 PostgreSQL server (in a scratch database ``azersu_bench`` created next to it and dropped
@@ -41,6 +42,7 @@ REDIS_BENCH_DB = 14
 @dataclass(frozen=True)
 class Plan:
     journey_users: tuple[int, ...]
+    single_user_rounds: int  # U=1 runs this many users, each alone, one after another
     profile_users: int
     park_users: int
     park_batch: int
@@ -53,6 +55,7 @@ class Plan:
 
 DEFAULT = Plan(
     journey_users=(1, 100, 1000),
+    single_user_rounds=30,
     profile_users=100,
     park_users=1000,
     park_batch=100,
@@ -66,6 +69,7 @@ DEFAULT = Plan(
 FULL = replace(DEFAULT, park_users=10_000, outbox_window_s=0.0)
 QUICK = Plan(
     journey_users=(1, 20),
+    single_user_rounds=3,
     profile_users=10,
     park_users=200,
     park_batch=20,
@@ -156,13 +160,22 @@ class Bench:
         return result
 
     # --- the scenarios ----------------------------------------------------------------------
-    def journeys(self, database_url: str, indexes: Indexes) -> None:
+    def rounds(self, users: int) -> int:
+        return self.plan.single_user_rounds if users == 1 else 1
+
+    def journey_subscribers(self) -> int:
+        return sum(JOURNEY_WARMUP + u * self.rounds(u) for u in self.plan.journey_users)
+
+    def journeys(self, database_url: str, indexes: Indexes, *, with_floor: bool) -> None:
         for users in self.plan.journey_users:
-            first = indexes.take(JOURNEY_WARMUP + users)
+            rounds = str(self.rounds(users))
+            first = indexes.take(JOURNEY_WARMUP + users * self.rounds(users))
             self.worker(
-                "journey", "--target", "product", "--users", str(users), "--first", str(first),
-                "--database-url", database_url,
+                "journey", "--target", "product", "--users", str(users), "--rounds", rounds,
+                "--first", str(first), "--database-url", database_url,
             )  # fmt: skip
+            if with_floor:
+                self.worker("journey", "--target", "floor", "--users", str(users), "--rounds", rounds)
 
     def run(self) -> int:
         plan = self.plan
@@ -170,15 +183,13 @@ class Bench:
         sqlite_url = f"sqlite+aiosqlite:///{self.work / 'bench.db'}"
         parks = 2 if self.args.redis_url else 1
         needed = (
-            sum(JOURNEY_WARMUP + u for u in plan.journey_users)
+            self.journey_subscribers()
             + JOURNEY_WARMUP
             + plan.profile_users
             + parks * (park_warmup(plan.park_batch) + plan.park_users)
         )
         if self.worker("prepare", "--database-url", sqlite_url, "--subscribers", str(needed)):
-            self.journeys(sqlite_url, indexes)
-        for users in plan.journey_users:
-            self.worker("journey", "--target", "floor", "--users", str(users))
+            self.journeys(sqlite_url, indexes, with_floor=True)
         first = indexes.take(JOURNEY_WARMUP + plan.profile_users)
         self.worker(
             "journey", "--target", "product", "--users", str(plan.profile_users),
@@ -217,9 +228,9 @@ class Bench:
             self.errors.append(f"postgresql: cannot create the scratch database: {exc}")
             return
         try:
-            needed = sum(JOURNEY_WARMUP + u for u in self.plan.journey_users)
+            needed = self.journey_subscribers()
             if self.worker("prepare", "--database-url", scratch, "--subscribers", str(needed)):
-                self.journeys(scratch, Indexes())
+                self.journeys(scratch, Indexes(), with_floor=False)
         finally:
             asyncio.run(drop_postgres(base, scratch))
 
@@ -273,7 +284,8 @@ def all_reached(results: list[dict[str, Any]]) -> bool:
     """Every simulated user reached its number (journeys) or the e-mail step (parking)."""
     for result in results:
         if result["scenario"] == "journey" and (
-            result["failed"] or result["reached_number"] != result["users"]
+            result["failed"]
+            or result["reached_number"] != result.get("simulated_users", result["users"])
         ):
             return False
         if result["scenario"] == "park" and result["failed"]:

@@ -14,7 +14,9 @@ Scenarios:
   ``floor``, after one warm-up user. CPU per update is ``time.process_time()`` (every
   thread of the process, so aiosqlite's too; not the PostgreSQL server's) over the run,
   divided by the updates; latency is the wall time of each ``dp.feed_update`` call.
-  ``--profile`` runs the same under cProfile and reports the top functions instead.
+  ``--rounds`` R runs R such groups of U users one group after another (U=1: R users, each
+  alone), so that a small U still measures enough updates to stand out from the machine's
+  noise. ``--profile`` runs the same under cProfile and reports the top functions instead.
 * ``park``: ``--users`` N users go as far as the e-mail step and stay there, ``--batch``
   users in flight at a time. RSS after minus RSS before (``gc.collect()`` first, both read
   from ``/proc/self/statm``), divided by N. With ``--redis-url`` the FSM storage is Redis (the
@@ -144,7 +146,8 @@ async def journey(args: argparse.Namespace) -> dict[str, Any]:
         raise SystemExit(f"the warm-up user failed: {warm.failures[0]}")
     first = args.first + JOURNEY_WARMUP
     meter = Meter()
-    users = [SimUser(target.dp, bot, session, first + i, meter) for i in range(args.users)]
+    count = args.users * args.rounds
+    users = [SimUser(target.dp, bot, session, first + i, meter) for i in range(count)]
     calls0 = session.calls
     gc.collect()
     # The event loop thread's CPU time as the clock: a function waiting in epoll, or for the
@@ -153,7 +156,8 @@ async def journey(args: argparse.Namespace) -> dict[str, Any]:
     cpu0, wall0 = time.process_time(), time.perf_counter()
     if profiler is not None:
         profiler.enable()
-    await drive(users, JOURNEY)
+    for start in range(0, count, args.users):
+        await drive(users[start : start + args.users], JOURNEY)
     if profiler is not None:
         profiler.disable()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
@@ -164,6 +168,8 @@ async def journey(args: argparse.Namespace) -> dict[str, Any]:
         "target": args.target,
         "database": db_kind(args.database_url) if args.target == "product" else "none",
         "users": args.users,
+        "rounds": args.rounds,
+        "simulated_users": count,
         "reached_number": len(meter.numbers),
         "distinct_numbers": len(set(meter.numbers)),
         "failed": len(meter.failures),
@@ -350,6 +356,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--target", choices=("product", "floor"), default="product")
     p.add_argument("--users", type=int, default=1)
     p.add_argument("--first", type=int, default=0, help="index of the first simulated user")
+    p.add_argument("--rounds", type=int, default=1, help="journey: groups of U, one after another")
     p.add_argument("--database-url")
     p.add_argument("--redis-url")
     p.add_argument("--profile", action="store_true")

@@ -1,7 +1,7 @@
 """The benchmark runs end to end: ``python -m bench --quick`` writes its report.
 
-Scenario: the small run (U=1 and 20 through the whole journey against the product and the
-floor, the profile, 200 users parked at the e-mail step, a small outbox) in a subprocess,
+Scenario: the small run (U=1, three users one after another, and U=20 through the whole
+journey against the product and the floor, the profile, 200 users parked at the e-mail step, a small outbox) in a subprocess,
 offline (no ``DATABASE_URL``/``REDIS_URL``: SQLite and MemoryStorage only). Every simulated
 user reaches its application number; no timing is asserted.
 """
@@ -45,10 +45,13 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
         ("floor", 1),
         ("floor", 20),
     }
+    assert [r["target"] for r in measured] == ["product", "floor", "product", "floor"]
     for run in journeys:
+        simulated = run["users"] * (3 if run["users"] == 1 else 1)
+        assert run["rounds"] * run["users"] == run["simulated_users"] == simulated
         assert run["failed"] == 0, run["failures"]
-        assert run["reached_number"] == run["distinct_numbers"] == run["users"]
-        assert run["updates"] == 10 * run["users"]
+        assert run["reached_number"] == run["distinct_numbers"] == simulated
+        assert run["updates"] == 10 * simulated
         for key in ("updates_per_s", "cpu_us_per_update", "p50_ms", "p99_ms", "peak_rss_kib"):
             assert key in run
 
@@ -67,6 +70,7 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
 
     markdown = (out / "report.md").read_text(encoding="utf-8")
     assert "CPU per update ÷ the floor's" in markdown
+    assert "| 1 (×3 in turn) |" in markdown
     assert "## Profile" in markdown
 
 
@@ -98,3 +102,7 @@ def test_a_user_who_does_not_reach_the_number_fails_the_run(tmp_path: Path) -> N
     assert all(" at 'reason'" in failure for failure in result["failures"]), result["failures"]
     assert all_reached([result]) is False
     assert all_reached([{**result, "failed": 0, "reached_number": 2}]) is True
+    # Rounds: every user of every group must reach the number, not U of them.
+    rounds = {**result, "failed": 0, "rounds": 3, "simulated_users": 6}
+    assert all_reached([{**rounds, "reached_number": 2}]) is False
+    assert all_reached([{**rounds, "reached_number": 6}]) is True
