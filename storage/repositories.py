@@ -312,6 +312,11 @@ class SqlTransactionFactory:
         async with connected(self.engine) as conn:
             yield SqlTransaction(conn)
 
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[SqlTransaction]:
+        async with connected(self.engine, read_only=True) as conn:
+            yield SqlTransaction(conn)
+
 
 class SqlSubscriberRegistry:
     """The embedded registry: the ``subscribers`` table filled by ``import-subscribers``."""
@@ -320,7 +325,7 @@ class SqlSubscriberRegistry:
         self.engine = _engine_of(session_factory)
 
     async def lookup(self, code: str) -> Subscriber | None:
-        async with connected(self.engine) as conn:
+        async with connected(self.engine, read_only=True) as conn:
             row = (await conn.execute(_SUBSCRIBER, {"code": code})).first()
             if row is None:
                 return None

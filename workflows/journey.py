@@ -69,7 +69,7 @@ class Journey:
 
     # --- profile -----------------------------------------------------------------------
     async def profile(self, telegram_user_id: int) -> UserProfile:
-        async with self.transactions() as tx:
+        async with self.transactions.read() as tx:
             found = await tx.get_profile(telegram_user_id)
         return found or UserProfile(telegram_user_id=telegram_user_id)
 
@@ -82,7 +82,7 @@ class Journey:
     async def check_subscriber(self, code: str, fin: str) -> Subscriber:
         """Tell every refusal at the first step, so nobody fills the form in vain."""
         subscriber = await self._registered_subscriber(code, fin)
-        async with self.transactions() as tx:
+        async with self.transactions.read() as tx:
             number = await tx.find_open_application(code)
         if number is not None:
             raise OpenApplicationExists(number)
@@ -107,7 +107,7 @@ class Journey:
         now = self.clock.now()
         if self._reasons is not None and now - self._reasons[0] < self.reasons_ttl:
             return self._reasons[1]
-        async with self.transactions() as tx:
+        async with self.transactions.read() as tx:
             reasons = tuple(await tx.list_reasons())
         self._reasons = (now, reasons)
         return reasons
@@ -157,19 +157,19 @@ class Journey:
         except OpenApplicationExists as exc:
             if exc.number:
                 raise
-            async with self.transactions() as tx:
+            async with self.transactions.read() as tx:
                 open_number = await tx.find_open_application(code)
             raise OpenApplicationExists(open_number or 0) from exc
         return number
 
     # --- status ------------------------------------------------------------------------
     async def applications_of(self, fin: str, *, limit: int = 20) -> Sequence[Application]:
-        async with self.transactions() as tx:
+        async with self.transactions.read() as tx:
             return await tx.list_applications(fin=fin, limit=limit)
 
     async def application_of(self, fin: str, number: int) -> Application:
         """One application with its history; another FIN's is "not found", like a gap."""
-        async with self.transactions() as tx:
+        async with self.transactions.read() as tx:
             app = await tx.get_application(number)
         if app is None or app.fin != fin:
             raise ApplicationNotFound(number)

@@ -106,6 +106,10 @@ class TransactionFactory(Protocol):
     def __call__(self) -> AbstractAsyncContextManager[Transaction]:
         """Open a unit of work."""
 
+    def read(self) -> AbstractAsyncContextManager[Transaction]:
+        """Open a unit of work that only reads; it may run outside a database transaction,
+        so it must not write, and two of its reads need not see the same snapshot."""
+
 
 @dataclass(frozen=True, slots=True)
 class EmailMessage:

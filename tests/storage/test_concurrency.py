@@ -128,6 +128,9 @@ class _CheckedTogether:
         async with self.inner() as tx:
             yield _BarrierTransaction(tx, self.barrier)
 
+    def read(self) -> Any:
+        return self.inner.read()
+
 
 class _BarrierTransaction:
     def __init__(self, tx: SqlTransaction, barrier: asyncio.Barrier) -> None:

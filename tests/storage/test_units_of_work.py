@@ -2,7 +2,9 @@
 
 A unit of work that ends normally gives its connection back to the pool at once, without the
 task SQLAlchemy's ``AsyncConnection.__aexit__`` creates for its shielded close. One that
-fails, or is cancelled, still rolls back what it wrote and gives its connection back.
+fails, or is cancelled, still rolls back what it wrote and gives its connection back. A unit
+that only reads (``transactions.read()``) sends PostgreSQL its SELECT alone, without BEGIN
+and ROLLBACK, and leaves the pooled connection transactional for the next unit.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
@@ -118,4 +121,73 @@ async def test_the_subscriber_lookup_returns_its_connection(
     with created_tasks() as tasks:
         assert await registry.lookup("0000000000") is None
     assert tasks == []
+    assert checked_out(transactions.engine) == 0
+
+
+@contextmanager
+def transaction_commands(driver_connection: Any) -> Iterator[list[str]]:
+    """BEGIN, COMMIT and ROLLBACK as asyncpg sends them on this connection.
+
+    asyncpg's query logger sees what ``Connection.execute`` sends (the transaction control,
+    not SQLAlchemy's prepared statements) and calls back on the next turn of the event loop:
+    await ``asyncio.sleep(0)`` before reading the list.
+    """
+    commands: list[str] = []
+
+    def log(record: Any) -> None:
+        commands.append(record.query.strip().split()[0].upper().rstrip(";"))
+
+    driver_connection.add_query_logger(log)
+    try:
+        yield commands
+    finally:
+        driver_connection.remove_query_logger(log)
+
+
+async def test_a_read_unit_on_postgresql_sends_no_begin_and_no_rollback() -> None:
+    """No BEGIN, and so no ROLLBACK: two round trips fewer per read; the connection is
+    transactional again for the next unit of work."""
+    url = isolated_pg_url("units_of_work")
+    if url is None:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    await asyncio.to_thread(upgrade_to_head, url)
+    # One connection in the pool, so every unit below runs on it.
+    engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_reset_on_return=None)
+    transactions = SqlTransactionFactory(create_session_factory(engine))
+    try:
+        async with engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+
+        with transaction_commands(driver) as commands:
+            async with transactions() as tx:
+                assert await tx.get_profile(10) is None
+            await asyncio.sleep(0)
+        assert commands == ["BEGIN", "ROLLBACK"]
+
+        with transaction_commands(driver) as commands:
+            async with transactions.read() as tx:
+                assert await tx.get_profile(10) is None
+            await asyncio.sleep(0)
+        assert commands == []
+
+        with transaction_commands(driver) as commands:
+            with pytest.raises(RuntimeError):
+                async with transactions() as tx:
+                    await tx.save_profile(UserProfile(telegram_user_id=10, locale="ru"), NOW)
+                    raise RuntimeError("after the write")
+            await asyncio.sleep(0)
+        assert commands == ["BEGIN", "ROLLBACK"]
+        assert await _profile(transactions, 10) is None
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_unit_reads_what_was_committed(
+    transactions: SqlTransactionFactory,
+) -> None:
+    async with transactions() as tx:
+        await tx.save_profile(UserProfile(telegram_user_id=11, locale="en"), NOW)
+        await tx.commit()
+    async with transactions.read() as tx:
+        assert await tx.get_profile(11) == UserProfile(telegram_user_id=11, locale="en")
     assert checked_out(transactions.engine) == 0
