@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -48,13 +49,31 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         else:
             kwargs.update(pool_size=SQLITE_POOL_SIZE, max_overflow=0, pool_timeout=POOL_TIMEOUT_S)
     else:
-        kwargs.update(
-            pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT_S
-        )
+        # No pool_pre_ping: on asyncpg SQLAlchemy's ping is BEGIN, a query and ROLLBACK (three
+        # round trips, for PgBouncer's transaction mode) at every checkout, more than a unit
+        # of work's own statements (benchmark: issue 7). _replace_closed does its job without
+        # a round trip.
+        kwargs.update(pool_size=10, max_overflow=20, pool_timeout=POOL_TIMEOUT_S)
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         _tune_sqlite(engine)
+    else:
+        event.listen(engine.sync_engine, "checkout", _replace_closed)
     return engine
+
+
+def _replace_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Have the pool replace a connection the server has closed, before anyone uses it.
+
+    When PostgreSQL restarts, or ends an idle session, asyncpg's protocol reads the end of
+    the stream as soon as the event loop turns and marks the connection closed; raising
+    ``DisconnectionError`` at checkout makes the pool discard it and open a fresh one. A
+    connection that died without a word (a network partition) fails at its first statement
+    instead, and the pool then discards every connection opened before it.
+    """
+    is_closed = getattr(dbapi_connection.driver_connection, "is_closed", None)
+    if is_closed is not None and is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
