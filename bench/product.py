@@ -14,7 +14,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
@@ -86,12 +89,12 @@ def scratch_postgres_url(url: str, name: str = "azersu_bench") -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-async def recreate_postgres(url: str, scratch: str) -> None:
-    """Drop and create the scratch database; the database of ``url`` itself is not touched."""
+@asynccontextmanager
+async def _server(url: str) -> AsyncIterator[Any]:
+    """An asyncpg connection to the database of ``url`` (the admin side of the scratch one)."""
     import asyncpg  # the postgres extra; only needed when DATABASE_URL is given
 
     parsed = make_url(url)
-    name = make_url(scratch).database
     conn = await asyncpg.connect(
         user=parsed.username,
         password=parsed.password,
@@ -100,24 +103,19 @@ async def recreate_postgres(url: str, scratch: str) -> None:
         database=parsed.database,
     )
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        yield conn
     finally:
         await conn.close()
+
+
+async def recreate_postgres(url: str, scratch: str) -> None:
+    """Drop and create the scratch database; the database of ``url`` itself is not touched."""
+    name = make_url(scratch).database
+    async with _server(url) as conn:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
 
 
 async def drop_postgres(url: str, scratch: str) -> None:
-    import asyncpg
-
-    parsed = make_url(url)
-    conn = await asyncpg.connect(
-        user=parsed.username,
-        password=parsed.password,
-        host=parsed.host,
-        port=parsed.port,
-        database=parsed.database,
-    )
-    try:
+    async with _server(url) as conn:
         await conn.execute(f'DROP DATABASE IF EXISTS "{make_url(scratch).database}" WITH (FORCE)')
-    finally:
-        await conn.close()
