@@ -118,7 +118,7 @@ async def connected(
     """
     conn = await engine.connect()
     try:
-        if read_only and engine.dialect.name == "postgresql":
+        if read_only and is_postgres(engine):
             await conn.execution_options(isolation_level="AUTOCOMMIT")
         yield conn
     except BaseException:
