@@ -17,11 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_quick_run_writes_the_report(tmp_path: Path) -> None:
-    out = tmp_path / "results"
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+def run_python(*argv: str, env: dict[str, str] | None = None) -> str:
+    """``python -m ...`` in the repo, offline; its stdout (it must exit 0)."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        [sys.executable, "-m", *argv],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -30,6 +29,13 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_quick_run_writes_the_report(tmp_path: Path) -> None:
+    out = tmp_path / "results"
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    run_python("bench", "--quick", "--out", str(out), env=env)
 
     assert (out / "report.md").is_file()
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -83,19 +89,11 @@ def test_a_user_who_does_not_reach_the_number_fails_the_run(tmp_path: Path) -> N
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'bench.db'}"
     prepare_database(url, 1)  # the warm-up user's subscriber only
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench.worker", "journey", "--target", "product"),
-            *("--users", "2", "--first", "0", "--database-url", url),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    stdout = run_python(
+        *("bench.worker", "journey", "--target", "product"),
+        *("--users", "2", "--first", "0", "--database-url", url),
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(stdout.strip().splitlines()[-1])
 
     assert result["reached_number"] == 0
     assert result["failed"] == 2
