@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,18 @@ from bot.adapters.mail import FileMailer, SmtpMailer
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
+from bot.outbox import OutboxRunner
+from bot.staff.access import StaffChats
+from bot.staff.handlers import Waker
 from dialogs.common import DialogDeps
 from storage.database import create_engine, create_session_factory
+from storage.outbox import SqlOutboxStore
 from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
+from storage.support import SqlSupportQueries
 from workflows.clock import SystemClock
 from workflows.journey import Journey
 from workflows.ports import Clock, Mailer, SubscriberRegistry
+from workflows.support import Support
 from workflows.values import SubscriberCodeParser
 from workflows.work_orders import WorkOrders
 
@@ -42,25 +49,34 @@ logger = logging.getLogger(__name__)
 
 
 def _random_intent_id() -> int:
-    # aiogram-dialog 2.6 makes ids from the current second plus randint(0, 99), so two
-    # dialogs opened in the same second (a deep link opens two) collide once in a hundred
-    # and one overwrites the other's context. 8 base-62 characters keep callback_data short.
     return secrets.randbelow(62**8)
 
 
-aiogram_dialog_stack.new_int_id = _random_intent_id
+def use_random_intent_ids() -> None:
+    """aiogram-dialog 2.6 makes ids from the current second plus randint(0, 99), so two
+    dialogs opened in the same second (a deep link opens two) collide once in a hundred and
+    one overwrites the other's context. The library has no setting for it, so the root swaps
+    its id function when it builds a dispatcher (idempotent); 8 base-62 characters keep
+    callback_data short."""
+    aiogram_dialog_stack.new_int_id = _random_intent_id
 
 
 @dataclass
 class Services:
-    """App-scoped objects; each use case opens its own unit of work when it needs one."""
+    """The object graph of one process: every adapter and use case, built once, here.
 
-    settings: Settings
+    Only this module and ``bot/main.py`` see the whole graph; each router and the outbox
+    runner is handed the few objects it uses (checked by an import-linter contract).
+    """
+
     engine: AsyncEngine
     transactions: SqlTransactionFactory
     registry: SubscriberRegistry
     journey: Journey
     work_orders: WorkOrders
+    support: Support
+    outbox_store: SqlOutboxStore
+    staff_chats: StaffChats
     mailer: Mailer
     clock: Clock
     staff_chat_id: int
@@ -111,13 +127,22 @@ def build_services(
             registry = SqlSubscriberRegistry(session_factory)
     clock = clock or SystemClock()
     staff_chat_id = settings.staff_chat_id or 0
+    outbox_store = SqlOutboxStore(engine)
     return Services(
-        settings=settings,
         engine=engine,
         transactions=transactions,
         registry=registry,
         journey=Journey(registry, transactions, clock, staff_chat_id),
         work_orders=WorkOrders(transactions, clock, staff_chat_id),
+        support=Support(
+            queries=SqlSupportQueries(session_factory),
+            clock=clock,
+            deadline=timedelta(hours=settings.work_order_deadline_hours),
+        ),
+        outbox_store=outbox_store,
+        # One cache of the staff group's ids, following its upgrade to a supergroup, for
+        # the staff router, the agents' /open there and the staff locale alike.
+        staff_chats=StaffChats(staff_chat_id, outbox_store),
         mailer=mailer or build_mailer(settings),
         clock=clock,
         staff_chat_id=staff_chat_id,
@@ -145,7 +170,10 @@ def build_dispatcher(
     events_isolation: BaseEventIsolation | None = None,
     message_manager: MessageManagerProtocol | None = None,
     i18n: I18n | None = None,
+    outbox: Waker | None = None,
 ) -> Dispatcher:
+    """The dispatcher with every router, in order; ``outbox`` is woken after a staff press."""
+    use_random_intent_ids()
     i18n = i18n or build_i18n(settings)
     dialog_deps = DialogDeps(
         journey=services.journey,
@@ -157,14 +185,16 @@ def build_dispatcher(
         storage=storage or MemoryStorage(),
         events_isolation=events_isolation or SimpleEventIsolation(),
         dialog_deps=dialog_deps,
-        services=services,
-        settings=settings,
     )
     dp.update.outer_middleware(InFlightLimit(settings.max_updates_in_flight))
     commands.register_error_handlers(dp)
     dp.include_router(commands.setup())
-    for router in extra_routers(settings, services):
-        dp.include_router(router)
+    # The staff group's and the agents' routers come before the subscriber dialogs, so an
+    # agent's /status works inside a dialog, and before the fallback that answers all.
+    dp.include_router(
+        staff.setup(staff_handlers(settings, services, outbox), services.staff_chats)
+    )
+    dp.include_router(support.setup(support_handlers(settings, services)))
     dp.include_router(dialogs.setup())
     dp.include_router(commands.fallback())
     setup_dialogs(dp, message_manager=message_manager)
@@ -174,13 +204,46 @@ def build_dispatcher(
         i18n,
         services.journey,
         default_locale=settings.default_locale,
-        staff_chat_ids=frozenset({services.staff_chat_id}),
+        is_staff_chat=services.staff_chats.contains,
         staff_locale=settings.staff_locale,
     ).setup(dp)
     return dp
 
 
-def extra_routers(settings: Settings, services: Services) -> list[Any]:
-    """The staff group's and the support agents' routers: before the subscriber dialogs, so
-    an agent's /status works inside a dialog, and before the fallback that answers all."""
-    return [staff.setup(settings, services), support.setup(settings, services)]
+def staff_handlers(
+    settings: Settings, services: Services, outbox: Waker | None = None
+) -> staff.StaffHandlers:
+    return staff.StaffHandlers(
+        services.work_orders,
+        services.staff_chats,
+        staff.StaffAccess(settings.staff_user_ids),
+        services.clock,
+        locale=settings.staff_locale,
+        outbox=outbox,
+    )
+
+
+def support_handlers(settings: Settings, services: Services) -> support.SupportHandlers:
+    return support.SupportHandlers(
+        support=services.support,
+        access=support.AgentAccess(
+            settings.support_user_ids, settings.support_chat_id, services.clock
+        ),
+        support_chat_id=settings.support_chat_id,
+        is_staff_chat=services.staff_chats.contains,
+    )
+
+
+def command_menus(settings: Settings) -> support.CommandMenus:
+    return support.CommandMenus(
+        default_locale=settings.default_locale,
+        staff_chat_id=settings.staff_chat_id,
+        support_chat_id=settings.support_chat_id,
+        agent_ids=tuple(settings.support_user_ids),
+    )
+
+
+def build_outbox_runner(
+    settings: Settings, services: Services, bot: Bot, i18n: I18n
+) -> OutboxRunner:
+    return OutboxRunner(bot, services, settings, i18n)

@@ -8,10 +8,18 @@ it does not belong to.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram.enums import ChatType
 from aiogram.types import Message
 
-_GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
+# Is this chat id the staff group (under any id it has had)? See bot.staff.access.StaffChats.
+StaffChatCheck = Callable[[int], Awaitable[bool]]
+
+
+async def no_staff_chat(chat_id: int) -> bool:
+    return False
 
 
 async def is_command(message: Message) -> bool:
@@ -21,7 +29,7 @@ async def is_command(message: Message) -> bool:
 
 
 async def in_group_chat(message: Message) -> bool:
-    return message.chat.type in _GROUPS
+    return message.chat.type in GROUPS
 
 
 async def migrates_to(message: Message) -> bool:

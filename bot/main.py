@@ -18,11 +18,19 @@ from aiogram.utils.i18n import I18n
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
 
-from bot.app import Services, build_bot, build_dispatcher, build_i18n, build_services
+from bot.app import (
+    Services,
+    build_bot,
+    build_dispatcher,
+    build_i18n,
+    build_outbox_runner,
+    build_services,
+    command_menus,
+)
 from bot.config import Settings, describe_error
 from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
 from bot.outbox import OutboxRunner
-from bot.support import register_commands
+from bot.support import CommandMenus, register_commands
 from bot.webhook import WEBHOOK_PATH, WebhookServer
 from storage.migrate import upgrade_to_head
 from storage.models import OutboxRow
@@ -101,11 +109,12 @@ async def run(
     bot.session.middleware(ApiErrorMetrics())
     storage, isolation = build_storage(settings)
     i18n = build_i18n(settings)
+    runner = build_outbox_runner(settings, services, bot, i18n)
     dp = build_dispatcher(
-        settings, services, storage=storage, events_isolation=isolation, i18n=i18n
+        settings, services, storage=storage, events_isolation=isolation, i18n=i18n, outbox=runner
     )
     dp.update.outer_middleware(UpdateMetricsMiddleware())
-    background = await start_background(bot, dp, services, settings, i18n)
+    background = await start_background(bot, runner, command_menus(settings), i18n)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -127,13 +136,11 @@ async def run(
 
 
 async def start_background(
-    bot: Bot, dp: Dispatcher, services: Services, settings: Settings, i18n: I18n
+    bot: Bot, runner: OutboxRunner, menus: CommandMenus, i18n: I18n
 ) -> list[Callable[[], Awaitable[None]]]:
     """Background work of a worker; returns the stoppers, run in reverse order at exit."""
-    runner = OutboxRunner(bot, services, settings, i18n)
-    dp["outbox"] = runner  # staff handlers wake it after a change
     await runner.start()
-    await register_commands(bot, settings, i18n=i18n)
+    await register_commands(bot, menus, i18n)
     return [runner.stop]
 
 

@@ -11,6 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
+from bot.filters import GROUPS, StaffChatCheck, no_staff_chat
 from dialogs.common import PROFILE_KEY
 from workflows.journey import Journey
 from workflows.ports import UserProfile
@@ -31,18 +32,19 @@ class ProfileI18nMiddleware(I18nMiddleware):
         journey: Journey,
         *,
         default_locale: str,
-        staff_chat_ids: frozenset[int] = frozenset(),
+        is_staff_chat: StaffChatCheck = no_staff_chat,
         staff_locale: str = "az",
     ) -> None:
         super().__init__(i18n=i18n)
         self.journey = journey
         self.default_locale = default_locale
-        self.staff_chat_ids = set(staff_chat_ids)
+        self.is_staff_chat = is_staff_chat
         self.staff_locale = staff_locale
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         chat = data.get("event_chat")
-        if chat is not None and chat.id in self.staff_chat_ids:
+        if chat is not None and chat.type in GROUPS and await self.is_staff_chat(chat.id):
+            # The staff group under any id it has had (it may become a supergroup).
             return self.staff_locale
         user: User | None = data.get("event_from_user")
         if user is None:

@@ -1,18 +1,10 @@
 """The staff group chat: a plain aiogram router (not aiogram-dialog; see STYLE.md 5.4).
 
-Wiring (``bot/app.py``)::
-
-    from bot import staff
-    routers = [staff.setup(settings, services), ...]     # before dialogs.setup()
-
-and, for a prompt card edit after a press, the outbox runner in the workflow data::
-
-    dp["outbox"] = OutboxRunner(bot, services, settings, i18n)   # optional
+The composition root (``bot/app.py``) builds :class:`StaffHandlers` and :class:`StaffChats`
+once and hands them to :func:`setup`; this package never reaches for settings or the app.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from aiogram import Router
 
@@ -20,25 +12,12 @@ from bot.filters import in_group_chat, migrates_from, migrates_to
 from bot.staff.access import StaffAccess, StaffChatFilter, StaffChats
 from bot.staff.callback_data import PromptCD, WorkOrderCD
 from bot.staff.handlers import PromptFilter, StaffHandlers
-from storage.outbox import SqlOutboxStore
 
-if TYPE_CHECKING:
-    from bot.app import Services
-    from bot.config import Settings
-
-__all__ = ["setup"]
+__all__ = ["StaffAccess", "StaffChats", "StaffHandlers", "setup"]
 
 
-def setup(settings: Settings, services: Services) -> Router:
+def setup(handlers: StaffHandlers, chats: StaffChats) -> Router:
     """The router of the staff group's buttons, prompts and service messages."""
-    chats = StaffChats(services.staff_chat_id, SqlOutboxStore(services.engine))
-    handlers = StaffHandlers(
-        services.work_orders,
-        chats,
-        StaffAccess(settings.staff_user_ids),
-        services.clock,
-        locale=settings.staff_locale,
-    )
     in_staff_chat = StaffChatFilter(chats)
     router = Router(name="staff")
     # Buttons are answered wherever they are pressed (a refusal outside the staff group).

@@ -126,12 +126,19 @@ class StaffHandlers:
         clock: Clock,
         *,
         locale: str,
+        outbox: Waker | None = None,
     ) -> None:
         self.work_orders = work_orders
+        self.outbox = outbox
         self.chats = chats
         self.access = access
         self.clock = clock
         self.locale = locale
+
+    def _wake_outbox(self) -> None:
+        """The use case queued a card edit or a notice: have it sent now, not at the next poll."""
+        if self.outbox is not None:
+            self.outbox.wake()
 
     def _t(self, i18n: I18n) -> Translate:
         return translator(i18n, self.locale)
@@ -158,7 +165,6 @@ class StaffHandlers:
         bot: Bot,
         i18n: I18n,
         fsm_storage: BaseStorage,
-        outbox: Waker | None = None,
     ) -> None:
         _ = self._t(i18n)
         if await self._refuse_presser(callback, bot, _):
@@ -172,8 +178,7 @@ class StaffHandlers:
             except (WorkOrderError, ApplicationNotFound) as exc:
                 await answer(callback, refusal(exc, _), alert=True)
                 return
-            if outbox is not None:
-                outbox.wake()
+            self._wake_outbox()
             logger.info("work order %s taken by %s", number, user.id)
             await answer(callback, _("You took work order No. {number}.").format(number=number))
             return
@@ -326,7 +331,6 @@ class StaffHandlers:
         bot: Bot,
         i18n: I18n,
         fsm_storage: BaseStorage,
-        outbox: Waker | None = None,
     ) -> None:
         _ = self._t(i18n)
         user = message.from_user
@@ -391,8 +395,7 @@ class StaffHandlers:
             await self._close_prompt(bot, message.chat.id, original.message_id, None)
             return
         await book.drop(message.chat.id, original.message_id)
-        if outbox is not None:
-            outbox.wake()
+        self._wake_outbox()
         logger.info("work order %s %s by %s", prompt.number, prompt.action, user.id)
         if prompt.action == WorkOrderAction.DONE.value:
             done = _("✅ Work order No. {number} is done; the result is recorded.")

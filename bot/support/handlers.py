@@ -22,7 +22,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Chat, LinkPreviewOptions, Message, User
 from aiogram.utils.i18n import gettext
 
-from bot.filters import is_command
+from bot.filters import GROUPS, StaffChatCheck, is_command, no_staff_chat
 from bot.support.access import AgentAccess
 from bot.support.paging import SupportPageCD, esc, page_keyboard, with_footer
 from bot.support.texts import (
@@ -54,14 +54,6 @@ class Usage(Exception):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
-
-
-StaffChatCheck = Callable[[int], Awaitable[bool]]
-GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
-
-
-async def no_staff_chat(chat_id: int) -> bool:
-    return False
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -26,8 +27,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
-from bot.catalogues import LOCALES_DIR, compile_catalogues
-from bot.config import LOCALES, Settings
+from bot.config import LOCALES
 from dialogs.common import N_
 
 logger = logging.getLogger(__name__)
@@ -50,19 +50,28 @@ AGENT_COMMANDS: Menu = (
 STAFF_COMMANDS: Menu = (("open", N_("Open work orders, oldest first")),)
 
 
-def menus(settings: Settings) -> list[tuple[BotCommandScope, Menu]]:
-    """Every scope with its commands, broadest first."""
-    result: list[tuple[BotCommandScope, Menu]] = [
-        (BotCommandScopeAllPrivateChats(), SUBSCRIBER_COMMANDS)
-    ]
-    if settings.staff_chat_id is not None and settings.staff_chat_id != settings.support_chat_id:
-        result.append((BotCommandScopeChat(chat_id=settings.staff_chat_id), STAFF_COMMANDS))
-    if settings.support_chat_id is not None:
-        result.append((BotCommandScopeChat(chat_id=settings.support_chat_id), AGENT_COMMANDS))
-    for user_id in dict.fromkeys(settings.support_user_ids):
-        menu = (*AGENT_COMMANDS, *SUBSCRIBER_COMMANDS)
-        result.append((BotCommandScopeChat(chat_id=user_id), menu))
-    return result
+@dataclass(frozen=True, slots=True)
+class CommandMenus:
+    """Where each menu goes: the staff group, the support chat, each agent's private chat."""
+
+    default_locale: str
+    staff_chat_id: int | None = None
+    support_chat_id: int | None = None
+    agent_ids: Sequence[int] = ()
+
+    def scopes(self) -> list[tuple[BotCommandScope, Menu]]:
+        """Every scope with its commands, broadest first."""
+        result: list[tuple[BotCommandScope, Menu]] = [
+            (BotCommandScopeAllPrivateChats(), SUBSCRIBER_COMMANDS)
+        ]
+        if self.staff_chat_id is not None and self.staff_chat_id != self.support_chat_id:
+            result.append((BotCommandScopeChat(chat_id=self.staff_chat_id), STAFF_COMMANDS))
+        if self.support_chat_id is not None:
+            result.append((BotCommandScopeChat(chat_id=self.support_chat_id), AGENT_COMMANDS))
+        for user_id in dict.fromkeys(self.agent_ids):
+            menu = (*AGENT_COMMANDS, *SUBSCRIBER_COMMANDS)
+            result.append((BotCommandScopeChat(chat_id=user_id), menu))
+        return result
 
 
 def bot_commands(menu: Menu, i18n: I18n, locale: str) -> list[BotCommand]:
@@ -75,15 +84,12 @@ def bot_commands(menu: Menu, i18n: I18n, locale: str) -> list[BotCommand]:
     ]
 
 
-async def register_commands(bot: Bot, settings: Settings, *, i18n: I18n | None = None) -> None:
-    """Call setMyCommands for every scope, in az, ru, en and without a language code."""
-    if i18n is None:
-        compile_catalogues()
-        i18n = I18n(path=LOCALES_DIR, default_locale=settings.default_locale, domain="messages")
+async def register_commands(bot: Bot, menus: CommandMenus, i18n: I18n) -> None:
+    """Call setMyCommands for every scope, in every language and without a language code."""
     languages: list[str | None] = [None, *LOCALES]
-    for scope, menu in menus(settings):
+    for scope, menu in menus.scopes():
         for language in languages:
-            commands = bot_commands(menu, i18n, language or settings.default_locale)
+            commands = bot_commands(menu, i18n, language or menus.default_locale)
             try:
                 await bot.set_my_commands(commands, scope=scope, language_code=language)
             except TelegramAPIError as exc:

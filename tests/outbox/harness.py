@@ -17,12 +17,9 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
-from aiogram.utils.i18n import I18n
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import bot.app as app_module
-from bot import staff
 from bot.app import Services, build_dispatcher, build_services
 from bot.config import Settings
 from bot.outbox import OutboxRunner
@@ -204,23 +201,6 @@ class Harness:
         ]
 
 
-def _dispatcher_with_staff(settings: Settings, services: Services, i18n: I18n) -> Dispatcher:
-    """The app's dispatcher, with the staff router in ``extra_routers`` (until app.py has it)."""
-    original = app_module.extra_routers
-
-    def with_staff(settings: Settings, services: Services) -> list[Any]:
-        routers = list(original(settings, services))
-        if not any(getattr(router, "name", None) == "staff" for router in routers):
-            routers.insert(0, staff.setup(settings, services))
-        return routers
-
-    app_module.extra_routers = with_staff
-    try:
-        return build_dispatcher(settings, services, storage=MemoryStorage(), i18n=i18n)
-    finally:
-        app_module.extra_routers = original
-
-
 async def make_harness(
     settings: Settings,
     engine: AsyncEngine,
@@ -248,8 +228,7 @@ async def make_harness(
         rng=random.Random(7),
         owner="test",
     )
-    dp = _dispatcher_with_staff(settings, services, i18n)
-    dp["outbox"] = runner
+    dp = build_dispatcher(settings, services, storage=MemoryStorage(), i18n=i18n, outbox=runner)
     return Harness(
         settings=settings,
         services=services,

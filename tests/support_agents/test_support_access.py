@@ -180,5 +180,8 @@ async def test_open_follows_the_staff_group_to_its_supergroup(world: World) -> N
         )
 
     [text] = await world.person(7002).send("/open", chat_id=new_id)
+    [in_old_group] = await world.person(7002).send("/open", chat_id=STAFF_CHAT_ID)
 
-    assert text.startswith("<b>Open work orders: 1</b>")
+    # The same answer, in the staff group's language (STAFF_LOCALE), under either id.
+    assert text == in_old_group
+    assert text.startswith("<b>Açıq iş əmrləri: 1</b>")

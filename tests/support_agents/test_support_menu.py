@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from aiogram.utils.i18n import I18n
 
+from bot.app import build_i18n, command_menus
 from bot.config import Settings
 from bot.support import register_commands
 from tests.support import make_bot
@@ -50,7 +51,7 @@ def menu_settings(settings: Settings) -> Settings:
 async def test_every_scope_gets_its_menu_in_every_language(menu_settings: Settings) -> None:
     bot, session = make_bot()
 
-    await register_commands(bot, menu_settings)
+    await register_commands(bot, command_menus(menu_settings), build_i18n(menu_settings))
 
     found = menus(session)
     languages = [None, "az", "ru", "en"]
@@ -81,7 +82,7 @@ async def test_descriptions_are_translated_per_language(
     i18n = I18n(path=locales, default_locale="az", domain="messages")
     bot, session = make_bot()
 
-    await register_commands(bot, menu_settings, i18n=i18n)
+    await register_commands(bot, command_menus(menu_settings), i18n)
 
     descriptions = {
         request.language_code: next(
@@ -103,7 +104,7 @@ async def test_without_a_support_chat_or_agents_only_subscribers_and_staff(
 ) -> None:
     bot, session = make_bot()
 
-    await register_commands(bot, settings)
+    await register_commands(bot, command_menus(settings), build_i18n(settings))
 
     scopes = {(scope, chat) for scope, chat, _ in menus(session)}
     assert scopes == {("all_private_chats", None), ("chat", STAFF_CHAT_ID)}
@@ -117,7 +118,7 @@ async def test_a_chat_telegram_does_not_know_is_skipped(menu_settings: Settings)
     bot, _ = make_bot()
     bot.session = session
 
-    await register_commands(bot, menu_settings)
+    await register_commands(bot, command_menus(menu_settings), build_i18n(menu_settings))
 
     attempts = [
         r.language_code
