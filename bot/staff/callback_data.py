@@ -20,8 +20,12 @@ class WorkOrderCD(CallbackData, prefix="wo"):
     number: int
 
 
+class PromptAction(StrEnum):
+    CANCEL = "cancel"
+
+
 class PromptCD(CallbackData, prefix="wop"):
     """The Cancel button of a Done/Reject prompt: ``wop:cancel:<number>``."""
 
-    action: str
+    action: PromptAction
     number: int

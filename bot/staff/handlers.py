@@ -32,7 +32,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 
 from bot.staff.access import ANONYMOUS_ADMIN_ID, StaffAccess, StaffChats, display_name
-from bot.staff.callback_data import PromptCD, WorkOrderAction, WorkOrderCD
+from bot.staff.callback_data import PromptAction, PromptCD, WorkOrderAction, WorkOrderCD
 from bot.staff.prompts import Prompt, PromptBook
 from bot.staff.render import Translate, translator
 from workflows.errors import (
@@ -262,7 +262,7 @@ class StaffHandlers:
                 [
                     InlineKeyboardButton(
                         text=_("✖️ Cancel"),
-                        callback_data=PromptCD(action="cancel", number=prompt.number).pack(),
+                        callback_data=PromptCD(action=PromptAction.CANCEL, number=prompt.number).pack(),
                     )
                 ]
             ]

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiogram import Bot, Router
 from aiogram.enums import ChatType, ParseMode
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Chat, LinkPreviewOptions, Message, User
 from aiogram.utils.i18n import gettext
 
 from bot.filters import GROUPS, StaffChatCheck, is_command, no_staff_chat
 from bot.support.access import AgentAccess
+from bot.support.commands import AgentCommand
 from bot.support.paging import SupportPageCD, esc, page_keyboard, with_footer
 from bot.support.texts import (
     FIND_USAGE,
@@ -43,8 +43,6 @@ from workflows.support import SEARCH_MAX_INPUT, InvalidSearch, SearchTerm, Suppo
 logger = logging.getLogger(__name__)
 
 NUMBER_RE = re.compile(r"[#№]?\s*(\d{1,12})")
-# The short codes carried by the page buttons.
-COMMANDS = {"s": "status", "f": "find", "o": "open", "t": "stats"}
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -65,14 +63,16 @@ class SupportHandlers:
     is_staff_chat: StaffChatCheck = no_staff_chat
 
     # --- who and where --------------------------------------------------------------------
-    async def routed(self, chat: Chat, cmd: str) -> bool:
+    async def routed(self, chat: Chat, cmd: AgentCommand) -> bool:
         """Chats where the command is ours to answer; elsewhere it is left alone."""
         if chat.type == ChatType.PRIVATE or chat.id == self.support_chat_id:
             return True
-        return cmd == "o" and chat.type in GROUPS and await self.is_staff_chat(chat.id)
+        return (
+            cmd is AgentCommand.OPEN and chat.type in GROUPS and await self.is_staff_chat(chat.id)
+        )
 
     async def allowed(
-        self, bot: Bot, chat: Chat, user: User | None, sender_chat: Chat | None, cmd: str
+        self, bot: Bot, chat: Chat, user: User | None, sender_chat: Chat | None, cmd: AgentCommand
     ) -> bool:
         if chat.id == self.support_chat_id and sender_chat is not None:
             # An anonymous admin of the support chat writes as the chat itself.
@@ -82,23 +82,25 @@ class SupportHandlers:
                 return False
             return await self.access.is_agent(bot, user.id)
         # Everyone in the staff group is staff; /open shows less than the cards there.
-        return cmd == "o" and chat.type in GROUPS and await self.is_staff_chat(chat.id)
+        return (
+            cmd is AgentCommand.OPEN and chat.type in GROUPS and await self.is_staff_chat(chat.id)
+        )
 
     @staticmethod
-    def log_refusal(cmd: str, chat: Chat, user: User | None) -> None:
+    def log_refusal(cmd: AgentCommand, chat: Chat, user: User | None) -> None:
         logger.info(
             "support: refused /%s to user %s in a %s chat",
-            COMMANDS.get(cmd, "?"),
+            cmd.command,
             user.id if user else "-",
             chat.type,
         )
 
     # --- the answers ----------------------------------------------------------------------
-    async def pages(self, cmd: str, raw: str) -> tuple[list[str], str]:
+    async def pages(self, cmd: AgentCommand, raw: str) -> tuple[list[str], str]:
         """The answer's pages and the normalised argument for the page buttons."""
         locale = current_locale()
         raw = raw.strip()
-        if cmd == "s":
+        if cmd is AgentCommand.STATUS:
             match = NUMBER_RE.fullmatch(raw) if len(raw) <= SEARCH_MAX_INPUT else None
             if match is None:
                 raise Usage(esc(gettext(STATUS_USAGE)))
@@ -109,19 +111,20 @@ class SupportHandlers:
                 raise Usage(esc(gettext(STATUS_MISSING).format(number=number))) from None
             reasons = await self.support.reasons()
             return application_pages(file, reasons, locale), str(number)
-        if cmd == "f":
+        if cmd is AgentCommand.FIND:
             try:
                 term = SearchTerm.parse(raw)
             except InvalidSearch:
                 raise Usage(esc(gettext(FIND_USAGE))) from None
             return found_pages(await self.support.find(term), locale), term.key
-        if cmd == "o":
+        if cmd is AgentCommand.OPEN:
             return open_pages(await self.support.open_orders()), ""
-        if cmd == "t":
-            return stats_pages(await self.support.stats()), ""
-        raise ValueError(f"unknown support command {cmd!r}")
+        return stats_pages(await self.support.stats()), ""
 
-    async def on_command(self, message: Message, bot: Bot, cmd: str, args: str | None) -> None:
+    async def on_command(
+        self, message: Message, command: CommandObject, bot: Bot, agent_command: AgentCommand
+    ) -> None:
+        cmd, args = agent_command, command.args
         if not await self.allowed(bot, message.chat, message.from_user, message.sender_chat, cmd):
             self.log_refusal(cmd, message.chat, message.from_user)
             await message.answer(esc(gettext(REFUSAL)), parse_mode=ParseMode.HTML)
@@ -138,13 +141,12 @@ class SupportHandlers:
             link_preview_options=NO_PREVIEW,
         )
 
-    async def on_page(self, callback: CallbackQuery, data: SupportPageCD, bot: Bot) -> None:
+    async def on_page(
+        self, callback: CallbackQuery, callback_data: SupportPageCD, bot: Bot
+    ) -> None:
+        data = callback_data
         message = callback.message
-        if (
-            message is None
-            or data.cmd not in COMMANDS
-            or not await self.routed(message.chat, data.cmd)
-        ):
+        if message is None or not await self.routed(message.chat, data.cmd):
             await callback.answer()
             return
         if not await self.allowed(bot, message.chat, callback.from_user, None, data.cmd):
@@ -183,28 +185,25 @@ class SupportHandlers:
                 raise
 
 
+class AgentCommandFilter(Filter):
+    """Passes ``/<command>`` in the chats where it is ours and names it for the handler."""
+
+    def __init__(self, handlers: SupportHandlers, cmd: AgentCommand) -> None:
+        self.handlers = handlers
+        self.cmd = cmd
+
+    async def __call__(self, message: Message) -> bool | dict[str, AgentCommand]:
+        if not await self.handlers.routed(message.chat, self.cmd):
+            return False
+        return {"agent_command": self.cmd}
+
+
 def build_router(handlers: SupportHandlers) -> Router:
     router = Router(name="support")
     router.message.filter(is_command)
-
-    def command(cmd: str) -> Callable[[Message, CommandObject, Bot], Awaitable[None]]:
-        async def handler(message: Message, command: CommandObject, bot: Bot) -> None:
-            await handlers.on_command(message, bot, cmd, command.args)
-
-        handler.__name__ = f"on_{COMMANDS[cmd]}"
-        return handler
-
-    def where(cmd: str) -> Callable[[Message], Awaitable[bool]]:
-        async def routed(message: Message) -> bool:
-            return await handlers.routed(message.chat, cmd)
-
-        return routed
-
-    for cmd, name in COMMANDS.items():
-        router.message.register(command(cmd), Command(name), where(cmd))
-
-    @router.callback_query(SupportPageCD.filter())
-    async def on_page(callback: CallbackQuery, callback_data: SupportPageCD, bot: Bot) -> None:
-        await handlers.on_page(callback, callback_data, bot)
-
+    for cmd in AgentCommand:
+        router.message.register(
+            handlers.on_command, Command(cmd.command), AgentCommandFilter(handlers, cmd)
+        )
+    router.callback_query.register(handlers.on_page, SupportPageCD.filter())
     return router

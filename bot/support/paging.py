@@ -24,6 +24,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext
 
+from bot.support.commands import AgentCommand
 from dialogs.common import N_
 
 logger = logging.getLogger(__name__)
@@ -41,9 +42,9 @@ NEXT = N_("Next ▶")
 
 
 class SupportPageCD(CallbackData, prefix="sp"):
-    """``cmd`` is ``s`` (status), ``f`` (find) or ``o`` (open); ``arg`` the normalised argument."""
+    """``cmd`` is the command's short code; ``arg`` the normalised argument."""
 
-    cmd: str
+    cmd: AgentCommand
     page: int
     arg: str = ""
 
@@ -166,7 +167,9 @@ def with_footer(pages: Sequence[str], page: int) -> str:
     return text
 
 
-def page_keyboard(cmd: str, arg: str, page: int, pages: int) -> InlineKeyboardMarkup | None:
+def page_keyboard(
+    cmd: AgentCommand, arg: str, page: int, pages: int
+) -> InlineKeyboardMarkup | None:
     """Previous / Next buttons; None for a single page (or an argument too long to carry)."""
     if pages <= 1:
         return None
