@@ -29,6 +29,7 @@ from bot.adapters.billing_http import HttpSubscriberRegistry
 from bot.adapters.mail import FileMailer, SmtpMailer
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
+from bot.errors import StorageErrorGuard
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
 from bot.outbox import OutboxRunner
 from bot.staff.access import StaffChats
@@ -186,7 +187,11 @@ def build_dispatcher(
         events_isolation=events_isolation or SimpleEventIsolation(),
         dialog_deps=dialog_deps,
     )
-    dp.update.outer_middleware(InFlightLimit(settings.max_updates_in_flight))
+    outermost(
+        dp,
+        InFlightLimit(settings.max_updates_in_flight),
+        StorageErrorGuard(i18n, settings.default_locale),
+    )
     commands.register_error_handlers(dp)
     dp.include_router(commands.setup())
     # The staff group's and the agents' routers come before the subscriber dialogs, so an
@@ -208,6 +213,21 @@ def build_dispatcher(
         staff_locale=settings.staff_locale,
     ).setup(dp)
     return dp
+
+
+def outermost(dp: Dispatcher, *middlewares: Any) -> None:
+    """Put ``middlewares`` before aiogram's own update middlewares (errors, user context,
+    FSM and event isolation): an update waiting for its turn holds no Redis or database
+    connection yet, so a burst never exhausts a pool; and a storage error raised anywhere
+    inside, aiogram's error handling included, meets the guard."""
+    manager = dp.update.outer_middleware
+    existing = list(manager)
+    for inner in existing:
+        manager.unregister(inner)
+    for middleware in middlewares:
+        manager.register(middleware)
+    for inner in existing:
+        manager.register(inner)
 
 
 def staff_handlers(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import Chat, Message, Update, User
 
 from bot.middlewares import InFlightLimit
@@ -63,3 +66,46 @@ def test_the_limit_comes_from_the_settings() -> None:
     limits = [m for m in dp.update.outer_middleware if isinstance(m, InFlightLimit)]
     assert [m.limit for m in limits] == [7]
     asyncio.run(services.engine.dispose())
+
+
+class CountingStorage(MemoryStorage):
+    """Memory storage that counts the reads in progress at once, each a little slow."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = 0
+        self.most = 0
+        self.release = asyncio.Event()
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        self.inside += 1
+        self.most = max(self.most, self.inside)
+        await self.release.wait()
+        self.inside -= 1
+        return await super().get_data(key)
+
+
+async def test_the_limit_comes_before_any_storage_access() -> None:
+    """A burst of 30 updates with a limit of 3: never more than 3 storage reads at once
+    (the Redis pool of production is sized from the limit, so it cannot be exhausted)."""
+    from bot.app import build_dispatcher, build_services
+    from bot.config import Settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        DATABASE_URL="sqlite+aiosqlite:///:memory:", MAX_UPDATES_IN_FLIGHT=3, _env_file=None
+    )
+    services = build_services(settings)
+    storage = CountingStorage()
+    dp = build_dispatcher(settings, services, storage=storage)
+    assert isinstance(dp.update.outer_middleware[0], InFlightLimit)
+    bot = Bot("42:TEST")
+    tasks = [asyncio.create_task(dp.feed_update(bot, _update(n))) for n in range(30)]
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert storage.inside == 3
+    storage.release.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await bot.session.close()
+    await services.engine.dispose()
+
+    assert storage.most == 3
