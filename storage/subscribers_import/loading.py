@@ -87,23 +87,16 @@ def _file_identity(path: Path) -> tuple[int, int]:
     return stat.st_size, stat.st_mtime_ns
 
 
-async def _stage(
-    conn: AsyncConnection,
-    table: Table,
-    path: Path,
-    total: int,
-    batch_size: int,
-    progress: Progress | None,
-    fin_parser: FinParser,
-) -> None:
+async def _stage(conn: AsyncConnection, table: Table, job: _Job) -> None:
     """Second pass: executemany every batch into the staging ``table``."""
+    total, batch_size, progress = job.total, job.batch_size, job.progress
     stmt = insert(table)
     batch: list[dict[str, object]] = []
     done = 0
-    with open_registry(path) as stream:
+    with open_registry(job.path) as stream:
         try:
             for line, fields in read_records(stream):
-                values, problems = parse_record(fields, fin_parser)
+                values, problems = parse_record(fields, job.fin_parser)
                 if values is None:
                     raise ImportFailed([RowError(line, "; ".join(problems))])
                 batch.append(dict(zip(_FIELDS, values, strict=True)))
@@ -166,41 +159,39 @@ class _Timing:
     merged: float = 0.0
 
 
-async def _load_postgresql(
-    conn: AsyncConnection,
-    path: Path,
-    total: int,
-    batch_size: int,
-    progress: Progress | None,
-    fin_parser: FinParser,
-    identity: tuple[int, int],
-    timing: _Timing,
-) -> tuple[int, int]:
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """One import as the load pass sees it: the validated file and how to read it."""
+
+    path: Path
+    total: int  # data rows found by the validation pass
+    batch_size: int
+    progress: Progress | None
+    fin_parser: FinParser
+    identity: tuple[int, int]  # the file as validated (see _file_identity)
+    timing: _Timing
+
+    def check_unchanged(self) -> None:
+        if _file_identity(self.path) != self.identity:
+            raise _changed_error()
+
+
+async def _load_postgresql(conn: AsyncConnection, job: _Job) -> tuple[int, int]:
     """Everything in one transaction; the staging table is dropped at its end."""
     async with conn.begin():
         await conn.execute(CreateTable(_STAGING))  # ON COMMIT DROP
-        await _stage(conn, _STAGING, path, total, batch_size, progress, fin_parser)
-        if _file_identity(path) != identity:
-            raise _changed_error()
-        timing.staged = time.monotonic()
+        await _stage(conn, _STAGING, job)
+        job.check_unchanged()
+        job.timing.staged = time.monotonic()
         # Hash joins make the order irrelevant and the merge skips unchanged rows itself,
         # so no sorting and no pruning here; fresh statistics pick those joins.
         await conn.execute(text("ANALYZE subscribers_import"))
         inserted, rewritten = await _merge(conn)
-        timing.merged = time.monotonic()
+        job.timing.merged = time.monotonic()
     return inserted, rewritten
 
 
-async def _load_sqlite(
-    conn: AsyncConnection,
-    path: Path,
-    total: int,
-    batch_size: int,
-    progress: Progress | None,
-    fin_parser: FinParser,
-    identity: tuple[int, int],
-    timing: _Timing,
-) -> tuple[int, int]:
+async def _load_sqlite(conn: AsyncConnection, job: _Job) -> tuple[int, int]:
     """Stage, sort and prune in the temp database, then merge in one short write transaction.
 
     SQLite has one writer at a time: the bot's own writes wait while ``subscribers`` is
@@ -221,21 +212,20 @@ async def _load_sqlite(
         await _drop_sqlite_staging(conn)
         await conn.execute(CreateTable(_STAGING_UNSORTED))
         await conn.execute(CreateTable(_STAGING))
-        await _stage(conn, _STAGING_UNSORTED, path, total, batch_size, progress, fin_parser)
+        await _stage(conn, _STAGING_UNSORTED, job)
         in_code_order = select(_STAGING_UNSORTED).order_by(_STAGING_UNSORTED.c.code)
         await conn.execute(insert(_STAGING).from_select(list(_FIELDS), in_code_order))
         await conn.execute(text("DROP TABLE temp.subscribers_import_unsorted"))
         await _prune(conn)
-    timing.staged = time.monotonic()
+    job.timing.staged = time.monotonic()
     async with conn.begin():
         # IMMEDIATE: take the write lock now (waiting for the bot, within the busy
         # timeout). Had this transaction read main first, it would hold a WAL snapshot
         # that could not become a write once the bot has committed (SQLITE_BUSY_SNAPSHOT).
         await conn.exec_driver_sql("BEGIN IMMEDIATE")
-        if _file_identity(path) != identity:
-            raise _changed_error()
+        job.check_unchanged()
         inserted, rewritten = await _merge(conn)
-    timing.merged = time.monotonic()
+    job.timing.merged = time.monotonic()
     return inserted, rewritten
 
 
@@ -271,12 +261,11 @@ async def import_subscribers(
 
     sqlite = engine.dialect.name == "sqlite"
     load = _load_sqlite if sqlite else _load_postgresql
+    job = _Job(path, total, batch_size, progress, parse_fin, identity, timing)
     async with engine.connect() as conn:
         cache_sizes = await _sqlite_prepare(conn) if sqlite else {}
         try:
-            inserted, rewritten = await load(
-                conn, path, total, batch_size, progress, parse_fin, identity, timing
-            )
+            inserted, rewritten = await load(conn, job)
         finally:
             if sqlite:
                 await _sqlite_cleanup(conn, cache_sizes)

@@ -10,20 +10,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.import_cli import run_import_cli, terminal_progress
-from tests.storage.registry_files import (
-    DEMO,
-    DEMO_ROWS,
-    HEADER_LINE,
-    fresh_engine,
-    snapshot,
-    sqlite_url,
-    write_csv,
-)
+from tests.storage import registry_files as registry
 
 
 @pytest.fixture
 async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await fresh_engine(sqlite_url(tmp_path))
+    engine = await registry.fresh_engine(registry.sqlite_url(tmp_path))
     yield engine
     await engine.dispose()
 
@@ -31,26 +23,26 @@ async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 async def test_cli_imports_and_summarises(
     sqlite_engine: AsyncEngine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = await run_import_cli(sqlite_url(tmp_path), DEMO)
+    code = await run_import_cli(registry.sqlite_url(tmp_path), registry.DEMO)
 
     out, err = capsys.readouterr()
     assert code == 0
-    assert out == f"Imported {DEMO_ROWS} rows: {DEMO_ROWS} added, 0 updated.\n"
+    assert out == f"Imported {registry.DEMO_ROWS} rows: {registry.DEMO_ROWS} added, 0 updated.\n"
     assert err == ""
 
 
 async def test_cli_lists_errors(
     sqlite_engine: AsyncEngine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_csv(
+    path = registry.write_csv(
         tmp_path,
-        HEADER_LINE,
+        registry.HEADER_LINE,
         "100001,,true,0.00,active,Bakı ş. 1",
         "100002,,true,-3,active,Bakı ş. 2",
         "100003,,true,0.00,active,",
     )
 
-    code = await run_import_cli(sqlite_url(tmp_path), path)
+    code = await run_import_cli(registry.sqlite_url(tmp_path), path)
 
     out, err = capsys.readouterr()
     assert code == 1
@@ -60,11 +52,11 @@ async def test_cli_lists_errors(
         "line 4: address is empty",
         "Nothing was imported (2 errors).",
     ]
-    assert await snapshot(sqlite_engine) == []
+    assert await registry.snapshot(sqlite_engine) == []
 
 
 async def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = await run_import_cli(sqlite_url(tmp_path), tmp_path / "nope.csv")
+    code = await run_import_cli(registry.sqlite_url(tmp_path), tmp_path / "nope.csv")
 
     _out, err = capsys.readouterr()
     assert code == 2
