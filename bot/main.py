@@ -28,13 +28,13 @@ from bot.app import (
     command_menus,
 )
 from bot.config import Settings, describe_error
+from bot.import_cli import run_import_cli
 from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
 from bot.outbox import OutboxRunner
 from bot.support import CommandMenus, register_commands
 from bot.webhook import WEBHOOK_PATH, WebhookServer
 from storage.migrate import upgrade_to_head
 from storage.models import OutboxRow
-from storage.subscribers_import import run_import_cli
 
 logger = logging.getLogger(__name__)
 

@@ -26,9 +26,6 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
     registry=REGISTRY,
 )
-APPLICATIONS = Counter(
-    "bot_applications_registered_total", "Applications registered", registry=REGISTRY
-)
 OUTBOX = Gauge("bot_outbox_messages", "Outbox rows by status", ["status"], registry=REGISTRY)
 TELEGRAM_ERRORS = Counter(
     "bot_telegram_api_errors_total", "Telegram API errors by code", ["code"], registry=REGISTRY

@@ -182,10 +182,6 @@ async def on_use_buttons(message: Message, widget: object, manager: DialogManage
     set_error(manager, "use_buttons")
 
 
-async def error_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    return {"error": render_error(dialog_manager)}
-
-
 # --- formatting -------------------------------------------------------------------------
 KIND_LABELS = {
     ApplicationKind.SUSPEND: N_("Temporary suspension"),

@@ -46,12 +46,6 @@ class EventKind(StrEnum):
     REMINDED = "reminded"
 
 
-class Locale(StrEnum):
-    AZ = "az"
-    RU = "ru"
-    EN = "en"
-
-
 @dataclass(frozen=True, slots=True)
 class Subscriber:
     """One row of the subscriber registry (billing)."""

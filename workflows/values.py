@@ -13,9 +13,15 @@ and the Latin capitals *without* ``I`` and ``O`` (they would be confused with ``
 ``^[0-9A-HJ-NP-Z]{7}$``.  Users type it spaced, in lower case, or with a Russian keyboard
 layout, where ``А В Е К М Н О Р С Т Х`` look exactly like Latin letters.  So the parser drops
 all whitespace (also NBSP and zero-width characters) and dashes, upper-cases *ASCII letters
-only* (so ``ı``, ``ﬁ`` or ``ß`` never turn silently into valid letters), and reports the most
-useful problem first: ``empty``, ``cyrillic``, ``io`` (``I``/``O``, also ``İ``/``ı``),
-``length``, ``chars``.
+only* (so ``ı``, ``ﬁ`` or ``ß`` never turn silently into valid letters).
+
+Every parser names the most basic problem first: the length before the alphabet, then
+look-alike letters, then the letters ``I`` and ``O``. For the FIN that is ``empty``,
+``length``, ``chars`` (a character that is no letter or digit at all), ``cyrillic``, ``io``
+(``I``/``O``, also ``İ``/``ı``): ``1'; DROP TABLE applications;--`` is too long, whatever
+letters it holds. A subscriber code is ``empty``, then ``format`` when it would not be a code
+even with digits in place of the other characters (its length, with the default pattern),
+then ``not_digits``.
 
 Text is never HTML-escaped here: the raw value is stored and escaped when it is rendered.
 """
@@ -80,13 +86,13 @@ class InvalidValue(ValueError):
 
 
 class InvalidFin(InvalidValue):
-    """Codes: ``empty``, ``cyrillic``, ``io``, ``length``, ``chars``."""
+    """Codes: ``empty``, ``length``, ``chars``, ``cyrillic``, ``io``."""
 
     field = "fin"
 
 
 class InvalidSubscriberCode(InvalidValue):
-    """Codes: ``empty``, ``not_digits``, ``format``."""
+    """Codes: ``empty``, ``format``, ``not_digits``."""
 
     field = "subscriber_code"
 
@@ -138,6 +144,12 @@ FIN_LENGTH = 7
 FIN_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 FIN_RE = re.compile(r"[0-9A-HJ-NP-Z]{7}", re.ASCII)
 _FIN_IO = frozenset("IOioİı")
+_FIN_CHARS = frozenset(FIN_ALPHABET + FIN_ALPHABET.lower())
+
+
+def _explained_in_fin(ch: str) -> bool:
+    """A FIN character, or a letter that ``cyrillic`` or ``io`` explains better than ``chars``."""
+    return ch in _FIN_CHARS or ch in _FIN_IO or _is_cyrillic(ch)
 
 
 def parse_fin(text: str) -> str:
@@ -147,16 +159,16 @@ def parse_fin(text: str) -> str:
     value = _squeeze(text)
     if not value:
         raise InvalidFin("empty")
+    if len(value) != FIN_LENGTH:
+        raise InvalidFin("length", f"{len(value)} characters, not {FIN_LENGTH}")
+    if not all(_explained_in_fin(ch) for ch in value):
+        raise InvalidFin("chars", "only digits and Latin letters")
     if any(_is_cyrillic(ch) for ch in value):
         raise InvalidFin("cyrillic", "Cyrillic letter (Russian keyboard layout?)")
     if any(ch in _FIN_IO for ch in value):
         raise InvalidFin("io", "a FIN never contains I or O")
-    if len(value) != FIN_LENGTH:
-        raise InvalidFin("length", f"{len(value)} characters, not {FIN_LENGTH}")
-    value = value.translate(_ASCII_UPPER)
-    if FIN_RE.fullmatch(value) is None:
-        raise InvalidFin("chars", "only digits and Latin letters")
-    return value
+    # Only digits and ASCII letters other than I and O are left: FIN_RE holds.
+    return value.translate(_ASCII_UPPER)
 
 
 # --- subscriber code --------------------------------------------------------------------------
@@ -181,18 +193,30 @@ def parse_subscriber_code(text: str, pattern: re.Pattern[str]) -> str:
     """Return the code as ASCII digits without separators (``"12 34-56"`` -> ``"123456"``).
 
     Only ASCII digits are accepted (no Arabic-Indic or other Unicode digits); the digits must
-    ``fullmatch`` ``pattern``.
+    ``fullmatch`` ``pattern``. Text that would not match even with digits in place of its
+    other characters (too short or too long, with the default pattern) is ``format`` rather
+    than ``not_digits``: its length is the more basic problem.
     """
     if len(text) > _TOKEN_MAX_INPUT:
         raise InvalidSubscriberCode("format", f"{len(text)} characters of input")
     value = _squeeze(text)
     if not value:
         raise InvalidSubscriberCode("empty")
+    if not _could_match(value, pattern):
+        raise InvalidSubscriberCode("format", f"does not match {pattern.pattern!r}")
     if not all(ch in _ASCII_DIGITS for ch in value):
         raise InvalidSubscriberCode("not_digits", "only the digits 0-9")
-    if pattern.fullmatch(value) is None:
-        raise InvalidSubscriberCode("format", f"does not match {pattern.pattern!r}")
     return value
+
+
+def _could_match(value: str, pattern: re.Pattern[str]) -> bool:
+    """Whether ``value`` matches with its non-digits replaced by one digit (any of the ten)."""
+    if all(ch in _ASCII_DIGITS for ch in value):
+        return pattern.fullmatch(value) is not None
+    return any(
+        pattern.fullmatch("".join(ch if ch in _ASCII_DIGITS else digit for ch in value))
+        for digit in "0123456789"
+    )
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,6 @@ class StaffHandlers:
             action=callback_data.action.value,
             user_id=user.id,
             user_name=staff.name,
-            card_message_id=card.message_id,
         )
         try:
             await self._ask(bot, fsm_storage, card.chat.id, card.message_id, prompt, user, _)

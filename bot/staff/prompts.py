@@ -23,7 +23,6 @@ class Prompt:
     action: str  # "done" or "reject"
     user_id: int
     user_name: str
-    card_message_id: int | None = None
 
 
 class PromptBook:
@@ -46,7 +45,6 @@ class PromptBook:
             action=str(data["action"]),
             user_id=int(data["user_id"]),
             user_name=str(data.get("user_name") or ""),
-            card_message_id=data.get("card_message_id"),
         )
 
     async def drop(self, chat_id: int, message_id: int) -> None:

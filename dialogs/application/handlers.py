@@ -93,7 +93,6 @@ def _invalid(prefix: str):
     return on_error
 
 
-on_code_invalid = _invalid("code")
 on_phone_invalid = _invalid("phone")
 on_email_invalid = _invalid("email")
 on_text_invalid = _invalid("text")

@@ -246,6 +246,3 @@ def build_application_dialog() -> Dialog:
         debt_window,
         registered_window,
     )
-
-
-application_dialog = build_application_dialog()

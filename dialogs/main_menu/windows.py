@@ -87,6 +87,3 @@ language_window = Window(
 def build_main_dialog() -> Dialog:
     """A new Dialog each time: a Dialog is a Router, which can have only one parent."""
     return Dialog(fin_window, menu_window, language_window)
-
-
-main_dialog = build_main_dialog()

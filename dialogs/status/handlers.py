@@ -11,8 +11,6 @@ from dialogs.common import clear_error, deps_of, profile_of, set_error
 from dialogs.states import StatusSG
 from workflows.errors import ApplicationNotFound
 
-NUMBER_LIMIT = 10**12
-
 
 def parse_number(text: str) -> int:
     cleaned = text.strip().lstrip("#№").strip()

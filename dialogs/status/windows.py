@@ -88,6 +88,3 @@ def build_status_dialog() -> Dialog:
         detail_window,
         on_start=handlers.on_status_start,
     )
-
-
-status_dialog = build_status_dialog()

@@ -84,6 +84,19 @@ async def test_fin_hints_keep_the_user_on_the_step(world: World, typed: str, err
     assert hint(error) not in menu.text
 
 
+@pytest.mark.parametrize("locale", ["az", "ru", "en"])
+async def test_sql_typed_as_a_fin_is_told_its_length(world: World, locale: str) -> None:
+    """Issue 15: the real problem of this text is its length, not the O in DROP."""
+    user = world.subscriber(100001, language_code=locale)
+    await user.send("/start")
+
+    reply = await user.send("1'; DROP TABLE applications;--")
+
+    assert await state_of(user) == STATES["fin"]
+    assert reply.text.endswith(tr(FIN_PROMPT, locale) + "\n\n" + hint("fin.length", locale))
+    assert hint("fin.io", locale) not in reply.text
+
+
 async def test_fin_remembered_second_start_goes_to_the_menu(world: World) -> None:
     user = world.subscriber(100001)
     await user.send("/start")

@@ -7,7 +7,6 @@ re-created for every test.
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -19,38 +18,26 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import storage.subscribers_import as subscribers_import
-from storage.database import create_engine
+import storage.subscribers_import.loading as registry_loading
 from storage.models import Base, SubscriberRow, UserRow
 from storage.subscribers_import import (
-    HEADER,
     MAX_REPORTED_ERRORS,
     ImportFailed,
     ImportResult,
     import_subscribers,
-    run_import_cli,
-    terminal_progress,
+)
+from tests.storage.registry_files import (
+    DEMO,
+    DEMO_ROWS,
+    HEADER_LINE,
+    fresh_engine,
+    snapshot,
+    sqlite_url,
+    write_csv,
 )
 from tests.support import isolated_pg_url
 
-DEMO = Path(__file__).resolve().parents[2] / "storage" / "seed" / "demo_subscribers.csv"
-DEMO_ROWS = 15
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-HEADER_LINE = ",".join(HEADER)
-
-Snapshot = list[tuple[Any, ...]]
-
-
-def _sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
-
-
-async def _fresh_engine(url: str) -> AsyncEngine:
-    engine = create_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.drop_all)
-        await conn.run_sync(Base.metadata.create_all)
-    return engine
 
 
 @pytest.fixture(
@@ -63,8 +50,8 @@ async def _fresh_engine(url: str) -> AsyncEngine:
     ]
 )
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    url = _sqlite_url(tmp_path) if request.param == "sqlite" else isolated_pg_url("import")
-    engine = await _fresh_engine(url)
+    url = sqlite_url(tmp_path) if request.param == "sqlite" else isolated_pg_url("import")
+    engine = await fresh_engine(url)
     yield engine
     if request.param == "postgresql":
         async with engine.begin() as conn:
@@ -74,23 +61,9 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 @pytest.fixture
 async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await _fresh_engine(_sqlite_url(tmp_path))
+    engine = await fresh_engine(sqlite_url(tmp_path))
     yield engine
     await engine.dispose()
-
-
-def _write(tmp_path: Path, *lines: str, name: str = "registry.csv", bom: bool = False) -> Path:
-    path = tmp_path / name
-    content = "\n".join(lines) + "\n"
-    path.write_bytes(("\ufeff" if bom else "").encode() + content.encode("utf-8"))
-    return path
-
-
-async def _snapshot(engine: AsyncEngine) -> Snapshot:
-    table = SubscriberRow.__table__
-    async with engine.connect() as conn:
-        rows = await conn.execute(select(table).order_by(table.c.code))
-        return [tuple(row) for row in rows]
 
 
 async def _row(engine: AsyncEngine, code: str) -> SubscriberRow:
@@ -106,7 +79,7 @@ async def test_demo_registry_imports(engine: AsyncEngine) -> None:
     result = await import_subscribers(engine, DEMO)
 
     assert result == ImportResult(added=DEMO_ROWS, updated=0, total=DEMO_ROWS)
-    assert len(await _snapshot(engine)) == DEMO_ROWS
+    assert len(await snapshot(engine)) == DEMO_ROWS
     active = await _row(engine, "100001")
     assert (active.meterless, active.debt_azn, active.service_state, active.owner_fin) == (
         True,
@@ -128,8 +101,8 @@ async def test_reimport_updates_existing_rows(engine: AsyncEngine, tmp_path: Pat
     lines[1] = lines[1].replace(",,true,0.00,active", ",1AB2CD3,true,12.5,suspended")
     assert lines[5].startswith("100005,5ABC12D,")
     lines[5] = lines[5].replace("5ABC12D", "")
-    changed = _write(tmp_path, *lines)
-    before = {row[0]: row for row in await _snapshot(engine)}
+    changed = write_csv(tmp_path, *lines)
+    before = {row[0]: row for row in await snapshot(engine)}
 
     result = await import_subscribers(engine, changed)
 
@@ -139,13 +112,13 @@ async def test_reimport_updates_existing_rows(engine: AsyncEngine, tmp_path: Pat
     assert str(row.debt_azn) == "12.50"
     assert (row.service_state, row.owner_fin) == ("suspended", "1AB2CD3")
     assert (await _row(engine, "100005")).owner_fin is None
-    after = {row[0]: row for row in await _snapshot(engine)}
+    after = {row[0]: row for row in await snapshot(engine)}
     assert {code for code in after if after[code] != before[code]} == {"100001", "100005"}
 
 
 async def test_reimport_counts_added_and_updated(engine: AsyncEngine, tmp_path: Path) -> None:
     await import_subscribers(engine, DEMO)
-    mixed = _write(
+    mixed = write_csv(
         tmp_path,
         HEADER_LINE,
         "100001,,true,0.00,active,Bakı ş. 1",
@@ -156,7 +129,7 @@ async def test_reimport_counts_added_and_updated(engine: AsyncEngine, tmp_path: 
     result = await import_subscribers(engine, mixed, batch_size=2)
 
     assert result == ImportResult(added=2, updated=1, total=3)
-    assert len(await _snapshot(engine)) == DEMO_ROWS + 2
+    assert len(await snapshot(engine)) == DEMO_ROWS + 2
     assert (await _row(engine, "200002")).debt_azn == Decimal("3.00")
     # Rows absent from the file stay.
     assert (await _row(engine, "100015")).service_state == "active"
@@ -164,9 +137,9 @@ async def test_reimport_counts_added_and_updated(engine: AsyncEngine, tmp_path: 
 
 async def test_invalid_last_row_imports_nothing(engine: AsyncEngine, tmp_path: Path) -> None:
     await import_subscribers(engine, DEMO)
-    before = await _snapshot(engine)
+    before = await snapshot(engine)
     valid = [f"{300000 + i},,true,0.00,active,Bakı ş. {i}" for i in range(10)]
-    path = _write(
+    path = write_csv(
         tmp_path,
         HEADER_LINE,
         "100003,,true,0.00,active,Bakı ş. debt paid",  # an update that must not happen
@@ -180,7 +153,7 @@ async def test_invalid_last_row_imports_nothing(engine: AsyncEngine, tmp_path: P
     assert [(e.line, e.message) for e in failed.value.errors] == [
         (13, "service_state 'closed' must be one of active/suspended")
     ]
-    assert await _snapshot(engine) == before
+    assert await snapshot(engine) == before
 
 
 async def test_failure_while_loading_rolls_back(
@@ -188,23 +161,23 @@ async def test_failure_while_loading_rolls_back(
 ) -> None:
     """A database-side failure after the merge leaves the old registry intact."""
     await import_subscribers(engine, DEMO)
-    before = await _snapshot(engine)
-    real_merge = subscribers_import._merge
+    before = await snapshot(engine)
+    real_merge = registry_loading._merge
 
     async def merge_then_fail(conn: Any) -> tuple[int, int]:
         await real_merge(conn)
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(subscribers_import, "_merge", merge_then_fail)
+    monkeypatch.setattr(registry_loading, "_merge", merge_then_fail)
     lines = DEMO.read_text(encoding="utf-8").splitlines()
-    path = _write(tmp_path, *lines, "999999,,true,1.00,active,Bakı ş. 9")
+    path = write_csv(tmp_path, *lines, "999999,,true,1.00,active,Bakı ş. 9")
 
     with pytest.raises(RuntimeError):
         await import_subscribers(engine, path, batch_size=4)
-    assert await _snapshot(engine) == before
+    assert await snapshot(engine) == before
 
     # The connection went back to the pool clean: the next import works.
-    monkeypatch.setattr(subscribers_import, "_merge", real_merge)
+    monkeypatch.setattr(registry_loading, "_merge", real_merge)
     result = await import_subscribers(engine, path, batch_size=4)
     assert result == ImportResult(added=1, updated=DEMO_ROWS, total=DEMO_ROWS + 1)
 
@@ -218,7 +191,7 @@ async def test_bot_can_write_while_the_file_loads(
     rows): a merge in that same transaction would fail on its stale WAL snapshot.
     """
     hook = "_prune" if engine.dialect.name == "sqlite" else "_stage"
-    real = getattr(subscribers_import, hook)
+    real = getattr(registry_loading, hook)
 
     async def then_bot_writes(*args: Any) -> Any:
         outcome = await real(*args)
@@ -230,7 +203,7 @@ async def test_bot_can_write_while_the_file_loads(
             )
         return outcome
 
-    monkeypatch.setattr(subscribers_import, hook, then_bot_writes)
+    monkeypatch.setattr(registry_loading, hook, then_bot_writes)
 
     result = await import_subscribers(engine, DEMO)
 
@@ -342,7 +315,7 @@ BAD_ROWS = [
 async def test_bad_row_is_reported_and_nothing_imported(
     sqlite_engine: AsyncEngine, tmp_path: Path, bad_row: str, message: str
 ) -> None:
-    path = _write(
+    path = write_csv(
         tmp_path,
         HEADER_LINE,
         "100001,,true,0.00,active,Bakı ş. 1",
@@ -355,13 +328,13 @@ async def test_bad_row_is_reported_and_nothing_imported(
 
     assert [(e.line, e.message) for e in failed.value.errors] == [(4, message)]
     assert failed.value.total_errors == 1
-    assert await _snapshot(sqlite_engine) == []
+    assert await snapshot(sqlite_engine) == []
 
 
 async def test_wrong_header_is_reported_on_line_1(
     sqlite_engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    path = _write(
+    path = write_csv(
         tmp_path,
         "code,owner_fin,meterless,debt_azn,service_state,address",
         "100001,,true,0.00,active,Bakı ş. 1",
@@ -378,7 +351,7 @@ async def test_wrong_header_is_reported_on_line_1(
 async def test_semicolon_separated_file_gets_a_hint(
     sqlite_engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    path = _write(tmp_path, HEADER_LINE.replace(",", ";"), "100001;;true;0.00;active;Bakı")
+    path = write_csv(tmp_path, HEADER_LINE.replace(",", ";"), "100001;;true;0.00;active;Bakı")
 
     with pytest.raises(ImportFailed) as failed:
         await import_subscribers(sqlite_engine, path)
@@ -391,7 +364,7 @@ async def test_semicolon_separated_file_gets_a_hint(
 async def test_broken_quoting_stops_at_its_line(
     sqlite_engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    path = _write(
+    path = write_csv(
         tmp_path,
         HEADER_LINE,
         "100001,,maybe,0.00,active,Bakı ş. 1",
@@ -404,7 +377,7 @@ async def test_broken_quoting_stops_at_its_line(
 
     assert [e.line for e in failed.value.errors] == [2, 3]
     assert failed.value.errors[1].message.startswith("unreadable CSV:")
-    assert await _snapshot(sqlite_engine) == []
+    assert await snapshot(sqlite_engine) == []
 
 
 async def test_empty_file_is_reported(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
@@ -418,14 +391,14 @@ async def test_empty_file_is_reported(sqlite_engine: AsyncEngine, tmp_path: Path
 
 
 async def test_header_only_imports_nothing(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
-    result = await import_subscribers(sqlite_engine, _write(tmp_path, HEADER_LINE))
+    result = await import_subscribers(sqlite_engine, write_csv(tmp_path, HEADER_LINE))
     assert result == ImportResult(added=0, updated=0, total=0)
 
 
 async def test_every_bad_line_is_listed_in_order(
     sqlite_engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    path = _write(
+    path = write_csv(
         tmp_path,
         HEADER_LINE,
         "100001,,maybe,0.00,closed,Bakı ş. 1",
@@ -453,7 +426,7 @@ async def test_error_list_is_capped_but_counted(
     sqlite_engine: AsyncEngine, tmp_path: Path
 ) -> None:
     bad = [f"{100000 + i},,true,0.00,closed,Bakı ş." for i in range(MAX_REPORTED_ERRORS + 50)]
-    path = _write(tmp_path, HEADER_LINE, *bad)
+    path = write_csv(tmp_path, HEADER_LINE, *bad)
 
     with pytest.raises(ImportFailed) as failed:
         await import_subscribers(sqlite_engine, path, batch_size=7)
@@ -465,7 +438,7 @@ async def test_error_list_is_capped_but_counted(
 
 async def test_line_numbers_are_physical_lines(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
     """A quoted field spanning two lines shifts the following line numbers."""
-    path = _write(
+    path = write_csv(
         tmp_path,
         HEADER_LINE,
         '100001,,true,0.00,active,"Bakı ş.,',
@@ -498,7 +471,7 @@ async def test_invalid_utf8_is_reported_on_its_line(
 
 
 async def test_values_are_normalised(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
-    path = _write(
+    path = write_csv(
         tmp_path,
         HEADER_LINE,
         "007, 5abc12d ,YES,7,Active,  Bakı ş.  ",
@@ -524,7 +497,7 @@ async def test_values_are_normalised(sqlite_engine: AsyncEngine, tmp_path: Path)
 
 
 async def test_bom_is_accepted(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
-    path = _write(tmp_path, *DEMO.read_text(encoding="utf-8").splitlines(), bom=True)
+    path = write_csv(tmp_path, *DEMO.read_text(encoding="utf-8").splitlines(), bom=True)
     result = await import_subscribers(sqlite_engine, path)
     assert result.added == DEMO_ROWS
 
@@ -535,7 +508,7 @@ async def test_custom_fin_parser(sqlite_engine: AsyncEngine, tmp_path: Path) -> 
             raise ValueError(raw)
         return "1234567"
 
-    path = _write(
+    path = write_csv(
         tmp_path,
         HEADER_LINE,
         "100001,legacy,true,0.00,active,Bakı ş.",
@@ -543,7 +516,7 @@ async def test_custom_fin_parser(sqlite_engine: AsyncEngine, tmp_path: Path) -> 
     await import_subscribers(sqlite_engine, path, fin_parser=fin_parser)
     assert (await _row(sqlite_engine, "100001")).owner_fin == "1234567"
 
-    rejected = _write(tmp_path, HEADER_LINE, "100002,5ABC12D,true,0.00,active,Bakı ş.")
+    rejected = write_csv(tmp_path, HEADER_LINE, "100002,5ABC12D,true,0.00,active,Bakı ş.")
     with pytest.raises(ImportFailed):
         await import_subscribers(sqlite_engine, rejected, fin_parser=fin_parser)
 
@@ -551,8 +524,8 @@ async def test_custom_fin_parser(sqlite_engine: AsyncEngine, tmp_path: Path) -> 
 async def test_file_changed_between_passes_imports_nothing(
     sqlite_engine: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = _write(tmp_path, *DEMO.read_text(encoding="utf-8").splitlines())
-    real_validate = subscribers_import._validate
+    path = write_csv(tmp_path, *DEMO.read_text(encoding="utf-8").splitlines())
+    real_validate = registry_loading.validate
 
     async def validate_then_append(*args: Any) -> int:
         total = await real_validate(*args)
@@ -560,87 +533,10 @@ async def test_file_changed_between_passes_imports_nothing(
             stream.write("100016,,true,0.00,active,Bakı ş.\n")
         return total
 
-    monkeypatch.setattr(subscribers_import, "_validate", validate_then_append)
+    monkeypatch.setattr(registry_loading, "validate", validate_then_append)
 
     with pytest.raises(ImportFailed) as failed:
         await import_subscribers(sqlite_engine, path)
 
     assert [e.line for e in failed.value.errors] == [0]
-    assert await _snapshot(sqlite_engine) == []
-
-
-# --- command line ---------------------------------------------------------------------
-
-
-async def test_cli_imports_and_summarises(
-    sqlite_engine: AsyncEngine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    code = await run_import_cli(_sqlite_url(tmp_path), DEMO)
-
-    out, err = capsys.readouterr()
-    assert code == 0
-    assert out == f"Imported {DEMO_ROWS} rows: {DEMO_ROWS} added, 0 updated.\n"
-    assert err == ""
-
-
-async def test_cli_lists_errors(
-    sqlite_engine: AsyncEngine, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    path = _write(
-        tmp_path,
-        HEADER_LINE,
-        "100001,,true,0.00,active,Bakı ş. 1",
-        "100002,,true,-3,active,Bakı ş. 2",
-        "100003,,true,0.00,active,",
-    )
-
-    code = await run_import_cli(_sqlite_url(tmp_path), path)
-
-    out, err = capsys.readouterr()
-    assert code == 1
-    assert out == ""
-    assert err.splitlines() == [
-        "line 3: debt_azn '-3' must not be negative",
-        "line 4: address is empty",
-        "Nothing was imported (2 errors).",
-    ]
-    assert await _snapshot(sqlite_engine) == []
-
-
-async def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = await run_import_cli(_sqlite_url(tmp_path), tmp_path / "nope.csv")
-
-    _out, err = capsys.readouterr()
-    assert code == 2
-    assert len(err.splitlines()) == 1
-    assert "nope.csv" in err
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_terminal_progress_draws_on_a_tty() -> None:
-    stream = _Terminal()
-    progress = terminal_progress(stream)
-    progress(5000, 0)
-    progress(10000, 0)
-    progress(5000, 10000)
-    progress(10000, 10000)
-
-    output = stream.getvalue()
-    assert output.count("\r") == 4
-    assert "Validating 10,000 rows" in output
-    assert "50.0%" in output
-    assert "100.0% 10,000/10,000 rows" in output
-    assert "rows/s" in output
-    assert output.endswith("\n")
-
-
-def test_terminal_progress_is_silent_off_a_tty() -> None:
-    stream = io.StringIO()
-    progress = terminal_progress(stream)
-    progress(5000, 0)
-    progress(5000, 10000)
-    assert stream.getvalue() == ""
+    assert await snapshot(sqlite_engine) == []

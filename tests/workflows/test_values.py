@@ -33,6 +33,7 @@ PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[Heal
 
 DEFAULT_CODE = compile_subscriber_code_pattern(DEFAULT_SUBSCRIBER_CODE_PATTERN)
 SQL = "'; DROP TABLE x;--"
+SQL_AT_FIN = "1'; DROP TABLE applications;--"  # issue 15: once answered with the I/O hint
 HUGE = "5" * 5000
 
 
@@ -105,13 +106,16 @@ def test_fin_accepted(text: str, expected: str) -> None:
         ("АВ12345", "cyrillic"),  # Cyrillic А and В
         ("5АВС12D", "cyrillic"),
         ("аbc1234", "cyrillic"),  # lower-case Cyrillic а
-        ("1О2", "cyrillic"),  # Cyrillic О wins over both "io" and "length"
+        ("1ОI2345", "cyrillic"),  # the look-alike О is named before the Latin I
         ("1ABC2O3", "io"),
         ("1abc2o3", "io"),
         ("1ABC2I3", "io"),
         ("1ABCİ23", "io"),
         ("1abcı23", "io"),
-        ("O", "io"),  # "io" wins over "length"
+        ("1О2", "length"),  # the length comes before the Cyrillic О ...
+        ("O", "length"),  # ... and before the letter O
+        ("5ABC12DI", "length"),
+        ("5АВС12DE", "length"),
         ("5ABC12", "length"),
         ("5ABC12DE", "length"),
         ("<b>", "length"),
@@ -124,7 +128,10 @@ def test_fin_accepted(text: str, expected: str) -> None:
         ("5AB😀12D", "chars"),
         ("5AB<b>D", "chars"),
         ("١٢٣٤٥٦٧", "chars"),
-        (SQL, "io"),
+        ("5А_12DE", "chars"),  # "_" is no letter at all: named before the Cyrillic А ...
+        ("5AB_1O3", "chars"),  # ... and before the letter O
+        (SQL, "length"),
+        (SQL_AT_FIN, "length"),
     ],
 )
 def test_fin_refused(text: str, code: str) -> None:
@@ -134,6 +141,21 @@ def test_fin_refused(text: str, code: str) -> None:
 
 
 fins = st.text(alphabet=FIN_ALPHABET, min_size=7, max_size=7)
+# No separators (the parser drops those): the length of the text is the length it checks.
+FIN_TYPOS = FIN_ALPHABET + FIN_ALPHABET.lower() + "IOioİıАВЕКМНОРСТХавсд_<>';&😀ßﬁ١"
+NOT_LETTERS = "_<>';&😀ßﬁ١"
+
+
+@PROPERTY
+@given(st.text(alphabet=FIN_TYPOS, min_size=1, max_size=20).filter(lambda t: len(t) != 7))
+def test_fin_of_the_wrong_length_is_refused_for_its_length(text: str) -> None:
+    assert code_of(parse_fin, text) == "length"
+
+
+@PROPERTY
+@given(st.text(alphabet=FIN_TYPOS, min_size=6, max_size=6), st.sampled_from(NOT_LETTERS))
+def test_fin_with_a_non_letter_is_refused_for_it_first(text: str, odd: str) -> None:
+    assert code_of(parse_fin, text + odd) == "chars"
 
 
 @PROPERTY
@@ -193,10 +215,12 @@ def test_subscriber_code_accepted(text: str, expected: str) -> None:
         ("١٢٣٤٥٦", "not_digits"),  # Arabic-Indic digits
         ("１２３４５６", "not_digits"),  # full-width digits
         ("12345²", "not_digits"),
-        ("<b>", "not_digits"),
-        ("<3", "not_digits"),
-        ("😀", "not_digits"),
-        (SQL, "not_digits"),
+        ("12 34 5x", "not_digits"),
+        (SQL, "not_digits"),  # 13 characters: a code could be that long
+        ("<b>", "format"),  # too short to be a code, whatever the characters
+        ("<3", "format"),
+        ("😀", "format"),
+        (SQL_AT_FIN, "format"),
         ("12345", "format"),
         ("1234567890123456", "format"),
         (HUGE, "format"),
@@ -242,6 +266,23 @@ def test_subscriber_code_accepts_exactly_6_to_15_digits(digits: str) -> None:
         assert parse_code(digits) == digits
     else:
         assert code_of(parse_code, digits) == ("empty" if not digits else "format")
+
+
+@PROPERTY
+@given(st.text(alphabet="0123456789x<'😀١", min_size=1, max_size=20))
+def test_subscriber_code_of_the_wrong_length_is_refused_for_its_length(text: str) -> None:
+    if not 6 <= len(text) <= 15:
+        assert code_of(parse_code, text) == "format"
+    elif not text.isascii() or not text.isdigit():
+        assert code_of(parse_code, text) == "not_digits"
+
+
+def test_subscriber_code_length_is_judged_by_the_pattern() -> None:
+    prefixed = SubscriberCodeParser(r"10\d{4}")
+    assert code_of(prefixed, "10x4") == "format"
+    assert code_of(prefixed, "10x456") == "not_digits"
+    assert code_of(prefixed, "1x3456") == "not_digits"  # "103456" would be a code
+    assert code_of(prefixed, "20x456") == "format"  # no digit in place of x makes it one
 
 
 @PROPERTY
