@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,15 @@ from babel.numbers import format_currency
 from workflows.journey import Journey
 from workflows.models import Application, ApplicationKind, ApplicationStatus, Reason
 from workflows.ports import UserProfile
-from workflows.values import SubscriberCodeParser
+from workflows.values import (
+    InvalidEmail,
+    InvalidFin,
+    InvalidPhone,
+    InvalidSubscriberCode,
+    InvalidText,
+    InvalidValue,
+    SubscriberCodeParser,
+)
 
 BAKU = ZoneInfo("Asia/Baku")
 PROFILE_KEY = "profile"
@@ -90,72 +99,123 @@ async def set_locale(manager: DialogManager, locale: str) -> None:
 
 # --- errors -----------------------------------------------------------------------------
 # code -> message; each is shown inside the window that refused the input.
-ERRORS: Mapping[str, str] = {
-    "fin.empty": N_("Please type your FIN: the 7 characters from your identity card."),
-    "fin.cyrillic": N_(
+class ErrorId(StrEnum):
+    """Why a window refused the input; each has its message in :data:`ERRORS`."""
+
+    FIN_EMPTY = "fin.empty"
+    FIN_CYRILLIC = "fin.cyrillic"
+    FIN_IO = "fin.io"
+    FIN_LENGTH = "fin.length"
+    FIN_CHARS = "fin.chars"
+    CODE_EMPTY = "code.empty"
+    CODE_NOT_DIGITS = "code.not_digits"
+    CODE_FORMAT = "code.format"
+    CODE_NOT_FOUND = "code.not_found"
+    CODE_METERED = "code.metered"
+    CODE_OWNER = "code.owner"
+    CODE_OPEN = "code.open"
+    CODE_DEBT = "code.debt"
+    REGISTRY_DOWN = "registry.down"
+    PHONE_EMPTY = "phone.empty"
+    PHONE_INVALID = "phone.invalid"
+    PHONE_TOO_LONG = "phone.too_long"
+    PHONE_FOREIGN = "phone.foreign"
+    PHONE_NOT_OWN = "phone.not_own"
+    EMAIL_EMPTY = "email.empty"
+    EMAIL_INVALID = "email.invalid"
+    EMAIL_TOO_LONG = "email.too_long"
+    TEXT_EMPTY = "text.empty"
+    TEXT_TOO_LONG = "text.too_long"
+    NUMBER_INVALID = "number.invalid"
+    NUMBER_NOT_FOUND = "number.not_found"
+    NOT_TEXT = "not_text"
+    USE_BUTTONS = "use_buttons"
+    REASON_STALE = "reason.stale"
+
+    @classmethod
+    def of(cls, exc: InvalidValue) -> ErrorId:
+        """The message for a value the parsers of ``workflows.values`` refused."""
+        return cls(f"{_FIELD_OF[type(exc)]}.{exc.code}")
+
+
+_FIELD_OF: Mapping[type[InvalidValue], str] = {
+    InvalidFin: "fin",
+    InvalidSubscriberCode: "code",
+    InvalidPhone: "phone",
+    InvalidEmail: "email",
+    InvalidText: "text",
+}
+
+ERRORS: Mapping[ErrorId, str] = {
+    ErrorId.FIN_EMPTY: N_("Please type your FIN: the 7 characters from your identity card."),
+    ErrorId.FIN_CYRILLIC: N_(
         "The FIN contains Cyrillic letters. Switch the keyboard to Latin and type it again."
     ),
-    "fin.io": N_(
+    ErrorId.FIN_IO: N_(
         "The letters I and O are never used in a FIN: you probably mean the digits 1 and 0."
     ),
-    "fin.length": N_("A FIN has exactly 7 characters, Latin letters and digits."),
-    "fin.chars": N_("A FIN contains only Latin capital letters and digits."),
-    "code.empty": N_("Please type the subscriber code: the digits from your bill."),
-    "code.not_digits": N_("A subscriber code contains digits only."),
-    "code.format": N_(
+    ErrorId.FIN_LENGTH: N_("A FIN has exactly 7 characters, Latin letters and digits."),
+    ErrorId.FIN_CHARS: N_("A FIN contains only Latin capital letters and digits."),
+    ErrorId.CODE_EMPTY: N_("Please type the subscriber code: the digits from your bill."),
+    ErrorId.CODE_NOT_DIGITS: N_("A subscriber code contains digits only."),
+    ErrorId.CODE_FORMAT: N_(
         "This does not look like a subscriber code. Check it on your bill and type it again."
     ),
-    "code.not_found": N_(
+    ErrorId.CODE_NOT_FOUND: N_(
         "No subscriber with the code {code} was found. Check the code on your bill."
     ),
-    "code.metered": N_(
+    ErrorId.CODE_METERED: N_(
         "Subscriber {code} has a water meter. Only subscribers without a meter can apply "
         "through this service; subscribers with a meter apply at an Azərsu customer service "
         "centre or by calling 922."
     ),
-    "code.owner": N_(
+    ErrorId.CODE_OWNER: N_(
         "Subscriber {code} is registered to another FIN. Only the owner of the subscription "
         "can apply."
     ),
-    "code.open": N_(
+    ErrorId.CODE_OPEN: N_(
         "Subscriber {code} already has an open application, No. {number}. You can follow it "
         "in “Check the application's status”."
     ),
-    "code.debt": N_(
+    ErrorId.CODE_DEBT: N_(
         "This subscriber currently has an outstanding debt. Pay the debt and try again to "
         "carry out the operation."
     ),
-    "registry.down": N_(
+    ErrorId.REGISTRY_DOWN: N_(
         "The billing system is not answering. Please try again in a few minutes; what you "
         "typed is kept."
     ),
-    "phone.empty": N_("Type your phone number, for example 050 123 45 67, or press the button."),
-    "phone.invalid": N_(
+    ErrorId.PHONE_EMPTY: N_(
+        "Type your phone number, for example 050 123 45 67, or press the button."
+    ),
+    ErrorId.PHONE_INVALID: N_(
         "This is not a valid phone number. Type it like 050 123 45 67 or +994 50 123 45 67."
     ),
-    "phone.too_long": N_(
+    ErrorId.PHONE_TOO_LONG: N_(
         "This is not a valid phone number. Type it like 050 123 45 67 or +994 50 123 45 67."
     ),
-    "phone.foreign": N_("Please give an Azerbaijani number (+994)."),
-    "phone.not_own": N_("Please share your own number, not someone else's contact."),
-    "email.empty": N_("Type your e-mail address, for example name@example.com."),
-    "email.invalid": N_("This is not a valid e-mail address. Example: name@example.com."),
-    "email.too_long": N_("This e-mail address is too long."),
-    "text.empty": N_("This field is required. Please type a few words."),
-    "text.too_long": N_(
+    ErrorId.PHONE_FOREIGN: N_("Please give an Azerbaijani number (+994)."),
+    ErrorId.PHONE_NOT_OWN: N_("Please share your own number, not someone else's contact."),
+    ErrorId.EMAIL_EMPTY: N_("Type your e-mail address, for example name@example.com."),
+    ErrorId.EMAIL_INVALID: N_("This is not a valid e-mail address. Example: name@example.com."),
+    ErrorId.EMAIL_TOO_LONG: N_("This e-mail address is too long."),
+    ErrorId.TEXT_EMPTY: N_("This field is required. Please type a few words."),
+    ErrorId.TEXT_TOO_LONG: N_(
         "That is {length} characters; the limit is {limit}. Please shorten it and send again."
     ),
-    "number.invalid": N_("Type the application number: digits only."),
-    "number.not_found": N_("Application No. {number} was not found."),
-    "not_text": N_(
+    ErrorId.NUMBER_INVALID: N_("Type the application number: digits only."),
+    ErrorId.NUMBER_NOT_FOUND: N_("Application No. {number} was not found."),
+    ErrorId.NOT_TEXT: N_(
         "Please send text here. Stickers, photos, voice messages and files are not accepted."
     ),
-    "use_buttons": N_("Please choose one of the buttons below."),
-    "reason.stale": N_("This reason does not fit the subscriber any more; please choose again."),
+    ErrorId.USE_BUTTONS: N_("Please choose one of the buttons below."),
+    ErrorId.REASON_STALE: N_(
+        "This reason does not fit the subscriber any more; please choose again."
+    ),
 }
 
 
-def set_error(manager: DialogManager, error: str, /, **params: Any) -> None:
+def set_error(manager: DialogManager, error: ErrorId, /, **params: Any) -> None:
     # params apart from the error id: messages have a {code} (the subscriber code) too
     manager.dialog_data[ERROR_KEY] = {"id": error, "params": params}
 
@@ -169,17 +229,17 @@ def render_error(manager: DialogManager) -> str:
     if not error:
         return ""
     params = {k: html.escape(str(v)) for k, v in error["params"].items()}
-    return "⚠️ " + gettext(ERRORS[error["id"]]).format_map(params)
+    return "⚠️ " + gettext(ERRORS[ErrorId(error["id"])]).format_map(params)
 
 
 async def on_not_text(message: Message, widget: object, manager: DialogManager) -> None:
     """A sticker, photo, voice message or file where text is expected."""
-    set_error(manager, "not_text")
+    set_error(manager, ErrorId.NOT_TEXT)
 
 
 async def on_use_buttons(message: Message, widget: object, manager: DialogManager) -> None:
     """Anything typed where only the buttons answer."""
-    set_error(manager, "use_buttons")
+    set_error(manager, ErrorId.USE_BUTTONS)
 
 
 # --- formatting -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from aiogram.utils.i18n import gettext
 from aiogram_dialog import DialogManager
 
+from dialogs.application.fields import Field
 from dialogs.common import (
     KIND_LABELS,
     current_locale,
@@ -27,21 +28,21 @@ async def step_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         "error": render_error(dialog_manager),
         "total": len(FORM_STEPS),
         "step": FORM_STEPS.index(state) + 1 if state in FORM_STEPS else 0,
-        "editing": bool(data.get("editing")),
-        "not_editing": not data.get("editing"),
-        "debt_due": "debt" in data,
+        "editing": bool(data.get(Field.EDITING)),
+        "not_editing": not data.get(Field.EDITING),
+        "debt_due": Field.DEBT in data,
         "pay_url": "",
     }
-    if "debt" in data:
-        code = data.get("last_code") or data.get("code") or ""
+    if Field.DEBT in data:
+        code = data.get(Field.LAST_CODE) or data.get(Field.CODE) or ""
         result["pay_url"] = deps_of(dialog_manager).pay_url_template.format(subscriber_code=code)
-        result["debt_amount"] = fmt_money(Decimal(data["debt"]), current_locale())
+        result["debt_amount"] = fmt_money(Decimal(data[Field.DEBT]), current_locale())
     return result
 
 
 async def reason_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     data = await step_getter(dialog_manager)
-    kind = ApplicationKind(dialog_manager.dialog_data.get("kind", ApplicationKind.SUSPEND))
+    kind = ApplicationKind(dialog_manager.dialog_data.get(Field.KIND, ApplicationKind.SUSPEND))
     reasons = await deps_of(dialog_manager).journey.reasons(kind)
     locale = current_locale()
     data["reasons"] = [(r.code, r.label(locale)) for r in reasons]
@@ -52,27 +53,27 @@ async def reason_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[st
 async def summary_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     data = await step_getter(dialog_manager)
     d = dialog_manager.dialog_data
-    kind = ApplicationKind(d.get("kind", ApplicationKind.SUSPEND))
+    kind = ApplicationKind(d.get(Field.KIND, ApplicationKind.SUSPEND))
     locale = current_locale()
     labels = {r.code: r.label(locale) for r in await deps_of(dialog_manager).journey.reasons(kind)}
     data.update(
         kind_label=gettext(KIND_LABELS[kind]),
-        code=esc(d.get("code")),
-        address=esc(d.get("address")),
-        reason=esc(labels.get(d.get("reason", ""), d.get("reason", ""))),
-        phone=esc(d.get("phone")),
-        email=esc(d.get("email")),
-        description=esc(d.get("description")),
-        notes=esc(d.get("notes")) if d.get("notes") else "—",
+        code=esc(d.get(Field.CODE)),
+        address=esc(d.get(Field.ADDRESS)),
+        reason=esc(labels.get(d.get(Field.REASON, ""), d.get(Field.REASON, ""))),
+        phone=esc(d.get(Field.PHONE)),
+        email=esc(d.get(Field.EMAIL)),
+        description=esc(d.get(Field.DESCRIPTION)),
+        notes=esc(d.get(Field.NOTES)) if d.get(Field.NOTES) else "—",
     )
     return data
 
 
 async def debt_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
     data = await step_getter(dialog_manager)
-    data["still_debt"] = bool(dialog_manager.dialog_data.get("still_debt"))
+    data["still_debt"] = bool(dialog_manager.dialog_data.get(Field.STILL_DEBT))
     return data
 
 
 async def registered_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
-    return {"number": dialog_manager.dialog_data.get("number", "")}
+    return {"number": dialog_manager.dialog_data.get(Field.NUMBER, "")}

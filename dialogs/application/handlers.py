@@ -13,7 +13,9 @@ from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import ManagedTextInput
 from aiogram_dialog.widgets.kbd import Button
 
+from dialogs.application.fields import DRAFT, Field
 from dialogs.common import (
+    ErrorId,
     clear_error,
     current_locale,
     deps_of,
@@ -34,25 +36,22 @@ from workflows.errors import (
 from workflows.models import ApplicationKind, Draft
 from workflows.values import InvalidValue, parse_phone
 
-EDITING = "editing"
-FIELDS = ("code", "kind", "address", "reason", "phone", "email", "description", "notes")
-
 
 def _refusal(manager: DialogManager, exc: DomainError, code: str) -> None:
     """Show a registry refusal on the current window."""
     if isinstance(exc, SubscriberNotFound):
-        set_error(manager, "code.not_found", code=code)
+        set_error(manager, ErrorId.CODE_NOT_FOUND, code=code)
     elif isinstance(exc, MeteredSubscriber):
-        set_error(manager, "code.metered", code=code)
+        set_error(manager, ErrorId.CODE_METERED, code=code)
     elif isinstance(exc, OwnerMismatch):
-        set_error(manager, "code.owner", code=code)
+        set_error(manager, ErrorId.CODE_OWNER, code=code)
     elif isinstance(exc, OpenApplicationExists):
-        set_error(manager, "code.open", code=code, number=exc.number)
+        set_error(manager, ErrorId.CODE_OPEN, code=code, number=exc.number)
     elif isinstance(exc, DebtOutstanding):
-        set_error(manager, "code.debt")
-        manager.dialog_data["debt"] = str(exc.debt)
+        set_error(manager, ErrorId.CODE_DEBT)
+        manager.dialog_data[Field.DEBT] = str(exc.debt)
     elif isinstance(exc, RegistryUnavailable):
-        set_error(manager, "registry.down")
+        set_error(manager, ErrorId.REGISTRY_DOWN)
     else:  # pragma: no cover - every DomainError of the journey is listed above
         raise exc
 
@@ -60,8 +59,8 @@ def _refusal(manager: DialogManager, exc: DomainError, code: str) -> None:
 async def _advance(manager: DialogManager) -> None:
     """Next step, or back to the summary when the user came from there."""
     clear_error(manager)
-    if manager.dialog_data.get(EDITING):
-        manager.dialog_data[EDITING] = False
+    if manager.dialog_data.get(Field.EDITING):
+        manager.dialog_data[Field.EDITING] = False
         await manager.switch_to(ApplicationSG.summary)
     else:
         await manager.next()
@@ -69,8 +68,8 @@ async def _advance(manager: DialogManager) -> None:
 
 async def on_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     clear_error(manager)
-    if manager.dialog_data.get(EDITING):
-        manager.dialog_data[EDITING] = False
+    if manager.dialog_data.get(Field.EDITING):
+        manager.dialog_data[Field.EDITING] = False
         await manager.switch_to(ApplicationSG.summary)
     elif manager.current_context().state == ApplicationSG.subscriber_code:
         await manager.done()
@@ -78,24 +77,16 @@ async def on_back(callback: CallbackQuery, button: Button, manager: DialogManage
         await manager.back()
 
 
-def _invalid(prefix: str):
-    async def on_error(
-        message: Message, widget: ManagedTextInput[Any], manager: DialogManager, error: ValueError
-    ) -> None:
-        if isinstance(error, InvalidValue):
-            params: dict[str, Any] = {}
-            if error.limit is not None:
-                params = {"limit": error.limit, "length": error.length}
-            set_error(manager, f"{prefix}.{error.code}", **params)
-        else:
-            set_error(manager, f"{prefix}.invalid")
-
-    return on_error
-
-
-on_phone_invalid = _invalid("phone")
-on_email_invalid = _invalid("email")
-on_text_invalid = _invalid("text")
+async def on_invalid(
+    message: Message, widget: ManagedTextInput[Any], manager: DialogManager, error: ValueError
+) -> None:
+    """A text step's parser refused the input (``workflows.values``): say why, stay."""
+    if not isinstance(error, InvalidValue):  # pragma: no cover - the parsers raise only these
+        raise error
+    params: dict[str, Any] = {}
+    if error.limit is not None:
+        params = {"limit": error.limit, "length": error.length}
+    set_error(manager, ErrorId.of(error), **params)
 
 
 def parse_code(manager: DialogManager, text: str) -> str:
@@ -109,14 +100,14 @@ async def on_code_entered(
     try:
         code = parse_code(manager, text)
     except InvalidValue as exc:
-        set_error(manager, f"code.{exc.code}")
+        set_error(manager, ErrorId.of(exc))
         return
     await check_code(manager, code)
 
 
 async def check_code(manager: DialogManager, code: str) -> None:
-    manager.dialog_data.pop("debt", None)
-    manager.dialog_data["last_code"] = code
+    manager.dialog_data.pop(Field.DEBT, None)
+    manager.dialog_data[Field.LAST_CODE] = code
     fin = profile_of(manager).fin or ""
     try:
         subscriber = await deps_of(manager).journey.check_subscriber(code, fin)
@@ -125,21 +116,21 @@ async def check_code(manager: DialogManager, code: str) -> None:
         return
     data = manager.dialog_data
     kind = ApplicationKind.for_state(subscriber.state).value
-    if data.get("kind") != kind:
-        data.pop("reason", None)
-    data.update(code=code, kind=kind, address=subscriber.address)
-    if data.get(EDITING) and not data.get("reason"):
+    if data.get(Field.KIND) != kind:
+        data.pop(Field.REASON, None)
+    data.update({Field.CODE: code, Field.KIND: kind, Field.ADDRESS: subscriber.address})
+    if data.get(Field.EDITING) and not data.get(Field.REASON):
         # A new code with another service state needs a new reason before the summary.
-        data[EDITING] = False
+        data[Field.EDITING] = False
         clear_error(manager)
-        data["return_to_summary"] = True
+        data[Field.RETURN_TO_SUMMARY] = True
         await manager.switch_to(ApplicationSG.reason)
         return
     await _advance(manager)
 
 
 async def on_code_recheck(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    code = manager.dialog_data.get("last_code")
+    code = manager.dialog_data.get(Field.LAST_CODE)
     if code:
         await check_code(manager, code)
 
@@ -148,9 +139,9 @@ async def on_code_recheck(callback: CallbackQuery, button: Button, manager: Dial
 async def on_reason_selected(
     callback: CallbackQuery, widget: object, manager: DialogManager, reason: str
 ) -> None:
-    manager.dialog_data["reason"] = reason
-    if manager.dialog_data.pop("return_to_summary", False):
-        manager.dialog_data[EDITING] = True
+    manager.dialog_data[Field.REASON] = reason
+    if manager.dialog_data.pop(Field.RETURN_TO_SUMMARY, False):
+        manager.dialog_data[Field.EDITING] = True
     await _advance(manager)
 
 
@@ -160,44 +151,37 @@ async def on_contact(message: Message, widget: object, manager: DialogManager) -
     if contact is None or message.from_user is None:
         return
     if contact.user_id != message.from_user.id:
-        set_error(manager, "phone.not_own")
+        set_error(manager, ErrorId.PHONE_NOT_OWN)
         return
     try:
         phone = parse_phone(contact.phone_number)
     except InvalidValue as exc:
-        set_error(manager, f"phone.{exc.code}")
+        set_error(manager, ErrorId.of(exc))
         return
-    manager.dialog_data["phone"] = phone
+    manager.dialog_data[Field.PHONE] = phone
     await _advance(manager)
 
 
 async def on_phone_entered(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, phone: str
 ) -> None:
-    manager.dialog_data["phone"] = phone
+    manager.dialog_data[Field.PHONE] = phone
     await _advance(manager)
 
 
 # --- steps 4-6: e-mail, description, notes ----------------------------------------------
-def _store(field: str):
-    async def on_success(
-        message: Message, widget: ManagedTextInput[Any], manager: DialogManager, value: Any
-    ) -> None:
-        manager.dialog_data[field] = value
-        await _advance(manager)
-
-    return on_success
-
-
-on_email_entered = _store("email")
-on_description_entered = _store("description")
-on_notes_entered = _store("notes")
+async def on_text_entered(
+    message: Message, widget: ManagedTextInput[Any], manager: DialogManager, value: Any
+) -> None:
+    """E-mail, description, notes: the input widget's id is the field it fills."""
+    manager.dialog_data[Field(widget.widget_id)] = value
+    await _advance(manager)
 
 
 async def on_notes_skipped(
     callback: CallbackQuery, button: Button, manager: DialogManager
 ) -> None:
-    manager.dialog_data["notes"] = None
+    manager.dialog_data[Field.NOTES] = None
     await _advance(manager)
 
 
@@ -205,8 +189,8 @@ async def on_notes_skipped(
 def edit_handler(state: Any):
     async def on_edit(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
         clear_error(manager)
-        manager.dialog_data.pop("debt", None)
-        manager.dialog_data[EDITING] = True
+        manager.dialog_data.pop(Field.DEBT, None)
+        manager.dialog_data[Field.EDITING] = True
         await manager.switch_to(state)
 
     return on_edit
@@ -219,12 +203,12 @@ def draft_of(manager: DialogManager) -> Draft:
     user_id = user.id if user else 0
     return Draft(
         fin=profile_of(manager).fin or "",
-        subscriber_code=data["code"],
-        reason_code=data["reason"],
-        phone=data["phone"],
-        email=data["email"],
-        description=data["description"],
-        notes=data.get("notes"),
+        subscriber_code=data[Field.CODE],
+        reason_code=data[Field.REASON],
+        phone=data[Field.PHONE],
+        email=data[Field.EMAIL],
+        description=data[Field.DESCRIPTION],
+        notes=data.get(Field.NOTES),
         locale=current_locale(),
         telegram_user_id=user_id,
         chat_id=chat.id if chat else user_id,
@@ -238,15 +222,15 @@ async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogMan
     try:
         number = await deps_of(manager).journey.submit(draft)
     except DebtOutstanding as exc:
-        manager.dialog_data["debt"] = str(exc.debt)
+        manager.dialog_data[Field.DEBT] = str(exc.debt)
         if manager.current_context().state == ApplicationSG.debt:
-            manager.dialog_data["still_debt"] = True
+            manager.dialog_data[Field.STILL_DEBT] = True
         await manager.switch_to(ApplicationSG.debt)
         return
     except ReasonNotAllowed:
-        manager.dialog_data.pop("reason", None)
-        set_error(manager, "reason.stale")
-        manager.dialog_data["return_to_summary"] = True
+        manager.dialog_data.pop(Field.REASON, None)
+        set_error(manager, ErrorId.REASON_STALE)
+        manager.dialog_data[Field.RETURN_TO_SUMMARY] = True
         await manager.switch_to(ApplicationSG.reason)
         return
     except DomainError as exc:
@@ -254,19 +238,19 @@ async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogMan
         if manager.current_context().state != ApplicationSG.summary:
             await manager.switch_to(ApplicationSG.summary)
         return
-    for field in FIELDS:
+    for field in DRAFT:
         manager.dialog_data.pop(field, None)
-    manager.dialog_data["number"] = number
+    manager.dialog_data[Field.NUMBER] = number
     await manager.switch_to(ApplicationSG.registered)
 
 
 async def on_debt_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    manager.dialog_data.pop("still_debt", None)
-    manager.dialog_data.pop("debt", None)
+    manager.dialog_data.pop(Field.STILL_DEBT, None)
+    manager.dialog_data.pop(Field.DEBT, None)
     await manager.switch_to(ApplicationSG.summary)
 
 
 async def on_open_status(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    number = manager.dialog_data.get("number")
+    number = manager.dialog_data.get(Field.NUMBER)
     await manager.done()
     await manager.start(StatusSG.detail, data={"number": number}, show_mode=ShowMode.EDIT)

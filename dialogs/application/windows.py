@@ -21,17 +21,19 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.application import getters, handlers
+from dialogs.application.fields import Field
 from dialogs.common import is_contact, on_not_text, on_use_buttons
 from dialogs.states import ApplicationSG
 from dialogs.widgets import I18nConst, I18nFormat
 from workflows.values import parse_email, parse_phone, parse_text
 
 TEXT_LIMIT = 1000
-CODE_INPUT = "code"
-PHONE_INPUT = "phone"
-EMAIL_INPUT = "email"
-DESCRIPTION_INPUT = "description"
-NOTES_INPUT = "notes"
+# An input's id is the field it fills (handlers.on_text_entered relies on it).
+CODE_INPUT = Field.CODE.value
+PHONE_INPUT = Field.PHONE.value
+EMAIL_INPUT = Field.EMAIL.value
+DESCRIPTION_INPUT = Field.DESCRIPTION.value
+NOTES_INPUT = Field.NOTES.value
 REASON_SELECT = "reason"
 
 STEP = I18nFormat("<i>Step {step} of {total}</i>", when="step")
@@ -104,7 +106,7 @@ phone_window = Window(
         id=PHONE_INPUT,
         type_factory=parse_phone,
         on_success=handlers.on_phone_entered,
-        on_error=handlers.on_phone_invalid,
+        on_error=handlers.on_invalid,
     ),
     MessageInput(handlers.on_contact, filter=is_contact),
     not_text(),
@@ -122,8 +124,8 @@ email_window = Window(
     TextInput(
         id=EMAIL_INPUT,
         type_factory=parse_email,
-        on_success=handlers.on_email_entered,
-        on_error=handlers.on_email_invalid,
+        on_success=handlers.on_text_entered,
+        on_error=handlers.on_invalid,
     ),
     not_text(),
     nav(),
@@ -140,8 +142,8 @@ description_window = Window(
     TextInput(
         id=DESCRIPTION_INPUT,
         type_factory=partial(parse_text, max_length=TEXT_LIMIT),
-        on_success=handlers.on_description_entered,
-        on_error=handlers.on_text_invalid,
+        on_success=handlers.on_text_entered,
+        on_error=handlers.on_invalid,
     ),
     not_text(),
     nav(),
@@ -156,8 +158,8 @@ notes_window = Window(
     TextInput(
         id=NOTES_INPUT,
         type_factory=partial(parse_text, max_length=TEXT_LIMIT),
-        on_success=handlers.on_notes_entered,
-        on_error=handlers.on_text_invalid,
+        on_success=handlers.on_text_entered,
+        on_error=handlers.on_invalid,
     ),
     not_text(),
     Button(I18nConst("⏭ Skip"), id="skip_notes", on_click=handlers.on_notes_skipped),

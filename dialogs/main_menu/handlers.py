@@ -10,6 +10,7 @@ from aiogram_dialog.widgets.input import ManagedTextInput
 from aiogram_dialog.widgets.kbd import Button
 
 from dialogs.common import (
+    ErrorId,
     clear_error,
     profile_of,
     remember_profile,
@@ -17,7 +18,7 @@ from dialogs.common import (
     set_locale,
 )
 from dialogs.states import ApplicationSG, MainSG, StatusSG
-from workflows.values import InvalidValue
+from workflows.values import InvalidFin
 
 PENDING_STATUS = "status_number"  # a deep link's application, shown after the FIN
 LOCALE_NAMES = {"az": "🇦🇿 Azərbaycanca", "ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
@@ -55,8 +56,7 @@ async def on_fin_entered(
 async def on_fin_invalid(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, error: ValueError
 ) -> None:
-    code = error.code if isinstance(error, InvalidValue) else "chars"
-    set_error(manager, f"fin.{code}")
+    set_error(manager, ErrorId.of(error) if isinstance(error, InvalidFin) else ErrorId.FIN_CHARS)
 
 
 async def on_change_fin(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:

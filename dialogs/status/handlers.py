@@ -7,7 +7,7 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.input import ManagedTextInput
 from aiogram_dialog.widgets.kbd import Button
 
-from dialogs.common import clear_error, deps_of, profile_of, set_error
+from dialogs.common import ErrorId, clear_error, deps_of, profile_of, set_error
 from dialogs.states import StatusSG
 from workflows.errors import ApplicationNotFound
 
@@ -39,7 +39,7 @@ async def on_number_entered(
     try:
         await deps_of(manager).journey.application_of(fin, number)
     except ApplicationNotFound:
-        set_error(manager, "number.not_found", number=number)
+        set_error(manager, ErrorId.NUMBER_NOT_FOUND, number=number)
         return
     clear_error(manager)
     manager.dialog_data["number"] = number
@@ -49,7 +49,7 @@ async def on_number_entered(
 async def on_number_invalid(
     message: Message, widget: ManagedTextInput[int], manager: DialogManager, error: ValueError
 ) -> None:
-    set_error(manager, "number.invalid")
+    set_error(manager, ErrorId.NUMBER_INVALID)
 
 
 async def on_detail_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
