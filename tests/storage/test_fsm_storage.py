@@ -21,9 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine
 from storage.fsm import SqlStorage
-from storage.migrate import upgrade_to_head
 from storage.models import FsmStateRow
-from tests.support import isolated_pg_url
+from tests.support import migrated_pg_url
 from workflows.clock import FixedClock
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -39,14 +38,8 @@ class Form(StatesGroup):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(request: pytest.FixtureRequest, db_url: str) -> AsyncIterator[AsyncEngine]:
-    url = db_url
-    if request.param == "postgresql":
-        pg_url = isolated_pg_url("fsm_storage")
-        if pg_url is None:
-            pytest.skip("TEST_DATABASE_URL is not set")
-        await asyncio.to_thread(upgrade_to_head, pg_url)
-        url = pg_url
-    engine = create_engine(url)
+    postgres = request.param == "postgresql"
+    engine = create_engine(await migrated_pg_url("fsm_storage") if postgres else db_url)
     async with engine.begin() as conn:
         await conn.execute(delete(FsmStateRow))
     yield engine
