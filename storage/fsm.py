@@ -1,6 +1,6 @@
-"""aiogram's FSM storage in the bot's own database (SQLite or PostgreSQL), for when there is no Redis.
+"""aiogram's FSM storage in the bot's own database (SQLite or PostgreSQL), when there is no Redis.
 
-Not aiogram-sqlalchemy-storage 0.2: it reads before every write (two to four statements per set, and
+Not aiogram-sqlalchemy-storage 0.2: it reads before every write (two to four statements a set, and
 two first writes of a key race to INSERT), has no expiry, and declares its own table at run time.
 
 One row of ``fsm_state`` per key of ``DefaultKeyBuilder(with_destiny=True)``, the layout of the
