@@ -34,6 +34,13 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = Field(default=None, alias="TELEGRAM_API_URL")
     database_url: str = Field(default="sqlite+aiosqlite:///data/bot.db", alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    # Where dialog and FSM state live; empty: Redis with REDIS_URL, else the bot's database.
+    # "memory" forgets every draft at a restart: for tests and the benchmark's floor only.
+    fsm_storage: Literal["redis", "database", "memory"] | None = Field(
+        default=None, alias="FSM_STORAGE"
+    )
+    # In the database, a dialog nobody touched for this long is forgotten.
+    fsm_state_ttl_days: float = Field(default=7, gt=0, alias="FSM_STATE_TTL_DAYS")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     # Updates one worker handles at once; the rest wait their turn in memory, so a burst
     # queues before the database pool instead of timing out inside it.
@@ -121,11 +128,19 @@ class Settings(BaseSettings):
             raise ValueError("STAFF_CHAT_ID is required when BOT_TOKEN is set")
         if self.webhook_url and not self.webhook_secret:
             raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+        if self.fsm_storage == "redis" and not self.redis_url:
+            raise ValueError("REDIS_URL is required when FSM_STORAGE is redis")
         return self
 
     @property
     def sandbox(self) -> bool:
         return self.bot_token is None
+
+    @property
+    def fsm_backend(self) -> Literal["redis", "database", "memory"]:
+        if self.fsm_storage is not None:
+            return self.fsm_storage
+        return "redis" if self.redis_url else "database"
 
 
 def describe_error(exc: ValidationError) -> str:

@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher
@@ -33,6 +34,7 @@ from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
 from bot.outbox import OutboxRunner
 from bot.support import CommandMenus, register_commands
 from bot.webhook import WEBHOOK_PATH, WebhookServer
+from storage.fsm import SqlStorage
 from storage.migrate import upgrade_to_head
 from storage.models import OutboxRow
 
@@ -57,8 +59,12 @@ def configure_logging(level: str) -> None:
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
 
 
-def build_storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
-    if settings.redis_url:
+def build_storage(
+    settings: Settings, services: Services
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Dialog and FSM state: Redis, the bot's own database (the default without Redis, so a
+    restart keeps every draft; one worker, so the isolation is in-process) or memory."""
+    if settings.fsm_backend == "redis":
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
         # aiogram-dialog keeps its stacks under their own "destiny": the key must carry it.
@@ -66,6 +72,9 @@ def build_storage(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
             settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
         )
         return storage, RedisEventIsolation(storage.redis)
+    if settings.fsm_backend == "database":
+        ttl = timedelta(days=settings.fsm_state_ttl_days)
+        return SqlStorage(services.engine, clock=services.clock, ttl=ttl), SimpleEventIsolation()
     return MemoryStorage(), SimpleEventIsolation()
 
 
@@ -107,7 +116,7 @@ async def run(
     services = build_services(settings)
     bot = build_bot(settings, settings.bot_token.get_secret_value())
     bot.session.middleware(ApiErrorMetrics())
-    storage, isolation = build_storage(settings)
+    storage, isolation = build_storage(settings, services)
     i18n = build_i18n(settings)
     runner = build_outbox_runner(settings, services, bot, i18n)
     dp = build_dispatcher(

@@ -173,3 +173,15 @@ class ChatMigrationRow(Base):
     old_chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     new_chat_id: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FsmStateRow(Base):
+    """aiogram's FSM state and data of one storage key (``storage.fsm``), without Redis."""
+
+    __tablename__ = "fsm_state"
+
+    # DefaultKeyBuilder(with_destiny=True) without the part: "fsm:<chat>:<user>:<destiny>"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[str | None] = mapped_column(Text)  # JSON text, as RedisStorage stores it
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

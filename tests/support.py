@@ -276,7 +276,10 @@ def isolated_pg_url(name: str) -> str | None:
 
     async def recreate() -> None:
         conn = await asyncpg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
             database=url.database,
         )
         try:
@@ -301,3 +304,18 @@ def isolated_pg_url(name: str) -> str | None:
         raise errors[0]
     _PG_DATABASES[name] = url.set(database=database).render_as_string(hide_password=False)
     return _PG_DATABASES[name]
+
+
+async def migrated_pg_url(name: str) -> str:
+    """``isolated_pg_url(name)`` migrated to head; skips the test when TEST_DATABASE_URL is unset."""
+    import asyncio
+
+    import pytest
+
+    from storage.migrate import upgrade_to_head
+
+    url = isolated_pg_url(name)
+    if url is None:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    await asyncio.to_thread(upgrade_to_head, url)  # Alembic's env.py runs a loop of its own
+    return url

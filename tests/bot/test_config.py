@@ -40,6 +40,8 @@ def test_token_without_staff_chat_is_named() -> None:
         ({"SMTP_SECURITY": "ssl"}, "SMTP_SECURITY"),
         ({"STAFF_USER_IDS": "1,x"}, "STAFF_USER_IDS"),
         ({"WORK_ORDER_DEADLINE_HOURS": "-1"}, "WORK_ORDER_DEADLINE_HOURS"),
+        ({"FSM_STORAGE": "disk"}, "FSM_STORAGE"),
+        ({"FSM_STATE_TTL_DAYS": "0"}, "FSM_STATE_TTL_DAYS"),
     ],
 )
 def test_malformed_setting_is_named(env: dict[str, str], name: str) -> None:
@@ -54,6 +56,14 @@ def test_lists_are_comma_separated() -> None:
 
 def test_webhook_needs_a_secret() -> None:
     assert "WEBHOOK_SECRET" in error_for(WEBHOOK_URL="https://x.example/hook")
+
+
+def test_fsm_storage_defaults_to_redis_with_a_url_else_the_database() -> None:
+    assert Settings(_env_file=None).fsm_backend == "database"
+    assert Settings(_env_file=None, REDIS_URL="redis://r:6379/0").fsm_backend == "redis"
+    memory = Settings(_env_file=None, REDIS_URL="redis://r:6379/0", FSM_STORAGE="memory")
+    assert memory.fsm_backend == "memory"
+    assert "REDIS_URL" in error_for(FSM_STORAGE="redis")
 
 
 def test_the_process_prints_one_line_and_exits_2(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
-from tests.support import isolated_pg_url
+from tests.support import isolated_pg_url, migrated_pg_url
 from workflows.ports import UserProfile
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -32,15 +32,8 @@ NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 async def transactions(
     request: pytest.FixtureRequest, db_url: str
 ) -> AsyncIterator[SqlTransactionFactory]:
-    if request.param == "sqlite":
-        url = db_url
-    else:
-        pg_url = isolated_pg_url("units_of_work")
-        if pg_url is None:
-            pytest.skip("TEST_DATABASE_URL is not set")
-        await asyncio.to_thread(upgrade_to_head, pg_url)
-        url = pg_url
-    engine = create_engine(url)
+    postgres = request.param == "postgresql"
+    engine = create_engine(await migrated_pg_url("units_of_work") if postgres else db_url)
     yield SqlTransactionFactory(create_session_factory(engine))
     await engine.dispose()
 

@@ -1,0 +1,159 @@
+"""A restart mid-form on the default settings (issue 15): the form carries on at the same step
+with what was typed.
+
+A real ``python bot.py run`` polls a sandbox that runs in this process (so Telegram, the chat
+and its old buttons outlive the bot), on a SQLite file and with none of the bot's settings but
+the token, the Bot API URL and the staff chat: no REDIS_URL, no FSM_STORAGE. A subscriber
+fills the form; before step 3 (after the subscriber code, a button to press on a window the
+previous process showed) and before step 5 (after the phone, a text to type) the bot process
+is killed with SIGKILL and started again. The kill waits until the step is in the database
+(aiogram-dialog saves the dialog after it has shown the window) and Telegram has the update
+confirmed, so the crash falls between two steps, never inside one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sandbox.server import SandboxServer
+from storage.database import create_engine
+from storage.migrate import upgrade_to_head
+from storage.subscribers_import import import_subscribers
+from tests.e2e.harness import (
+    BOT_PY,
+    DEMO_CSV,
+    START_TIMEOUT,
+    STEP,
+    Chat,
+    Proc,
+    Telegram,
+    apoll_until,
+    bot_env,
+    register,
+    shown,
+)
+
+USER = 700901
+CODE = "100001"  # meterless, no debt, active
+RESTART_BEFORE = ("reason", "email")  # steps 3 and 5 of the form
+
+
+@dataclass
+class RestartingBot:
+    """``python bot.py run`` against ``server``; ``crash_and_restart`` kills it with SIGKILL."""
+
+    server: SandboxServer
+    database: Path
+    env: dict[str, str]
+    cwd: Path
+    procs: list[Proc] = field(default_factory=list)
+
+    @property
+    def proc(self) -> Proc:
+        return self.procs[-1]
+
+    def logs(self) -> str:
+        return "\n".join(proc.tail(30) for proc in self.procs)
+
+    async def start(self) -> None:
+        name = f"bot-{len(self.procs) + 1}"
+        self.procs.append(
+            Proc.start(name, [sys.executable, str(BOT_PY), "run"], env=self.env, cwd=self.cwd)
+        )
+
+        async def polling() -> bool:  # every start of the polling loop drops the webhook
+            return len(self.server.requests("deleteWebhook")) >= len(self.procs)
+
+        await apoll_until(
+            polling, timeout=START_TIMEOUT, what=f"{name} to poll", procs=[self.proc]
+        )
+
+    def saved_window(self, user_id: int) -> int | None:
+        """The message id of the window in the user's dialog stack as stored (None: none)."""
+        key = f"fsm:{user_id}:{user_id}:aiogd:stack:"
+        with contextlib.closing(sqlite3.connect(self.database)) as db:
+            row = db.execute("SELECT data FROM fsm_state WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]).get("last_message_id") if row and row[0] else None
+
+    async def crash_and_restart(self, user_id: int, window: dict[str, Any]) -> None:
+        async def between_steps() -> bool:
+            stored = self.saved_window(user_id) == window["message_id"]
+            return stored and not self.server.world.updates
+
+        await apoll_until(
+            between_steps, timeout=30, what="the step in the database", procs=[self.proc]
+        )
+        self.proc.popen.send_signal(signal.SIGKILL)
+        assert await asyncio.to_thread(self.proc.popen.wait, 10) == -signal.SIGKILL
+        await self.start()
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[RestartingBot]:
+    database = tmp_path / "bot.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    await asyncio.to_thread(upgrade_to_head, url)
+    engine = create_engine(url)
+    try:
+        await import_subscribers(engine, DEMO_CSV)
+    finally:
+        await engine.dispose()
+    server = SandboxServer(api_port=0, web_port=0, mail_dir=tmp_path / "mail")
+    await server.start()
+    env = bot_env(
+        BOT_TOKEN=server.token,
+        TELEGRAM_API_URL=server.api_url,
+        STAFF_CHAT_ID=server.staff_chat_id,
+        DATABASE_URL=url,
+        MAIL_DIR=tmp_path / "mail",
+    )
+    bot = RestartingBot(server, database, env, tmp_path)
+    try:
+        await bot.start()
+        yield bot
+    finally:
+        for proc in bot.procs:
+            await asyncio.to_thread(proc.stop)
+        await server.stop()
+
+
+def application(database: Path, number: int) -> dict[str, Any]:
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        db.row_factory = sqlite3.Row
+        row = db.execute("SELECT * FROM applications WHERE number = ?", (number,)).fetchone()
+    assert row is not None, f"no application {number}"
+    return dict(row)
+
+
+async def test_a_restart_mid_form_carries_on_at_the_same_step(bot: RestartingBot) -> None:
+    chat = Chat(Telegram(bot.server, diagnose=bot.logs), USER, locale="en")
+
+    async def crash_before(step: str) -> None:
+        if step in RESTART_BEFORE:
+            await bot.crash_and_restart(USER, chat.seen[-1])
+
+    number = await register(chat, code=CODE, before=crash_before)
+
+    assert len(bot.procs) == 1 + len(RESTART_BEFORE)
+    summary = next(
+        m for m in reversed(chat.seen) if shown(STEP, "en", step=7, total=7) in m["text"]
+    )
+    assert CODE in summary["text"]  # typed into the first process
+    saved = application(bot.database, number)
+    assert saved["subscriber_code"] == CODE
+    assert saved["phone"]  # shared with the second process
+    assert saved["email"] == f"user{USER}@example.com"  # typed into the third
+    assert saved["telegram_user_id"] == USER
+    for proc in bot.procs:
+        assert "Traceback" not in proc.stderr(), proc.tail()
