@@ -15,12 +15,14 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.utils.i18n import I18n
 from aiogram_dialog import setup_dialogs
 from aiogram_dialog.api.entities import stack as aiogram_dialog_stack
 from aiogram_dialog.api.protocols import MessageManagerProtocol
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import dialogs
@@ -36,6 +38,7 @@ from bot.staff.access import StaffChats
 from bot.staff.handlers import Waker
 from dialogs.common import DialogDeps
 from storage.database import create_engine, create_session_factory
+from storage.fsm import SqlStorage
 from storage.outbox import SqlOutboxStore
 from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
 from storage.support import SqlSupportQueries
@@ -267,3 +270,31 @@ def build_outbox_runner(
     settings: Settings, services: Services, bot: Bot, i18n: I18n
 ) -> OutboxRunner:
     return OutboxRunner(bot, services, settings, i18n)
+
+
+def build_storage(
+    settings: Settings, services: Services
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Dialog and FSM state: Redis, the bot's own database (the default without Redis, so a
+    restart keeps every draft; one worker, so the isolation is in-process) or memory."""
+    ttl = timedelta(days=settings.fsm_state_ttl_days)
+    if settings.fsm_backend == "redis":
+        assert settings.redis_url is not None
+        # A pool that waits for a free connection: a burst larger than the pool queues
+        # instead of failing with "Too many connections" (redis-py's default pool fails).
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url,
+            max_connections=settings.redis_pool_size,
+            timeout=settings.redis_pool_timeout_s,
+        )
+        storage = RedisStorage(
+            Redis(connection_pool=pool),
+            # aiogram-dialog keeps its stacks under their own "destiny": the key must carry it.
+            key_builder=DefaultKeyBuilder(with_destiny=True),
+            state_ttl=ttl,
+            data_ttl=ttl,
+        )
+        return storage, RedisEventIsolation(storage.redis)
+    if settings.fsm_backend == "database":
+        return SqlStorage(services.engine, clock=services.clock, ttl=ttl), SimpleEventIsolation()
+    return MemoryStorage(), SimpleEventIsolation()

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     # Updates one worker handles at once; the rest wait their turn in memory, so a burst
     # queues before the database pool instead of timing out inside it.
     max_updates_in_flight: int = Field(default=64, ge=1, alias="MAX_UPDATES_IN_FLIGHT")
+    # Connections to Redis per worker; empty: twice MAX_UPDATES_IN_FLIGHT (an update holds at
+    # most one at a time, the outbox and the isolation locks need a few more). When all are
+    # busy a command waits up to REDIS_POOL_TIMEOUT_S for one instead of failing at once.
+    redis_max_connections: int | None = Field(default=None, ge=1, alias="REDIS_MAX_CONNECTIONS")
+    redis_pool_timeout_s: float = Field(default=20, gt=0, alias="REDIS_POOL_TIMEOUT_S")
 
     staff_chat_id: int | None = Field(default=None, alias="STAFF_CHAT_ID")
     staff_user_ids: IntList = Field(default_factory=list, alias="STAFF_USER_IDS")
@@ -135,6 +140,10 @@ class Settings(BaseSettings):
     @property
     def sandbox(self) -> bool:
         return self.bot_token is None
+
+    @property
+    def redis_pool_size(self) -> int:
+        return self.redis_max_connections or 2 * self.max_updates_in_flight
 
     @property
     def fsm_backend(self) -> Literal["redis", "database", "memory"]:

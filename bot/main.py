@@ -9,12 +9,10 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher
-from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 from pydantic import ValidationError
 from sqlalchemy import func, select, text
@@ -26,6 +24,7 @@ from bot.app import (
     build_i18n,
     build_outbox_runner,
     build_services,
+    build_storage,
     command_menus,
 )
 from bot.config import Settings, describe_error
@@ -34,7 +33,6 @@ from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
 from bot.outbox import OutboxRunner
 from bot.support import CommandMenus, register_commands
 from bot.webhook import WEBHOOK_PATH, WebhookServer
-from storage.fsm import SqlStorage
 from storage.migrate import upgrade_to_head
 from storage.models import OutboxRow
 
@@ -57,25 +55,6 @@ def configure_logging(level: str) -> None:
     )
     # aiogram logs every update with the user id at INFO; fine. Its DEBUG carries payloads.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-
-
-def build_storage(
-    settings: Settings, services: Services
-) -> tuple[BaseStorage, BaseEventIsolation]:
-    """Dialog and FSM state: Redis, the bot's own database (the default without Redis, so a
-    restart keeps every draft; one worker, so the isolation is in-process) or memory."""
-    if settings.fsm_backend == "redis":
-        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-
-        # aiogram-dialog keeps its stacks under their own "destiny": the key must carry it.
-        storage = RedisStorage.from_url(
-            settings.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
-        )
-        return storage, RedisEventIsolation(storage.redis)
-    if settings.fsm_backend == "database":
-        ttl = timedelta(days=settings.fsm_state_ttl_days)
-        return SqlStorage(services.engine, clock=services.clock, ttl=ttl), SimpleEventIsolation()
-    return MemoryStorage(), SimpleEventIsolation()
 
 
 async def health_of(services: Services, storage: BaseStorage) -> dict[str, bool]:

@@ -1,4 +1,4 @@
-"""Where dialog state lives (bot.main.build_storage): Redis with REDIS_URL, else the bot's own
+"""Where dialog state lives (bot.app.build_storage): Redis with REDIS_URL, else the bot's own
 database, so a restart mid-form keeps the draft; memory only when FSM_STORAGE says so.
 
 The restart here is in process: a dispatcher, its engine and its storage are built by the
@@ -13,10 +13,10 @@ from datetime import timedelta
 import pytest
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from redis.asyncio import BlockingConnectionPool
 
-from bot.app import Services, build_dispatcher, build_services
+from bot.app import Services, build_dispatcher, build_services, build_storage
 from bot.config import Settings
-from bot.main import build_storage
 from storage.database import create_engine
 from storage.fsm import SqlStorage
 from tests.support import (
@@ -57,6 +57,16 @@ async def test_redis_url_keeps_redis(settings: Settings) -> None:
     storage, isolation = build_storage(with_redis, services)  # no connection until used
     assert isinstance(storage, RedisStorage) and isinstance(isolation, RedisEventIsolation)
     assert storage.key_builder.with_destiny
+    # A pool that waits for a connection, sized from the in-flight limit.
+    pool = storage.redis.connection_pool
+    assert isinstance(pool, BlockingConnectionPool)
+    assert pool.max_connections == 2 * settings.max_updates_in_flight
+    assert pool.timeout == settings.redis_pool_timeout_s
+    assert storage.state_ttl == storage.data_ttl == timedelta(days=settings.fsm_state_ttl_days)
+    await storage.close()
+    small = with_redis.model_copy(update={"redis_max_connections": 3})
+    storage, _ = build_storage(small, services)
+    assert storage.redis.connection_pool.max_connections == 3
     await storage.close()
     await services.close()
 
