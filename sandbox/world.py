@@ -33,8 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.entities import entities_to_html
 from sandbox.spec import ApiError
-from sandbox.tghtml import entities_to_html
 
 DEFAULT_TOKEN = "123456:SANDBOX"
 BOT_ID = 123456
