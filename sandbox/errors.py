@@ -1,8 +1,9 @@
-"""The sandbox's refusals: Telegram's error answers to the bot, and how Telegram words them.
+"""The sandbox's refusals: what Telegram answers the bot, and what the control API answers people.
 
-Why one module: the Bot API methods, the world and the spec's validation all raise
-:class:`ApiError` (a Telegram-shaped error body whose HTTP status is its ``error_code``), and
-the spec words an invalid request the way Telegram does.
+Why one module: the Bot API side raises :class:`ApiError` (a Telegram-shaped error body whose
+HTTP status is its ``error_code``), the control side raises :class:`SandboxError` (bad input
+from the page or a test), and an injected network failure raises :class:`DropConnection`; the
+world, the Bot API methods, the spec and the HTTP layer all raise or catch them.
 """
 
 from __future__ import annotations
@@ -38,6 +39,18 @@ def bad_request(text: str) -> ApiError:
 
 def bad_request_text(description: str) -> ApiError:
     return ApiError(400, description)
+
+
+class SandboxError(Exception):
+    """A control-API request that cannot be carried out (bad user input, no such button)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class DropConnection(Exception):
+    """An injected network failure: the HTTP layer closes the connection without answering."""
 
 
 # -- Telegram's wording for an invalid request (used by sandbox.spec) ----------------------
