@@ -11,16 +11,16 @@ together. See :mod:`sandbox.server` for the Python API and :mod:`sandbox.control
 control endpoints.
 """
 
-from sandbox.server import SandboxServer
-from sandbox.world import (
+from sandbox.errors import SandboxError
+from sandbox.records import (
     DEFAULT_STAFF_CHAT_ID,
     DEFAULT_TOKEN,
     PRESET_OUTSIDER,
     PRESET_STAFF,
     PRESET_SUBSCRIBERS,
     PresetUser,
-    SandboxError,
 )
+from sandbox.server import SandboxServer
 
 __all__ = [
     "DEFAULT_STAFF_CHAT_ID",

@@ -17,8 +17,8 @@ import signal
 import sys
 from pathlib import Path
 
+from sandbox.records import DEFAULT_STAFF_CHAT_ID, DEFAULT_TOKEN
 from sandbox.server import SandboxServer
-from sandbox.world import DEFAULT_STAFF_CHAT_ID, DEFAULT_TOKEN
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

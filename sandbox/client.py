@@ -4,7 +4,7 @@ Why: end-to-end tests that run the bot (and maybe the sandbox) in another proces
 the server's Python API; this client gives them the same vocabulary (``send_text``, ``press``,
 ``click``, ``wait_for`` …) over the JSON endpoints of :mod:`sandbox.control`, so a test reads
 the same whether it runs in-process or against ``python bot.py``. Every method is a coroutine;
-a refused request raises :class:`sandbox.world.SandboxError`. ``wait_for*`` poll every 100 ms.
+a refused request raises :class:`sandbox.errors.SandboxError`. ``wait_for*`` poll every 100 ms.
 
     async with SandboxClient("http://127.0.0.1:8080") as tg:
         await tg.send_text(100001, "/start")
@@ -14,16 +14,12 @@ a refused request raises :class:`sandbox.world.SandboxError`. ``wait_for*`` poll
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 
-from sandbox.world import SandboxError
-
-Predicate = Callable[[dict[str, Any]], bool] | str | None
+from sandbox.errors import SandboxError
+from sandbox.waiting import Predicate, as_predicate, first_match, newest_message, poll
 
 
 class SandboxClient:
@@ -135,15 +131,8 @@ class SandboxClient:
         wait: float = 3.0,
         anonymous: bool = False,
     ) -> dict[str, Any]:
-        return await self._post(
-            "press",
-            user_id=user_id,
-            chat_id=chat_id,
-            message_id=message_id,
-            data=data,
-            wait=wait,
-            anonymous=anonymous or None,
-        )
+        button = {"message_id": message_id, "data": data}
+        return await self._press(user_id, chat_id, button, wait=wait, anonymous=anonymous)
 
     async def click(
         self,
@@ -155,14 +144,19 @@ class SandboxClient:
         wait: float = 3.0,
         anonymous: bool = False,
     ) -> dict[str, Any]:
+        button = {"message_id": message_id, "text": text}
+        return await self._press(user_id, chat_id, button, wait=wait, anonymous=anonymous)
+
+    async def _press(
+        self, user_id: int, chat_id: int, button: dict[str, Any], *, wait: float, anonymous: bool
+    ) -> dict[str, Any]:
         return await self._post(
             "press",
             user_id=user_id,
             chat_id=chat_id,
-            message_id=message_id,
-            text=text,
             wait=wait,
             anonymous=anonymous or None,
+            **button,
         )
 
     async def block(self, user_id: int, blocked: bool = True) -> dict[str, Any]:
@@ -203,10 +197,7 @@ class SandboxClient:
         return list((await self.chat_state(chat_id))["messages"])
 
     async def last_message(self, chat_id: int, *, from_bot: bool = True) -> dict[str, Any] | None:
-        for message in reversed(await self.messages(chat_id)):
-            if message["from_bot"] == from_bot:
-                return message
-        return None
+        return newest_message(await self.messages(chat_id), as_predicate(None), from_bot=from_bot)
 
     async def reply_keyboard(self, chat_id: int) -> dict[str, Any] | None:
         return (await self.chat_state(chat_id)).get("reply_keyboard")
@@ -241,72 +232,36 @@ class SandboxClient:
         from_bot: bool = True,
     ) -> dict[str, Any]:
         """Poll until a message matching ``predicate`` is in the chat; returns the newest."""
-        check = _as_predicate(predicate)
+        check = as_predicate(predicate)
 
         async def find() -> dict[str, Any] | None:
-            for message in reversed(await self.messages(chat_id)):
-                if message["from_bot"] != from_bot:
-                    continue
-                if after is not None and message["message_id"] <= after:
-                    continue
-                if check(message):
-                    return message
-            return None
+            messages = await self.messages(chat_id)
+            return newest_message(messages, check, from_bot=from_bot, after=after)
 
-        return await _poll(find, timeout, f"no matching message in chat {chat_id}")
+        return await poll(find, timeout, f"no matching message in chat {chat_id}")
 
     async def wait_for_request(
         self, method: str, predicate: Predicate = None, *, timeout: float = 5.0
     ) -> dict[str, Any]:
-        check = _as_predicate(predicate, key="params")
+        check = as_predicate(predicate, key="params")
 
         async def find() -> dict[str, Any] | None:
-            for entry in reversed(await self.requests(method)):
-                if check(entry):
-                    return entry
-            return None
+            return first_match(reversed(await self.requests(method)), check)
 
-        return await _poll(find, timeout, f"no matching {method} request")
+        return await poll(find, timeout, f"no matching {method} request")
 
     async def wait_for_mail(
         self, predicate: Predicate = None, *, timeout: float = 5.0
     ) -> dict[str, Any]:
-        check = _as_predicate(predicate, key="subject")
+        check = as_predicate(predicate, key="subject")
 
         async def find() -> dict[str, Any] | None:
-            return next((m for m in await self.mails() if check(m)), None)
+            return first_match(await self.mails(), check)
 
-        return await _poll(find, timeout, "no matching e-mail")
+        return await poll(find, timeout, "no matching e-mail")
 
 
 def _checked(body: dict[str, Any], status: int) -> dict[str, Any]:
     if not body.get("ok"):
         raise SandboxError(str(body.get("error", f"HTTP {status}")), status)
     return body
-
-
-async def _poll(find: Callable[[], Any], timeout: float, message: str) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = await find()
-        if found is not None:
-            return dict(found)
-        if time.monotonic() >= deadline:
-            raise TimeoutError(message)
-        await asyncio.sleep(0.1)
-
-
-def _as_predicate(predicate: Predicate, key: str = "text") -> Callable[[dict[str, Any]], bool]:
-    if predicate is None:
-        return lambda _item: True
-    if isinstance(predicate, str):
-        needle = predicate
-
-        def contains(item: dict[str, Any]) -> bool:
-            value = item.get(key)
-            if isinstance(value, dict):
-                value = value.get("text")
-            return needle in str(value or "")
-
-        return contains
-    return predicate

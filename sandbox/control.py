@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from sandbox.world import SandboxError
+from sandbox.errors import SandboxError
 
 if TYPE_CHECKING:
     from sandbox.server import SandboxServer

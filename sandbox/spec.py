@@ -6,7 +6,8 @@ shape). ``botapi-compact.json`` (a copy of ``shared/botapi-spec``, MIT, see
 ``LICENSE.telegram-bot-api-spec``) lists every method with its parameters, their types and the
 limits the documentation states; this module turns a raw request (form fields are strings,
 complex values are JSON-encoded strings, as aiogram sends them) into typed Python values and
-raises :class:`ApiError` with a Telegram-style description when the request is not valid.
+raises :class:`~sandbox.errors.ApiError` with a Telegram-style description (worded in
+:mod:`sandbox.errors`) when the request is not valid.
 
 Checked: the method exists, required parameters (``required_unless`` too), scalar types,
 nested object shapes (recursively, with union and ``subtypes`` resolution), ``len`` limits
@@ -24,54 +25,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.errors import (
+    ApiError,
+    bad_request,
+    json_error,
+    length_error,
+    missing_parameter,
+    type_error,
+    type_words,
+    where,
+)
+
 SPEC_PATH = Path(__file__).with_name("botapi-compact.json")
 
 SCALARS = frozenset({"Integer", "String", "Boolean", "Float"})
 _INT_RE = re.compile(r"^[+-]?\d+$")
-
-# Telegram's own wording for the limits a bot hits most often; everything else gets a
-# generic but still Telegram-shaped description.
-_LEN_ERRORS: dict[tuple[str, str], str] = {
-    ("InlineKeyboardButton", "callback_data"): "Bad Request: BUTTON_DATA_INVALID",
-    ("BotCommand", "command"): "Bad Request: BOT_COMMAND_INVALID",
-    ("BotCommand", "description"): "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID",
-    ("answerCallbackQuery", "text"): "Bad Request: MESSAGE_TOO_LONG",
-    ("sendMessage", "text"): "Bad Request: message is too long",
-    ("editMessageText", "text"): "Bad Request: message is too long",
-    ("InputTextMessageContent", "message_text"): "Bad Request: MESSAGE_TOO_LONG",
-}
-_TYPE_WORDS: dict[str, str] = {
-    "InlineKeyboardButton": "inline keyboard button",
-    "KeyboardButton": "keyboard button",
-    "InlineKeyboardMarkup": "inline keyboard",
-    "ReplyKeyboardMarkup": "reply keyboard markup",
-}
-
-
-class ApiError(Exception):
-    """A Telegram-style failure: HTTP status == ``error_code``, plus optional parameters."""
-
-    def __init__(
-        self, code: int, description: str, parameters: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.parameters = parameters
-
-    def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "ok": False,
-            "error_code": self.code,
-            "description": self.description,
-        }
-        if self.parameters:
-            body["parameters"] = self.parameters
-        return body
-
-
-def bad_request(text: str) -> ApiError:
-    return ApiError(400, f"Bad Request: {text}")
 
 
 @dataclass(frozen=True)
@@ -166,7 +134,7 @@ class BotApiSpec:
         """The spec's spelling of a method name; Telegram matches names case-insensitively."""
         return self._lower.get(method.lower())
 
-    # -- requests ------------------------------------------------------------------------------
+    # -- requests --------------------------------------------------------------------------
 
     def parse_request(self, method: str, raw: dict[str, Any]) -> ParsedRequest:
         """Coerce and validate the parameters of ``method`` (already canonical)."""
@@ -183,7 +151,7 @@ class BotApiSpec:
                 fs.required_unless and not any(o in params for o in fs.required_unless)
             )
             if needed and not _optional_by_convention(method, fs.name):
-                raise _missing(fs.name)
+                raise missing_parameter(fs.name)
         unknown = sorted(k for k in present if k not in spec.by_name)
         return ParsedRequest(method, params, unknown)
 
@@ -194,7 +162,7 @@ class BotApiSpec:
             try:
                 value = json.loads(value)
             except ValueError:
-                raise _json_error(fs) from None
+                raise json_error(fs) from None
         return self._check_field(owner, fs, value, top=True)
 
     def _scalar_from_text(self, owner: str, fs: FieldSpec, text: str) -> Any:
@@ -205,7 +173,7 @@ class BotApiSpec:
             try:
                 value = float(text)
             except ValueError:
-                raise _type_error(owner, fs, top=True) from None
+                raise type_error(owner, fs, top=True) from None
         elif "Boolean" in types:
             low = text.strip().lower()
             if low in ("true", "1"):
@@ -213,27 +181,24 @@ class BotApiSpec:
             elif low in ("false", "0"):
                 value = False
             else:
-                raise _type_error(owner, fs, top=True)
+                raise type_error(owner, fs, top=True)
         else:
-            raise _type_error(owner, fs, top=True)
+            raise type_error(owner, fs, top=True)
         return self._check_field(owner, fs, value, top=True)
 
-    # -- values --------------------------------------------------------------------------------
+    # -- values ----------------------------------------------------------------------------
 
     def _check_field(self, owner: str, fs: FieldSpec, value: Any, *, top: bool) -> Any:
         value = self._check_types(owner, fs, value, fs.types, top=top)
         if fs.const is not None and value != fs.const:
-            raise bad_request(f'{_where(owner, fs)} must be "{fs.const}"')
+            raise bad_request(f'{where(owner, fs)} must be "{fs.const}"')
         if fs.enum is not None and value not in fs.enum:
-            raise bad_request(f"{_where(owner, fs)} must be one of {', '.join(fs.enum)}")
+            raise bad_request(f"{where(owner, fs)} must be one of {', '.join(fs.enum)}")
         if fs.length is not None and not fs.parsed and isinstance(value, str):
             lo, hi, unit = fs.length
             size = len(value.encode("utf-8")) if unit == "bytes" else len(value)
             if not lo <= size <= hi:
-                raise bad_request_text(
-                    _LEN_ERRORS.get((owner, fs.name))
-                    or f"Bad Request: {_where(owner, fs)} must be {lo}-{hi} {unit} long"
-                )
+                raise length_error(owner, fs, lo, hi, unit)
         if (
             fs.value_range is not None
             and isinstance(value, int | float)
@@ -241,7 +206,7 @@ class BotApiSpec:
         ):
             lo_r, hi_r = fs.value_range
             if not lo_r <= value <= hi_r and not (owner == "getUpdates" and fs.name == "limit"):
-                raise bad_request(f"{_where(owner, fs)} must be between {lo_r} and {hi_r}")
+                raise bad_request(f"{where(owner, fs)} must be between {lo_r} and {hi_r}")
         return value
 
     def _check_types(
@@ -257,7 +222,7 @@ class BotApiSpec:
                 if first_error is None and self._shape_matches(type_name, value):
                     first_error = exc
         if first_error is None:
-            raise _type_error(owner, fs, top=top)
+            raise type_error(owner, fs, top=top)
         if fs.name == "reply_markup" and not self._has_required_of_any(types, value):
             raise bad_request("can't parse reply keyboard markup JSON object")
         raise first_error
@@ -296,36 +261,36 @@ class BotApiSpec:
         if type_name.startswith("Array of "):
             inner = type_name[len("Array of ") :]
             if not isinstance(value, list):
-                raise _type_error(owner, fs, top=top)
+                raise type_error(owner, fs, top=top)
             return [self._check_types(owner, fs, item, (inner,), top=top) for item in value]
         if type_name == "Integer":
             if isinstance(value, bool):
-                raise _type_error(owner, fs, top=top)
+                raise type_error(owner, fs, top=top)
             if isinstance(value, int):
                 return value
             if isinstance(value, float) and value.is_integer():
                 return int(value)
             if isinstance(value, str) and _INT_RE.match(value.strip()):
                 return int(value.strip())
-            raise _type_error(owner, fs, top=top)
+            raise type_error(owner, fs, top=top)
         if type_name == "Float":
             if isinstance(value, int | float) and not isinstance(value, bool):
                 return value
-            raise _type_error(owner, fs, top=top)
+            raise type_error(owner, fs, top=top)
         if type_name == "Boolean":
             if isinstance(value, bool):
                 return value
             if value in (0, 1):
                 return bool(value)
-            raise _type_error(owner, fs, top=top)
+            raise type_error(owner, fs, top=top)
         if type_name == "String":
             if isinstance(value, str):
                 return value
-            raise _type_error(owner, fs, top=top)
+            raise type_error(owner, fs, top=top)
         if type_name == "InputFile":
             if isinstance(value, str | dict):
                 return value
-            raise _type_error(owner, fs, top=top)
+            raise type_error(owner, fs, top=top)
         return self.check_object(type_name, value)
 
     def check_object(self, type_name: str, value: Any) -> Any:
@@ -336,7 +301,7 @@ class BotApiSpec:
         if spec.string_ok and isinstance(value, str):
             return value
         if not isinstance(value, dict):
-            raise bad_request(f"can't parse {_words(type_name)}: must be an Object")
+            raise bad_request(f"can't parse {type_words(type_name)}: must be an Object")
         if spec.subtypes:
             return self._check_subtype(spec, value)
         out: dict[str, Any] = {}
@@ -350,7 +315,7 @@ class BotApiSpec:
         for fs in spec.fields:
             if fs.required and fs.name not in out:
                 raise bad_request(
-                    f"can't parse {_words(type_name)}: Can't find field \"{fs.name}\""
+                    f"can't parse {type_words(type_name)}: Can't find field \"{fs.name}\""
                 )
         if spec.one_of:
             self._check_one_of(spec, out)
@@ -382,59 +347,20 @@ class BotApiSpec:
                     "can't parse inline keyboard button: "
                     "Text buttons are unallowed in the inline keyboard"
                 )
-            raise bad_request(f"can't parse {_words(spec.name)}: one optional field is required")
+            raise bad_request(
+                f"can't parse {type_words(spec.name)}: one optional field is required"
+            )
         if len(chosen) > 1:
             raise bad_request(
-                f"can't parse {_words(spec.name)}: only one of the fields "
+                f"can't parse {type_words(spec.name)}: only one of the fields "
                 f"{', '.join(sorted(chosen))} can be used"
             )
-
-
-def bad_request_text(description: str) -> ApiError:
-    return ApiError(400, description)
 
 
 def _optional_by_convention(method: str, name: str) -> bool:
     # setWebhook(url="") removes the webhook; aiogram drops empty strings from the form, so a
     # missing url must mean "remove", exactly as Telegram treats it.
     return method == "setWebhook" and name == "url"
-
-
-def _missing(name: str) -> ApiError:
-    if name == "text":
-        return bad_request("message text is empty")
-    if name in ("chat_id", "message_id", "callback_query_id", "user_id"):
-        return bad_request(f"{name} is empty")
-    return bad_request(f'parameter "{name}" is required')
-
-
-def _json_error(fs: FieldSpec) -> ApiError:
-    if fs.name == "reply_markup":
-        return bad_request("can't parse reply keyboard markup JSON object")
-    return bad_request(f"can't parse {fs.name} JSON object")
-
-
-def _type_error(owner: str, fs: FieldSpec, *, top: bool) -> ApiError:
-    expected = " or ".join(fs.types)
-    if top:
-        if fs.name == "chat_id":
-            return bad_request("chat not found")
-        return bad_request(f'field "{fs.name}" must be of type {expected}')
-    return bad_request(
-        f'can\'t parse {_words(owner)}: Field "{fs.name}" must be of type {expected}'
-    )
-
-
-def _where(owner: str, fs: FieldSpec) -> str:
-    return fs.name if owner[:1].islower() else f"{owner}.{fs.name}"
-
-
-def _words(type_name: str) -> str:
-    if type_name in _TYPE_WORDS:
-        return _TYPE_WORDS[type_name]
-    if type_name[:1].islower():  # a method name
-        return type_name
-    return type_name
 
 
 def _is_stringish(types: tuple[str, ...]) -> bool:

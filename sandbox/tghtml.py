@@ -13,16 +13,17 @@ than Telegram does, so the sandbox follows the algorithm of TDLib's ``parse_html
 * error descriptions and byte offsets use TDLib's wording.
 
 The result is the plain text plus ``MessageEntity`` dicts whose offsets and lengths are in
-UTF-16 code units, as in the Bot API. :func:`entities_to_html` renders text + entities back to a
-normalised HTML string (what the web page displays). Leading and trailing whitespace is trimmed
+UTF-16 code units, as in the Bot API (:mod:`sandbox.entities` renders text + entities back to
+a normalised HTML string, what the web page displays). Leading and trailing whitespace is trimmed
 like Telegram trims a message text, with the entities shifted accordingly.
 """
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
+
+from sandbox.entities import entity_order, utf16_len
 
 TAGS = frozenset(
     {
@@ -82,10 +83,6 @@ class _Open:
     start: int  # UTF-16 offset in the output
     argument: str = ""
     expandable: bool = False
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _byte_offset(src: str, index: int) -> int:
@@ -149,7 +146,7 @@ def parse_html(src: str) -> ParsedText:
     for entity in entities:
         if entity["type"] == "code":
             entity.pop("language", None)  # only pre carries a language in the Bot API
-    return _trim(ParsedText("".join(out), sorted(entities, key=_entity_order)))
+    return _trim(ParsedText("".join(out), sorted(entities, key=entity_order)))
 
 
 def _open_tag(src: str, begin: int, i: int, stack: list[_Open], pos16: int) -> int:
@@ -318,10 +315,6 @@ def _make_entity(opened: _Open, length: int) -> dict[str, Any] | None:
     return entity
 
 
-def _entity_order(entity: dict[str, Any]) -> tuple[int, int]:
-    return (entity["offset"], -entity["length"])
-
-
 def _trim(parsed: ParsedText) -> ParsedText:
     """Strip leading/trailing whitespace as Telegram does and shift the entities."""
     text = parsed.text
@@ -355,64 +348,3 @@ def plain(text: str, entities: list[dict[str, Any]] | None = None) -> ParsedText
         and e["offset"] + e["length"] <= limit
     ]
     return trimmed
-
-
-_RENDER = {
-    "bold": ("<b>", "</b>"),
-    "italic": ("<i>", "</i>"),
-    "underline": ("<u>", "</u>"),
-    "strikethrough": ("<s>", "</s>"),
-    "spoiler": ("<tg-spoiler>", "</tg-spoiler>"),
-    "code": ("<code>", "</code>"),
-    "blockquote": ("<blockquote>", "</blockquote>"),
-    "expandable_blockquote": ("<blockquote expandable>", "</blockquote>"),
-}
-
-
-def _open_markup(entity: dict[str, Any]) -> tuple[str, str]:
-    kind = entity.get("type")
-    if kind in _RENDER:
-        return _RENDER[kind]
-    if kind == "text_link":
-        return f'<a href="{html.escape(str(entity.get("url", "")), quote=True)}">', "</a>"
-    if kind == "pre":
-        language = entity.get("language")
-        if language:
-            lang = html.escape(str(language), quote=True)
-            return f'<pre><code class="language-{lang}">', "</code></pre>"
-        return "<pre>", "</pre>"
-    if kind == "custom_emoji":
-        emoji_id = html.escape(str(entity.get("custom_emoji_id", "")), quote=True)
-        return f'<tg-emoji emoji-id="{emoji_id}">', "</tg-emoji>"
-    return "", ""
-
-
-def entities_to_html(text: str, entities: list[dict[str, Any]] | None) -> str:
-    """Render text + entities as Telegram HTML (escaped text, properly nested tags)."""
-    if not entities:
-        return html.escape(text, quote=False)
-    starts: dict[int, list[dict[str, Any]]] = {}
-    for entity in sorted(entities, key=_entity_order):
-        starts.setdefault(entity["offset"], []).append(entity)
-    out: list[str] = []
-    open_stack: list[tuple[int, str]] = []  # (end offset, closing markup)
-    pos16 = 0
-
-    def close_until(position: int) -> None:
-        while open_stack and open_stack[-1][0] <= position:
-            out.append(open_stack.pop()[1])
-
-    for ch in text:
-        close_until(pos16)
-        for entity in starts.get(pos16, []):
-            opening, closing = _open_markup(entity)
-            end = entity["offset"] + entity["length"]
-            # An entity that would cross an enclosing one is clipped to keep the HTML nested.
-            if open_stack:
-                end = min(end, open_stack[-1][0])
-            out.append(opening)
-            open_stack.append((end, closing))
-        out.append(html.escape(ch, quote=False))
-        pos16 += utf16_len(ch)
-    close_until(10**12)
-    return "".join(out)

@@ -10,8 +10,9 @@ import json
 
 import pytest
 
+from sandbox.entities import entities_to_html
 from sandbox.spec import ApiError, BotApiSpec
-from sandbox.tghtml import EntityParseError, entities_to_html, parse_html
+from sandbox.tghtml import EntityParseError, parse_html
 
 SPEC = BotApiSpec.load()
 

@@ -1,0 +1,55 @@
+"""What every area of the Bot API methods shares: the handler type and finding the chat.
+
+Why: each area (:mod:`~sandbox.botapi.updates`, :mod:`~sandbox.botapi.messages`,
+:mod:`~sandbox.botapi.chats`) works on the same world through the same entry point; finding the
+chat a call names, with Telegram's refusals (unknown chat, a user who never wrote, a blocked
+user, an upgraded group), is one rule for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from sandbox.errors import ApiError, bad_request
+from sandbox.records import ChatState
+
+if TYPE_CHECKING:
+    from sandbox.botapi.core import BotApi
+
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+class Area:
+    """A group of Bot API methods over the world of one :class:`~sandbox.botapi.core.BotApi`."""
+
+    def __init__(self, api: BotApi) -> None:
+        self.api = api
+        self.world = api.world
+
+    def handlers(self) -> dict[str, Handler]:
+        """The Bot API method names this area implements, with their handlers."""
+        raise NotImplementedError
+
+    def chat(self, chat_id: Any, *, sending: bool) -> ChatState:
+        """The chat a call names; ``sending``: the bot wants to post into it."""
+        world = self.world
+        if isinstance(chat_id, str):
+            try:
+                chat_id = int(chat_id)
+            except ValueError:
+                raise bad_request("chat not found") from None
+        chat = world.chats.get(chat_id)
+        if chat is None:
+            if sending and chat_id > 0 and chat_id in world.users:
+                raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+            raise bad_request("chat not found")
+        if chat.migrated_to is not None:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": chat.migrated_to},
+            )
+        if sending and chat.is_private and chat.id in world.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat
