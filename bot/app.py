@@ -199,10 +199,12 @@ def build_dispatcher(
     dp.include_router(commands.setup())
     # The staff group's and the agents' routers come before the subscriber dialogs, so an
     # agent's /status works inside a dialog, and before the fallback that answers all.
+    # One check of who is staff, for the cards' buttons and /open in the group alike.
+    staff_access = staff.StaffAccess(settings.staff_user_ids)
     dp.include_router(
-        staff.setup(staff_handlers(settings, services, outbox), services.staff_chats)
+        staff.setup(staff_handlers(settings, services, staff_access, outbox), services.staff_chats)
     )
-    dp.include_router(support.setup(support_handlers(settings, services)))
+    dp.include_router(support.setup(support_handlers(settings, services, staff_access)))
     dp.include_router(dialogs.setup())
     dp.include_router(commands.fallback())
     setup_dialogs(dp, message_manager=message_manager)
@@ -234,19 +236,21 @@ def outermost(dp: Dispatcher, *middlewares: Any) -> None:
 
 
 def staff_handlers(
-    settings: Settings, services: Services, outbox: Waker | None = None
+    settings: Settings, services: Services, access: staff.StaffAccess, outbox: Waker | None
 ) -> staff.StaffHandlers:
     return staff.StaffHandlers(
         services.work_orders,
         services.staff_chats,
-        staff.StaffAccess(settings.staff_user_ids),
+        access,
         services.clock,
         locale=settings.staff_locale,
         outbox=outbox,
     )
 
 
-def support_handlers(settings: Settings, services: Services) -> support.SupportHandlers:
+def support_handlers(
+    settings: Settings, services: Services, staff_access: staff.StaffAccess
+) -> support.SupportHandlers:
     return support.SupportHandlers(
         support=services.support,
         access=support.AgentAccess(
@@ -254,6 +258,7 @@ def support_handlers(settings: Settings, services: Services) -> support.SupportH
         ),
         support_chat_id=settings.support_chat_id,
         is_staff_chat=services.staff_chats.contains,
+        staff_access=staff_access,
     )
 
 

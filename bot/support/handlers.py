@@ -22,6 +22,7 @@ from aiogram.types import CallbackQuery, Chat, LinkPreviewOptions, Message, User
 from aiogram.utils.i18n import gettext
 
 from bot.filters import GROUPS, StaffChatCheck, is_command, no_staff_chat
+from bot.staff.access import StaffAccess
 from bot.support.access import AgentAccess
 from bot.support.commands import AgentCommand
 from bot.support.paging import SupportPageCD, esc, page_keyboard, with_footer
@@ -61,6 +62,8 @@ class SupportHandlers:
     support_chat_id: int | None
     # Is this chat id the staff group (under any id it has had)?
     is_staff_chat: StaffChatCheck = no_staff_chat
+    # Who may act in the staff group (STAFF_USER_IDS or membership), as for the card buttons.
+    staff_access: StaffAccess | None = None
 
     # --- who and where --------------------------------------------------------------------
     async def routed(self, chat: Chat, cmd: AgentCommand) -> bool:
@@ -81,10 +84,12 @@ class SupportHandlers:
             if sender_chat is not None or user is None:
                 return False
             return await self.access.is_agent(bot, user.id)
-        # Everyone in the staff group is staff; /open shows less than the cards there.
-        return (
-            cmd is AgentCommand.OPEN and chat.type in GROUPS and await self.is_staff_chat(chat.id)
-        )
+        if not await self.routed(chat, cmd):
+            return False
+        # /open in the staff group: for whoever may press the cards' buttons there.
+        if sender_chat is not None or user is None or self.staff_access is None:
+            return False
+        return self.staff_access.writer_allowed(user.id)
 
     @staticmethod
     def log_refusal(cmd: AgentCommand, chat: Chat, user: User | None) -> None:

@@ -9,9 +9,15 @@ from datetime import timedelta
 
 import pytest
 from aiogram.types import Chat
+from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import insert
 
+from bot.app import build_dispatcher
+from bot.support import texts
+from bot.support.paging import esc
 from storage.models import ChatMigrationRow
+from tests.dialogs.helpers import tr
+from tests.support import ChatMessageManager
 from tests.support_agents.agents import (
     AGENT_ID,
     FIN,
@@ -143,6 +149,26 @@ async def test_open_answers_anyone_in_the_staff_group(world: World) -> None:
     # The other agent commands are not the staff group's: they are left alone there.
     assert await staff.send(f"/status {number}", chat_id=STAFF_CHAT_ID) == []
     assert await world.person(AGENT_ID).send("/stats", chat_id=STAFF_CHAT_ID) == []
+
+
+async def test_open_in_the_staff_group_respects_the_staff_list(world: World) -> None:
+    """With STAFF_USER_IDS set, /open in the group is for those staff members only, as the
+    cards' buttons are."""
+    number = await world.submit()
+    listed, other = 7002, 7003
+    world.dp = build_dispatcher(
+        world.settings.model_copy(update={"staff_user_ids": [listed]}),
+        world.services,
+        storage=JsonMemoryStorage(),
+        message_manager=ChatMessageManager(),
+    )
+
+    [for_staff] = await world.person(listed).send("/open", chat_id=STAFF_CHAT_ID)
+    [for_other] = await world.person(other).send("/open", chat_id=STAFF_CHAT_ID)
+
+    assert f"№{number}" in for_staff
+    assert f"№{number}" not in for_other
+    assert for_other == esc(tr(texts.REFUSAL, "az"))
 
 
 async def test_commands_in_other_groups_are_ignored(world: World) -> None:
