@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher
@@ -21,12 +22,18 @@ from sqlalchemy import func, select, text
 from bot.app import Services, build_bot, build_dispatcher, build_i18n, build_services
 from bot.config import Settings, describe_error
 from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
-from bot.outbox import OutboxRunner
+from bot.outbox.email import EmailSender
+from bot.outbox.reading import ApplicationReader
+from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
+from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
 from bot.support import register_commands
 from bot.webhook import WEBHOOK_PATH, WebhookServer
 from storage.migrate import upgrade_to_head
 from storage.models import OutboxRow
+from storage.outbox import SqlOutboxStore
 from storage.subscribers_import import run_import_cli
+from workflows.outbox.limits import RateLimiter
+from workflows.ports import Clock
 
 logger = logging.getLogger(__name__)
 
@@ -126,11 +133,60 @@ async def run(
         await services.close()
 
 
+def build_outbox_runner(
+    bot: Bot,
+    services: Services,
+    settings: Settings,
+    i18n: I18n,
+    *,
+    clock: Clock | None = None,
+    owner: str | None = None,
+    timing: Timing = REAL_TIME,
+) -> OutboxRunner:
+    """The outbox runner with its two lanes (Telegram, e-mail), each sender handed the
+    narrow objects it uses; ``clock`` and ``timing`` let the tests and the benchmark run
+    it in virtual time."""
+    store = SqlOutboxStore(services.engine)
+    reader = ApplicationReader(services.transactions)
+    links = StatusLinks(bot)
+    limiter = RateLimiter(
+        settings.outbox_per_chat_per_second,
+        settings.outbox_per_group_per_minute,
+        settings.outbox_global_per_second,
+        margin_s=RATE_MARGIN_S,
+        now=timing.monotonic,
+        sleep=timing.sleep,
+    )
+    telegram = TelegramSender(
+        bot,
+        store,
+        reader,
+        i18n,
+        links,
+        staff_locale=settings.staff_locale,
+        deadline_hours=settings.work_order_deadline_hours,
+        limiter=limiter,
+    )
+    email = EmailSender(services.mailer, reader, i18n, links)
+    return OutboxRunner(
+        store=store,
+        lanes=[telegram.lane(), email.lane()],
+        reminders=Reminders(
+            services.work_orders,
+            deadline=timedelta(hours=settings.work_order_deadline_hours),
+            interval=timedelta(hours=settings.reminder_interval_hours),
+        ),
+        clock=clock or services.clock,
+        owner=owner,
+        timing=timing,
+    )
+
+
 async def start_background(
     bot: Bot, dp: Dispatcher, services: Services, settings: Settings, i18n: I18n
 ) -> list[Callable[[], Awaitable[None]]]:
     """Background work of a worker; returns the stoppers, run in reverse order at exit."""
-    runner = OutboxRunner(bot, services, settings, i18n)
+    runner = build_outbox_runner(bot, services, settings, i18n)
     dp["outbox"] = runner  # staff handlers wake it after a change
     await runner.start()
     await register_commands(bot, settings, i18n=i18n)

@@ -7,7 +7,7 @@ Wiring (``bot/app.py``)::
 
 and, for a prompt card edit after a press, the outbox runner in the workflow data::
 
-    dp["outbox"] = OutboxRunner(bot, services, settings, i18n)   # optional
+    dp["outbox"] = build_outbox_runner(bot, services, settings, i18n)   # bot/main.py; optional
 """
 
 from __future__ import annotations
