@@ -17,7 +17,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from pydantic import ValidationError
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from bot.app import Services, build_bot, build_dispatcher, build_i18n, build_services
 from bot.config import Settings, describe_error
@@ -29,10 +29,10 @@ from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
 from bot.support import register_commands
 from bot.webhook import WEBHOOK_PATH, WebhookServer
 from storage.migrate import upgrade_to_head
-from storage.models import OutboxRow
 from storage.outbox import SqlOutboxStore
 from storage.subscribers_import import run_import_cli
 from workflows.outbox.limits import RateLimiter
+from workflows.outbox.records import OutboxStatus
 from workflows.ports import Clock
 
 logger = logging.getLogger(__name__)
@@ -85,14 +85,10 @@ async def health_of(services: Services, storage: BaseStorage) -> dict[str, bool]
     return checks
 
 
-async def refresh_outbox_gauges(services: Services) -> None:
-    async with services.engine.connect() as conn:
-        rows = await conn.execute(
-            select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
-        )
-        counts = {status: count for status, count in rows.all()}
-    for status in ("pending", "sent", "failed"):
-        OUTBOX.labels(status).set(counts.get(status, 0))
+async def refresh_outbox_gauges(store: SqlOutboxStore) -> None:
+    counts = await store.counts()
+    for status in OutboxStatus:
+        OUTBOX.labels(status.value).set(counts.get(status, 0))
 
 
 async def run(
@@ -216,12 +212,13 @@ async def run_webhook(
 ) -> None:
     assert settings.webhook_url and settings.webhook_secret
     secret = settings.webhook_secret.get_secret_value()
+    outbox = SqlOutboxStore(services.engine)
     server = WebhookServer(
         dp,
         bot,
         secret,
         health=lambda: health_of(services, storage),
-        refresh_metrics=lambda: refresh_outbox_gauges(services),
+        refresh_metrics=lambda: refresh_outbox_gauges(outbox),
     )
     await server.start(settings.listen_host, settings.listen_port)
     await dp.emit_startup(bot=bot, **dp.workflow_data)
