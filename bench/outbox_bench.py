@@ -4,11 +4,12 @@ Workload: ``--messages`` pending rows, ``--group-messages`` of them staff cards 
 group (spread evenly over the queue) and the rest subscriber notices round-robin over
 ``--chats`` private chats, with the applications they are about (bulk-inserted rows of the
 product's tables, exactly what ``Transaction.enqueue`` writes). They are sent by the
-product's ``OutboxRunner``: the real ``OutboxDispatcher``, ``RateLimiter``,
-``SqlOutboxStore``, ``TelegramSender`` and renderers, with the product's settings (its
-``OUTBOX_*`` limits), through :class:`bench.fakes.LimitedTelegram`, which holds Telegram's
-limits (1 message/s per chat, 20/min per group, 30/s overall, as sliding windows over the
-messages it accepted) and answers 429 with ``retry_after`` past them.
+product's ``OutboxRunner`` as ``bot.app.build_outbox_runner`` wires it: the real
+``OutboxDispatcher``, ``RateLimiter``, ``SqlOutboxStore``, ``TelegramSender`` and renderers,
+with the product's settings (its ``OUTBOX_*`` limits), through
+:class:`bench.fakes.LimitedTelegram`, which holds Telegram's limits (1 message/s per chat,
+20/min per group, 30/s overall, as sliding windows over the messages it accepted) and
+answers 429 with ``retry_after`` past them.
 
 The yardstick: :func:`best_schedule` sends the same messages greedily at the earliest moment
 the server's windows allow, what a perfect sender would do. ``of_best`` is our rate over
@@ -45,9 +46,11 @@ from sqlalchemy import insert
 from bench.fakes import LimitedTelegram, Limits
 from bench.product import STAFF_CHAT_ID, bench_settings
 from storage.models import ApplicationRow, OutboxRow
+from storage.outbox import SqlOutboxStore
 from storage.repositories import outbox_values
 from workflows.journey import staff_card_item
 from workflows.models import ApplicationKind, ApplicationStatus
+from workflows.outbox.records import Channel, OutboxKind
 from workflows.ports import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -186,8 +189,8 @@ async def _enqueue(engine: Any, workload: Workload, now: datetime) -> int:
         else:
             k = seen[chat] = seen.get(chat, -1) + 1
             item = OutboxItem(
-                kind="notice",
-                channel="telegram",
+                kind=OutboxKind.NOTICE,
+                channel=Channel.TELEGRAM,
                 recipient=str(chat),
                 dedupe_key=f"bench:{chat}:{k}",
                 application_number=chat - FIRST_CHAT + 1,
@@ -209,8 +212,8 @@ async def run_outbox(
     window_s: float = 0.0,
 ) -> dict[str, Any]:
     """Send the workload; stop when all went out, or after ``window_s`` real seconds."""
-    from bot.app import build_i18n, build_services
-    from bot.outbox import OutboxRunner
+    from bot.app import build_i18n, build_outbox_runner, build_services
+    from bot.outbox.runner import Timing
 
     settings = bench_settings(database_url, mail_dir)
     services = build_services(settings)
@@ -222,16 +225,18 @@ async def run_outbox(
     bot = Bot("42:BENCH", session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     done = asyncio.Event()
     session.on_accept = lambda accepted: done.set() if accepted >= total else None
-    runner = OutboxRunner(
-        bot,
-        services,
+    runner = build_outbox_runner(
         settings,
+        services,
+        bot,
         build_i18n(settings),
         clock=vt,
-        sleep=vt.sleep,
-        monotonic=vt.monotonic,
-        poll_interval=0.5 / time_scale,
-        reminder_every_s=3600.0,
+        timing=Timing(
+            sleep=vt.sleep,
+            monotonic=vt.monotonic,
+            poll_interval=0.5 / time_scale,
+            reminder_every_s=3600.0,
+        ),
     )
     # Without a window: give up at three times what a perfect sender needs.
     limit_s = window_s or max(10.0, 3 * best[-1] / time_scale)
@@ -244,7 +249,7 @@ async def run_outbox(
     ended = session.last_at if finished and session.last_at is not None else vt.monotonic()
     cpu = time.process_time() - cpu0
     await runner.stop()
-    counts = await runner.store.counts()
+    counts = await SqlOutboxStore(services.engine).counts()
     await services.close()
     elapsed = max(ended - started, 1e-9)
     best_in_time = bisect.bisect_right(best, elapsed)

@@ -39,7 +39,7 @@ PRELOAD = (
     "bench.outbox_bench",
     "bench.product",
     "bench.worker",
-    "bot.outbox",
+    "bot.main",
 )
 
 

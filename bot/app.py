@@ -33,7 +33,10 @@ from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
 from bot.errors import StorageErrorGuard
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
-from bot.outbox import OutboxRunner
+from bot.outbox.email import EmailSender
+from bot.outbox.reading import ApplicationReader
+from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
+from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
 from bot.staff.access import StaffChats
 from bot.staff.handlers import Waker
 from dialogs.common import DialogDeps
@@ -44,6 +47,7 @@ from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
 from storage.support import SqlSupportQueries
 from workflows.clock import SystemClock
 from workflows.journey import Journey
+from workflows.outbox.limits import RateLimiter
 from workflows.ports import Clock, Mailer, SubscriberRegistry
 from workflows.support import Support
 from workflows.values import SubscriberCodeParser
@@ -272,9 +276,52 @@ def command_menus(settings: Settings) -> support.CommandMenus:
 
 
 def build_outbox_runner(
-    settings: Settings, services: Services, bot: Bot, i18n: I18n
+    settings: Settings,
+    services: Services,
+    bot: Bot,
+    i18n: I18n,
+    *,
+    clock: Clock | None = None,
+    owner: str | None = None,
+    timing: Timing = REAL_TIME,
 ) -> OutboxRunner:
-    return OutboxRunner(bot, services, settings, i18n)
+    """The outbox runner with its two lanes (Telegram, e-mail), each sender handed the
+    narrow objects it uses; ``clock`` and ``timing`` let the tests and the benchmark run
+    it in virtual time."""
+    store = services.outbox_store
+    reader = ApplicationReader(services.transactions)
+    links = StatusLinks(bot)
+    limiter = RateLimiter(
+        settings.outbox_per_chat_per_second,
+        settings.outbox_per_group_per_minute,
+        settings.outbox_global_per_second,
+        margin_s=RATE_MARGIN_S,
+        now=timing.monotonic,
+        sleep=timing.sleep,
+    )
+    telegram = TelegramSender(
+        bot,
+        store,
+        reader,
+        i18n,
+        links,
+        staff_locale=settings.staff_locale,
+        deadline_hours=settings.work_order_deadline_hours,
+        limiter=limiter,
+    )
+    email = EmailSender(services.mailer, reader, i18n, links)
+    return OutboxRunner(
+        store=store,
+        lanes=[telegram.lane(), email.lane()],
+        reminders=Reminders(
+            services.work_orders,
+            deadline=timedelta(hours=settings.work_order_deadline_hours),
+            interval=timedelta(hours=settings.reminder_interval_hours),
+        ),
+        clock=clock or services.clock,
+        owner=owner,
+        timing=timing,
+    )
 
 
 def build_storage(

@@ -15,7 +15,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 from pydantic import ValidationError
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from bot.app import (
     Services,
@@ -30,11 +30,12 @@ from bot.app import (
 from bot.config import Settings, describe_error
 from bot.import_cli import run_import_cli
 from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
-from bot.outbox import OutboxRunner
+from bot.outbox.runner import OutboxRunner
 from bot.support import CommandMenus, register_commands
 from bot.webhook import WEBHOOK_PATH, WebhookServer
 from storage.migrate import upgrade_to_head
-from storage.models import OutboxRow
+from storage.outbox import SqlOutboxStore
+from workflows.outbox.records import OutboxStatus
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +75,10 @@ async def health_of(services: Services, storage: BaseStorage) -> dict[str, bool]
     return checks
 
 
-async def refresh_outbox_gauges(services: Services) -> None:
-    async with services.engine.connect() as conn:
-        rows = await conn.execute(
-            select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
-        )
-        counts = {status: count for status, count in rows.all()}
-    for status in ("pending", "sent", "failed"):
-        OUTBOX.labels(status).set(counts.get(status, 0))
+async def refresh_outbox_gauges(store: SqlOutboxStore) -> None:
+    counts = await store.counts()
+    for status in OutboxStatus:
+        OUTBOX.labels(status.value).set(counts.get(status, 0))
 
 
 async def run(
@@ -160,7 +157,7 @@ async def run_webhook(
         bot,
         secret,
         health=lambda: health_of(services, storage),
-        refresh_metrics=lambda: refresh_outbox_gauges(services),
+        refresh_metrics=lambda: refresh_outbox_gauges(services.outbox_store),
     )
     await server.start(settings.listen_host, settings.listen_port)
     await dp.emit_startup(bot=bot, **dp.workflow_data)

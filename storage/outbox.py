@@ -1,4 +1,4 @@
-"""The SQL implementation of :class:`workflows.outbox.OutboxStore`.
+"""The SQL implementation of :class:`workflows.outbox.ports.OutboxStore`.
 
 Claiming is one ``UPDATE ... WHERE id IN (SELECT ...) RETURNING`` statement on both
 databases. On PostgreSQL the inner select takes ``FOR UPDATE SKIP LOCKED``, so dispatchers in
@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,13 +32,11 @@ from sqlalchemy.orm import aliased
 
 from storage.database import create_session_factory, is_postgres
 from storage.models import ApplicationRow, ChatMigrationRow, OutboxRow
-from workflows.outbox import CardRef, Claimed, Delivered
+from workflows.outbox.ports import ANY_ROW, ClaimScope
+from workflows.outbox.records import CardRef, Claimed, Delivered, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
-PENDING = "pending"
-SENT = "sent"
-FAILED = "failed"
 MAX_MIGRATION_HOPS = 5
 
 
@@ -75,26 +72,24 @@ class SqlOutboxStore:
         return self._write_lock or contextlib.nullcontext()
 
     @staticmethod
-    def _due(
-        row: Any, now: datetime, channel: str | None, exclude: Collection[str]
-    ) -> list[ColumnElement[bool]]:
+    def _due(row: Any, now: datetime, scope: ClaimScope) -> list[ColumnElement[bool]]:
         """Due, not leased, and the oldest pending row of its recipient."""
         older = aliased(OutboxRow, name="older")
         conditions = [
-            row.status == PENDING,
+            row.status == OutboxStatus.PENDING,
             row.next_attempt_at <= now,
             or_(row.lease_until.is_(None), row.lease_until < now),
             ~exists().where(
-                older.status == PENDING,
+                older.status == OutboxStatus.PENDING,
                 older.channel == row.channel,
                 older.recipient == row.recipient,
                 older.id < row.id,
             ),
         ]
-        if channel is not None:
-            conditions.append(row.channel == channel)
-        if exclude:
-            conditions.append(row.recipient.not_in(list(exclude)))
+        if scope.channel is not None:
+            conditions.append(row.channel == scope.channel)
+        if scope.exclude:
+            conditions.append(row.recipient.not_in(list(scope.exclude)))
         return conditions
 
     @staticmethod
@@ -105,20 +100,12 @@ class SqlOutboxStore:
         return [case((row.recipient.startswith("-"), 0), else_=1), row.id]
 
     async def claim_due(
-        self,
-        owner: str,
-        now: datetime,
-        lease: timedelta,
-        limit: int,
-        *,
-        channel: str | None = None,
-        exclude: Collection[str] = (),
-        groups_first: bool = False,
+        self, owner: str, now: datetime, lease: timedelta, limit: int, scope: ClaimScope = ANY_ROW
     ) -> list[Claimed]:
         async with self.sessions() as session:
             # A read first: an idle poll must not take SQLite's write lock.
             found = await session.scalar(
-                select(OutboxRow.id).where(*self._due(OutboxRow, now, channel, exclude)).limit(1)
+                select(OutboxRow.id).where(*self._due(OutboxRow, now, scope)).limit(1)
             )
             await session.rollback()
         if found is None:
@@ -128,8 +115,8 @@ class SqlOutboxStore:
         candidate = aliased(OutboxRow, name="candidate")
         ids = (
             select(candidate.id)
-            .where(*self._due(candidate, now, channel, exclude))
-            .order_by(*self._order(candidate, groups_first))
+            .where(*self._due(candidate, now, scope))
+            .order_by(*self._order(candidate, scope.groups_first))
             .limit(limit)
         )
         if self.postgres:
@@ -138,7 +125,7 @@ class SqlOutboxStore:
             update(OutboxRow)
             .where(OutboxRow.id.in_(ids.scalar_subquery()))
             .where(
-                OutboxRow.status == PENDING,
+                OutboxRow.status == OutboxStatus.PENDING,
                 or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < now),
             )
             .values(lease_owner=token, lease_until=now + lease)
@@ -149,7 +136,7 @@ class SqlOutboxStore:
             rows = list(await session.scalars(stmt))
             await session.commit()
         claimed = [_claimed(row, token) for row in rows if row.lease_owner == token]
-        if groups_first:
+        if scope.groups_first:
             claimed.sort(key=lambda item: (not item.recipient.startswith("-"), item.id))
         else:
             claimed.sort(key=lambda item: item.id)
@@ -161,7 +148,7 @@ class SqlOutboxStore:
                 update(OutboxRow)
                 .where(OutboxRow.id == item.id, OutboxRow.lease_owner == item.lease)
                 .values(
-                    status=SENT,
+                    status=OutboxStatus.SENT,
                     sent_at=now,
                     attempts=OutboxRow.attempts + 1,
                     lease_owner=None,
@@ -202,7 +189,7 @@ class SqlOutboxStore:
         await self._finish(
             item,
             {
-                "status": FAILED,
+                "status": OutboxStatus.FAILED,
                 "attempts": OutboxRow.attempts + 1,
                 "last_error": error,
                 "lease_owner": None,
@@ -287,4 +274,4 @@ class SqlOutboxStore:
             return {status: count for status, count in rows.all()}
 
 
-__all__ = ["FAILED", "PENDING", "SENT", "SqlOutboxStore"]
+__all__ = ["SqlOutboxStore"]

@@ -42,9 +42,8 @@ from workflows.models import (
     ServiceState,
     Subscriber,
 )
+from workflows.outbox.records import OutboxStatus
 from workflows.ports import OutboxItem, Transaction, UserProfile
-
-OUTBOX_PENDING = "pending"
 
 users: Table = UserRow.__table__  # type: ignore[assignment]
 subscribers: Table = SubscriberRow.__table__  # type: ignore[assignment]
@@ -107,7 +106,7 @@ def outbox_values(item: OutboxItem, now: datetime) -> dict[str, Any]:
         "dedupe_key": item.dedupe_key,
         "application_number": item.application_number,
         "payload": item.payload,
-        "status": OUTBOX_PENDING,
+        "status": OutboxStatus.PENDING.value,
         "attempts": 0,
         "next_attempt_at": now,
     }

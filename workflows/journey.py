@@ -35,6 +35,7 @@ from workflows.models import (
     Reason,
     Subscriber,
 )
+from workflows.outbox.records import Channel, OutboxKind
 from workflows.ports import (
     Clock,
     OutboxItem,
@@ -46,8 +47,8 @@ from workflows.ports import (
 
 def staff_card_item(number: int, staff_chat_id: int) -> OutboxItem:
     return OutboxItem(
-        kind="staff_card",
-        channel="telegram",
+        kind=OutboxKind.STAFF_CARD,
+        channel=Channel.TELEGRAM,
         recipient=str(staff_chat_id),
         dedupe_key=f"card:{number}",
         application_number=number,

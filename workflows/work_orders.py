@@ -32,6 +32,7 @@ from workflows.models import (
     ServiceState,
     StaffMember,
 )
+from workflows.outbox.records import Channel, OutboxKind
 from workflows.ports import Clock, OutboxItem, Transaction, TransactionFactory
 
 # The whole state table in one place.
@@ -48,15 +49,15 @@ def owed_messages(app: Application, staff_chat_id: int, event: EventKind) -> lis
     n = app.number
     items = [
         OutboxItem(
-            kind="staff_card_edit",
-            channel="telegram",
+            kind=OutboxKind.STAFF_CARD_EDIT,
+            channel=Channel.TELEGRAM,
             recipient=str(staff_chat_id),
             dedupe_key=f"card_edit:{n}:{event.value}",
             application_number=n,
         ),
         OutboxItem(
-            kind="notice",
-            channel="telegram",
+            kind=OutboxKind.NOTICE,
+            channel=Channel.TELEGRAM,
             recipient=str(app.chat_id),
             dedupe_key=f"notice:{n}:{event.value}",
             application_number=n,
@@ -66,8 +67,8 @@ def owed_messages(app: Application, staff_chat_id: int, event: EventKind) -> lis
     if event in (EventKind.DONE, EventKind.REJECTED):
         items.append(
             OutboxItem(
-                kind="email",
-                channel="email",
+                kind=OutboxKind.EMAIL,
+                channel=Channel.EMAIL,
                 recipient=app.email,
                 dedupe_key=f"email:{n}:{event.value}",
                 application_number=n,
@@ -175,8 +176,8 @@ class WorkOrders:
                 )
                 await tx.enqueue(
                     OutboxItem(
-                        kind="reminder",
-                        channel="telegram",
+                        kind=OutboxKind.REMINDER,
+                        channel=Channel.TELEGRAM,
                         recipient=str(self.staff_chat_id),
                         # one key per interval: two workers reminding at once send one
                         dedupe_key=f"remind:{app.number}:{period}",

@@ -21,6 +21,7 @@ from dialogs.common import (
 )
 from dialogs.main_menu.handlers import LOCALE_NAMES
 from workflows.models import Application, ApplicationStatus, Event, EventKind, Reason
+from workflows.outbox.records import Channel, OutboxKind, OutboxStatus
 from workflows.support import (
     ApplicationFile,
     Delivery,
@@ -89,11 +90,11 @@ EVENT_WITH_NAME = {
 }
 
 DELIVERY_KINDS = {
-    "staff_card": N_("Card posted to the staff group"),
-    "staff_card_edit": N_("Staff card updated"),
-    "notice": N_("Telegram message to the subscriber"),
-    "email": N_("E-mail to the subscriber"),
-    "reminder": N_("Reminder to the staff group"),
+    OutboxKind.STAFF_CARD: N_("Card posted to the staff group"),
+    OutboxKind.STAFF_CARD_EDIT: N_("Staff card updated"),
+    OutboxKind.NOTICE: N_("Telegram message to the subscriber"),
+    OutboxKind.EMAIL: N_("E-mail to the subscriber"),
+    OutboxKind.REMINDER: N_("Reminder to the staff group"),
 }
 DELIVERY_EVENTS = {
     "registered": N_("registered"),
@@ -188,26 +189,26 @@ def _event_piece(event: Event, locale: str) -> Piece:
 
 
 def _delivery_piece(delivery: Delivery, locale: str) -> Piece:
-    icon = "✉️" if delivery.channel == "email" else "💬"
+    icon = "✉️" if delivery.channel == Channel.EMAIL else "💬"
     when = esc(fmt_dt(delivery.created_at, locale))
     kind = DELIVERY_KINDS.get(delivery.kind)
     label = esc(gettext(kind) if kind else delivery.kind)
     if delivery.event:
         event = DELIVERY_EVENTS.get(delivery.event)
         label += f" ({esc(gettext(event) if event else delivery.event)})"
-    if delivery.status == "sent":
+    if delivery.status == OutboxStatus.SENT:
         sent = fmt_dt(delivery.sent_at, locale) if delivery.sent_at else ""
         state = gettext(DELIVERY_SENT).format(time=sent).strip()
-    elif delivery.status == "pending" and not delivery.attempts:
+    elif delivery.status == OutboxStatus.PENDING and not delivery.attempts:
         state = gettext(DELIVERY_QUEUED)
-    elif delivery.status == "pending":
+    elif delivery.status == OutboxStatus.PENDING:
         state = gettext(DELIVERY_PENDING).format(attempts=delivery.attempts)
-    elif delivery.status == "failed":
+    elif delivery.status == OutboxStatus.FAILED:
         state = gettext(DELIVERY_FAILED).format(attempts=delivery.attempts)
     else:
         state = gettext(DELIVERY_OTHER).format(status=delivery.status, attempts=delivery.attempts)
     prefix = f"{icon} {when} — {label}: <i>{esc(state)}</i>"
-    if delivery.last_error and delivery.status != "sent":
+    if delivery.last_error and delivery.status != OutboxStatus.SENT:
         return Piece(
             html=f"{prefix}; {esc(gettext(DELIVERY_ERROR))}: ",
             tail=_short(delivery.last_error, ERROR_LIMIT),

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.main import health_of, refresh_outbox_gauges
 from bot.metrics import OUTBOX
 from storage.database import create_engine
+from storage.outbox import SqlOutboxStore
 from tests.support import seed_subscribers, subscriber_row
 from workflows.clock import FixedClock
 from workflows.models import Draft
@@ -68,6 +69,6 @@ async def test_outbox_gauges_follow_the_table(
             chat_id=1,
         )
     )
-    await refresh_outbox_gauges(services)
+    await refresh_outbox_gauges(SqlOutboxStore(engine))
     assert OUTBOX.labels("pending")._value.get() == 1  # the staff card
     assert OUTBOX.labels("sent")._value.get() == 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,16 +17,18 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.utils.i18n import I18n
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import Services, build_dispatcher, build_services
+from bot.app import Services, build_dispatcher, build_outbox_runner, build_services
 from bot.config import Settings
-from bot.outbox import OutboxRunner
+from bot.outbox.runner import OutboxRunner, Timing
 from storage.models import OutboxRow
 from tests.outbox.fake_telegram import FakeTelegram, VirtualClock, fake_bot, make_i18n
 from tests.support import seed_subscribers, subscriber_row
 from workflows.models import Draft
+from workflows.outbox.records import Channel, OutboxStatus
 from workflows.ports import Mailer
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -57,9 +59,10 @@ class Harness:
     clock: VirtualClock
     bot: Bot
     tg: FakeTelegram
-    runner: OutboxRunner
-    dp: Dispatcher
+    i18n: I18n
     staff_chat_id: int
+    runner: OutboxRunner = field(init=False)
+    dp: Dispatcher = field(init=False)
 
     _updates = itertools.count(1)
     _subscribers = itertools.count(200001)
@@ -99,17 +102,18 @@ class Harness:
         """When the outbox can next send something: the earliest due head of a queue."""
         heads: dict[tuple[str, str], OutboxRow] = {}
         for row in await self.rows():
-            if row.status == "pending":
+            if row.status == OutboxStatus.PENDING:
                 heads.setdefault((row.channel, row.recipient), row)
         if not heads:
             return None
         now = self.clock.now()
+        telegram = self.runner.lane(Channel.TELEGRAM)
+        assert telegram.limiter is not None
         moments = []
         for (channel, recipient), row in heads.items():
             moment = max(row.next_attempt_at, row.lease_until or row.next_attempt_at)
-            if channel == "telegram":  # a chat at its rate limit is not even claimed
-                chat = self.runner.telegram._chats.get(recipient, int(recipient))
-                wait = self.runner.limiter.chat_delay(chat)
+            if channel == Channel.TELEGRAM:  # a chat at its rate limit is not even claimed
+                wait = telegram.limiter.chat_delay(telegram.chats.current(recipient))
                 moment = max(moment, now + timedelta(seconds=wait))
             moments.append(moment)
         return max(min(moments), now)
@@ -125,6 +129,21 @@ class Harness:
             step = max(due - self.clock.now(), timedelta(milliseconds=10))
             self.clock.advance(step)
         raise AssertionError("the outbox did not drain")
+
+    def new_runner(
+        self, owner: str, *, services: Services | None = None, rng: random.Random | None = None
+    ) -> OutboxRunner:
+        """An outbox runner wired as the product wires it, on the virtual timeline: a
+        restarted process, or a second one (with its own ``services``)."""
+        return build_outbox_runner(
+            self.settings,
+            services or self.services,
+            self.bot,
+            self.i18n,
+            clock=self.clock,
+            owner=owner,
+            timing=Timing(sleep=self.clock.sleep, monotonic=self.clock.monotonic, rng=rng),
+        )
 
     # --- the staff group -------------------------------------------------------------------
     async def card_ref(self, number: int) -> tuple[int, int]:
@@ -217,25 +236,17 @@ async def make_harness(
     tg.members.update({STAFF_A.id, STAFF_B.id})
     services = build_services(settings, engine=engine, clock=clock, mailer=mailer)
     i18n = make_i18n(tmp_path / "locales")
-    runner = OutboxRunner(
-        bot,
-        services,
-        settings,
-        i18n,
-        clock=clock,
-        sleep=clock.sleep,
-        monotonic=clock.monotonic,
-        rng=random.Random(7),
-        owner="test",
-    )
-    dp = build_dispatcher(settings, services, storage=MemoryStorage(), i18n=i18n, outbox=runner)
-    return Harness(
+    h = Harness(
         settings=settings,
         services=services,
         clock=clock,
         bot=bot,
         tg=tg,
-        runner=runner,
-        dp=dp,
+        i18n=i18n,
         staff_chat_id=staff_chat_id,
     )
+    h.runner = h.new_runner("test", rng=random.Random(7))
+    h.dp = build_dispatcher(
+        settings, services, storage=MemoryStorage(), i18n=i18n, outbox=h.runner
+    )
+    return h

@@ -19,6 +19,8 @@ from storage.models import OutboxRow
 from storage.outbox import SqlOutboxStore
 from tests.outbox.harness import Harness, RecordingMailer, make_harness
 from tests.outbox.test_two_dispatchers import FAST
+from workflows.outbox.ports import ClaimScope
+from workflows.outbox.records import Channel, OutboxKind, OutboxStatus
 from workflows.ports import OutboxItem
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -29,13 +31,13 @@ async def _rows(engine: AsyncEngine, recipients: list[str]) -> None:
     rows = [
         {
             "created_at": NOW,
-            "kind": "notice",
-            "channel": "telegram",
+            "kind": OutboxKind.NOTICE,
+            "channel": Channel.TELEGRAM,
             "recipient": recipient,
             "dedupe_key": f"k{i}",
             "application_number": None,
             "payload": {},
-            "status": "pending",
+            "status": OutboxStatus.PENDING,
             "attempts": 0,
             "next_attempt_at": NOW,
         }
@@ -50,13 +52,15 @@ async def test_groups_rows_are_claimed_first_and_in_order(engine: AsyncEngine) -
     store = SqlOutboxStore(engine)
     lease = timedelta(minutes=5)
 
-    plain = await store.claim_due("a", NOW, lease, 2, channel="telegram")
+    telegram = ClaimScope(channel=Channel.TELEGRAM)
+    groups_first = ClaimScope(channel=Channel.TELEGRAM, groups_first=True)
+    plain = await store.claim_due("a", NOW, lease, 2, telegram)
     assert [(c.id, c.recipient) for c in plain] == [(1, "1"), (2, "2")]
 
-    first = await store.claim_due("b", NOW, lease, 2, channel="telegram", groups_first=True)
+    first = await store.claim_due("b", NOW, lease, 2, groups_first)
     # the group's oldest row before the older private one; its second row waits its turn
     assert [(c.id, c.recipient) for c in first] == [(4, GROUP), (3, "3")]
-    again = await store.claim_due("c", NOW, lease, 5, channel="telegram", groups_first=True)
+    again = await store.claim_due("c", NOW, lease, 5, groups_first)
     assert again == []  # every recipient's oldest row is leased
 
 
@@ -69,8 +73,8 @@ async def test_a_row_whose_chat_frees_within_a_moment_is_held_not_handed_back(
         for k in range(3):
             await tx.enqueue(
                 OutboxItem(
-                    kind="notice",
-                    channel="telegram",
+                    kind=OutboxKind.NOTICE,
+                    channel=Channel.TELEGRAM,
                     recipient="9001",
                     dedupe_key=f"held:{k}",
                     application_number=number,
@@ -96,7 +100,7 @@ async def test_a_row_whose_chat_frees_within_a_moment_is_held_not_handed_back(
     assert all(b - a >= 1.0 - 1e-6 for a, b in itertools.pairwise(sent))
     assert handed_back == []
     rows = [r for r in await h.rows() if r.dedupe_key.startswith("held:")]
-    assert [(r.status, r.attempts) for r in rows] == [("sent", 1)] * 3
+    assert [(r.status, r.attempts) for r in rows] == [(OutboxStatus.SENT, 1)] * 3
 
 
 async def test_the_lane_loop_delivers_a_backlog_and_stops_clean(
@@ -104,18 +108,19 @@ async def test_the_lane_loop_delivers_a_backlog_and_stops_clean(
 ) -> None:
     h = await make_harness(settings, engine, tmp_path, mailer=RecordingMailer(), **FAST)
     h.runner.poll_interval = 0.01
-    h.runner.telegram.concurrency = 4  # fewer rows in flight than the backlog
-    h.runner.telegram.batch_size = 3
+    telegram = h.runner.lane(Channel.TELEGRAM)
+    telegram.concurrency = 4  # fewer rows in flight than the backlog
+    telegram.batch_size = 3
     numbers = [await h.register(chat_id=9100 + i) for i in range(10)]
     await h.runner.start()
     h.runner.wake()
     for _ in range(500):
-        if {r.status for r in await h.rows()} == {"sent"}:
+        if {r.status for r in await h.rows()} == {OutboxStatus.SENT}:
             break
         await asyncio.sleep(0.01)
     await h.runner.stop()
     rows = await h.rows()
-    assert {r.status for r in rows} == {"sent"}
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
     assert all(r.lease_owner is None for r in rows)
     assert (
         sorted(

@@ -16,7 +16,7 @@ from storage.models import OutboxRow
 from tests.outbox.fake_telegram import SENDS, Request
 from tests.outbox.harness import STAFF_A, Harness, RecordingMailer
 from workflows.models import StaffMember
-from workflows.outbox import Delivered
+from workflows.outbox.records import Channel, Delivered, OutboxKind, OutboxStatus
 from workflows.ports import MailError, OutboxItem
 
 EPS = 1e-6
@@ -77,10 +77,10 @@ async def test_faults_every_message_exactly_once_within_limits(h: Harness) -> No
     assert cards_posted(h) == dict.fromkeys(numbers, 1)
 
     rows = await h.rows()
-    failed = [r for r in rows if r.status == "failed"]
-    assert [(r.kind, r.recipient) for r in failed] == [("notice", "2005")]
+    failed = [r for r in rows if r.status == OutboxStatus.FAILED]
+    assert [(r.kind, r.recipient) for r in failed] == [(OutboxKind.NOTICE, "2005")]
     assert "blocked" in (failed[0].last_error or "")
-    assert all(r.status == "sent" for r in rows if r not in failed)
+    assert all(r.status == OutboxStatus.SENT for r in rows if r not in failed)
     assert all(r.lease_owner is None for r in rows)
 
     assert_within_limits(h.tg.log)
@@ -109,17 +109,7 @@ async def test_subscriber_notice_is_not_stuck_behind_the_group_backlog(h: Harnes
 
 async def test_crash_between_commit_and_send_sends_after_restart(h: Harness) -> None:
     number = await h.register(chat_id=4001)  # committed; the process dies before sending
-    restarted = h.runner.__class__(
-        h.bot,
-        h.services,
-        h.settings,
-        h.runner.telegram.sender.i18n,  # type: ignore[attr-defined]
-        clock=h.clock,
-        sleep=h.clock.sleep,
-        monotonic=h.clock.monotonic,
-        owner="after-restart",
-    )
-    h.runner = restarted
+    h.runner = h.new_runner("after-restart")
     await h.deliver()
     assert cards_posted(h) == {number: 1}
 
@@ -129,7 +119,7 @@ async def test_crash_after_claim_waits_for_the_lease_then_sends_once(h: Harness)
     store = h.runner.store
     # A dispatcher claims the card and dies before sending it.
     dead = await store.claim_due("dead", h.clock.now(), timedelta(minutes=5), 10)
-    assert [item.kind for item in dead] == ["staff_card"]
+    assert [item.kind for item in dead] == [OutboxKind.STAFF_CARD]
 
     assert await h.runner.flush() == 0  # leased: the others leave it alone
     assert cards_posted(h) == {}
@@ -139,7 +129,7 @@ async def test_crash_after_claim_waits_for_the_lease_then_sends_once(h: Harness)
     # The dead dispatcher coming back cannot overwrite the outcome.
     assert not await store.mark_sent(dead[0], Delivered(chat_id=1, message_id=1), h.clock.now())
     rows = await h.rows()
-    assert rows[0].status == "sent" and rows[0].attempts == 1
+    assert rows[0].status == OutboxStatus.SENT and rows[0].attempts == 1
 
 
 async def test_smtp_outage_delays_the_mail_without_losing_it(
@@ -154,15 +144,15 @@ async def test_smtp_outage_delays_the_mail_without_losing_it(
     await h.services.work_orders.complete(number, staff, "Bağlandı.")
     await h.deliver()
     assert [m.to for m in mailer.sent] == ["a@example.com"]
-    row = next(r for r in await h.rows() if r.kind == "email")
-    assert row.status == "sent" and row.attempts == 4
+    row = next(r for r in await h.rows() if r.kind == OutboxKind.EMAIL)
+    assert row.status == OutboxStatus.SENT and row.attempts == 4
     assert f"{number}" in mailer.sent[0].subject
 
     mailer.failures = [MailError("550 5.1.1 unknown mailbox", permanent=True)]
     await h.services.work_orders.reject(other, staff, "Sənəd yoxdur.")
     await h.deliver()
-    row = [r for r in await h.rows() if r.kind == "email"][-1]
-    assert row.status == "failed" and "unknown mailbox" in (row.last_error or "")
+    row = [r for r in await h.rows() if r.kind == OutboxKind.EMAIL][-1]
+    assert row.status == OutboxStatus.FAILED and "unknown mailbox" in (row.last_error or "")
     assert len(mailer.sent) == 1
 
 
@@ -173,8 +163,8 @@ async def test_identical_edit_counts_as_sent(h: Harness) -> None:
     async with h.services.transactions() as tx:
         await tx.enqueue(
             OutboxItem(
-                kind="staff_card_edit",
-                channel="telegram",
+                kind=OutboxKind.STAFF_CARD_EDIT,
+                channel=Channel.TELEGRAM,
                 recipient=str(h.staff_chat_id),
                 dedupe_key="again",
                 application_number=number,
@@ -184,7 +174,7 @@ async def test_identical_edit_counts_as_sent(h: Harness) -> None:
         await tx.commit()
     await h.deliver()
     row = next(r for r in await h.rows() if r.dedupe_key == "again")
-    assert row.status == "sent"
+    assert row.status == OutboxStatus.SENT
     assert any("not modified" in r.error for r in h.tg.log)
 
 
@@ -194,8 +184,8 @@ async def test_card_edit_reposts_a_card_that_never_arrived(h: Harness) -> None:
     await h.services.work_orders.take(number, StaffMember(STAFF_A.id, "Elvin"))
     await h.deliver()
     rows = {r.kind: r for r in await h.rows() if r.recipient == str(h.staff_chat_id)}
-    assert rows["staff_card"].status == "failed"
-    assert rows["staff_card_edit"].status == "sent"
+    assert rows[OutboxKind.STAFF_CARD].status == OutboxStatus.FAILED
+    assert rows[OutboxKind.STAFF_CARD_EDIT].status == OutboxStatus.SENT
     assert cards_posted(h) == {number: 1}  # posted by the edit, in its current state
     assert "Taken by" in h.card_text(*await h.card_ref(number))
 

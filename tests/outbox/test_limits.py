@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from workflows.outbox import RateLimiter, RetryPolicy, Window
+from workflows.outbox.limits import RateLimiter, RetryPolicy, Window
 
 GROUP = -100123
 USER = 555

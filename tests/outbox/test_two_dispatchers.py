@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_services
 from bot.config import Settings
-from bot.outbox import OutboxRunner
+from bot.outbox.runner import OutboxRunner
 from storage.database import create_engine
 from tests.outbox.harness import STAFF_A, Harness, RecordingMailer, make_harness
 from workflows.models import StaffMember
+from workflows.outbox.records import OutboxStatus
 
 FAST = {
     "outbox_per_chat_per_second": 1000.0,
@@ -46,16 +47,10 @@ async def _race(h: Harness, second_engine: AsyncEngine) -> None:
     staff = StaffMember(STAFF_A.id, "Elvin")
     numbers = [await h.register(chat_id=8000 + i) for i in range(12)]
     first = h.runner
-    second = OutboxRunner(
-        h.bot,
-        build_services(h.settings, engine=second_engine, clock=h.clock),
-        h.settings,
-        first.telegram.sender.i18n,  # type: ignore[attr-defined]
-        clock=h.clock,
-        sleep=h.clock.sleep,
-        monotonic=h.clock.monotonic,
-        owner="second",
-        mailer=first.email.sender.mailer,  # type: ignore[attr-defined]
+    mailer = h.services.mailer
+    second = h.new_runner(
+        "second",
+        services=build_services(h.settings, engine=second_engine, clock=h.clock, mailer=mailer),
     )
     for runner in (first, second):
         for lane in runner.lanes:
@@ -79,7 +74,7 @@ async def _race(h: Harness, second_engine: AsyncEngine) -> None:
     await both()
 
     rows = await h.rows()
-    assert {r.status for r in rows} == {"sent"}
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
     total = counts[0] + counts[1]
     assert set(total) == {r.dedupe_key for r in rows}
     assert max(total.values()) == 1, [k for k, v in total.items() if v > 1]
@@ -94,7 +89,6 @@ async def _race(h: Harness, second_engine: AsyncEngine) -> None:
     for i in range(12):
         expected = 2 if i < 4 else 1 if i < 8 else 0  # taken, then done
         assert len(h.tg.sent(8000 + i)) == expected
-    mailer = first.email.sender.mailer  # type: ignore[attr-defined]
     assert sorted(m.subject for m in mailer.sent) == sorted(
         f"Заявка № {n} выполнена" for n in numbers[:4]
     )

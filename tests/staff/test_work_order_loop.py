@@ -11,6 +11,7 @@ from sqlalchemy import select
 from storage.models import OutboxRow
 from tests.outbox.harness import STAFF_A, Harness
 from tests.staff.conftest import Inbox
+from workflows.outbox.records import OutboxStatus
 
 
 def _parts(mail: MimeMessage) -> tuple[str, str]:
@@ -74,7 +75,7 @@ async def test_register_take_done_notifies_everyone(h: Harness, smtp: tuple[Inbo
         assert "Временное отсутствие" in body  # the reason label, in Russian
     async with h.services.transactions.session_factory() as session:
         statuses = set(await session.scalars(select(OutboxRow.status)))
-    assert statuses == {"sent"}
+    assert statuses == {OutboxStatus.SENT}
 
 
 async def test_register_reject_sends_the_reason(h: Harness, smtp: tuple[Inbox, int]) -> None:

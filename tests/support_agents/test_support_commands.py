@@ -18,6 +18,7 @@ from tests.support_agents.agents import (
     World,
     write_catalogues,
 )
+from workflows.outbox.records import OutboxKind, OutboxStatus
 
 
 async def test_status_shows_the_whole_application(world: World) -> None:
@@ -29,9 +30,15 @@ async def test_status_shows_the_whole_application(world: World) -> None:
     world.advance(hours=3)
     await world.complete(number, note="Sealed <valve> & checked")
     sent_at = world.clock.now() + timedelta(minutes=1)
-    await world.mark_outbox(number, "notice", status="sent", attempts=1, sent_at=sent_at)
     await world.mark_outbox(
-        number, "email", status="failed", attempts=5, last_error="550 <box> full & gone"
+        number, OutboxKind.NOTICE, status=OutboxStatus.SENT, attempts=1, sent_at=sent_at
+    )
+    await world.mark_outbox(
+        number,
+        OutboxKind.EMAIL,
+        status=OutboxStatus.FAILED,
+        attempts=5,
+        last_error="550 <box> full & gone",
     )
 
     [text] = await world.person(AGENT_ID).send(f"/status {number}")

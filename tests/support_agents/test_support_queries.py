@@ -13,6 +13,7 @@ from storage.support import SqlSupportQueries
 from tests.support_agents.agents import FIN, World
 from workflows.errors import ApplicationNotFound
 from workflows.models import ApplicationStatus
+from workflows.outbox.records import OutboxKind, OutboxStatus
 from workflows.support import (
     InvalidSearch,
     SearchTerm,
@@ -90,11 +91,11 @@ async def test_application_file_has_events_and_deliveries(world: World) -> None:
 
     assert [e.kind.value for e in file.application.events] == ["registered", "taken"]
     assert [(d.kind, d.event) for d in file.deliveries] == [
-        ("staff_card", None),
-        ("staff_card_edit", None),
-        ("notice", "taken"),
+        (OutboxKind.STAFF_CARD, None),
+        (OutboxKind.STAFF_CARD_EDIT, None),
+        (OutboxKind.NOTICE, "taken"),
     ]
-    assert {d.status for d in file.deliveries} == {"pending"}
+    assert {d.status for d in file.deliveries} == {OutboxStatus.PENDING}
     with pytest.raises(ApplicationNotFound):
         await support.application(number + 100)
 

@@ -1,0 +1,42 @@
+"""What the subscriber is told about a change of their application (Telegram and e-mail)."""
+
+from __future__ import annotations
+
+import html
+
+from bot.staff.render import Translate
+from dialogs.common import KIND_LABELS, N_
+from workflows.models import Application, ApplicationKind, EventKind
+
+
+def render_notice(app: Application, event: EventKind, _: Translate) -> str:
+    """The subscriber's Telegram message about a change of their application (HTML)."""
+    esc = html.escape
+    kind = _(KIND_LABELS[app.kind])
+    if event is EventKind.TAKEN:
+        head = _("🛠 Your application No. {number} has been taken into work.")
+    elif event is EventKind.DONE:
+        head = _("✅ Your application No. {number} has been completed.")
+    elif event is EventKind.REJECTED:
+        head = _("❌ Your application No. {number} has been rejected.")
+    else:
+        head = _("Your application No. {number} has changed.")
+    lines = [f"<b>{head.format(number=app.number)}</b>", _("Type: {kind}").format(kind=esc(kind))]
+    if event is EventKind.DONE:
+        lines.append(_(what_was_done(app.kind, done=True)))
+        if app.result_note:
+            lines.append(_("Result: {note}").format(note=esc(app.result_note)))
+    elif event is EventKind.REJECTED:
+        lines.append(_(what_was_done(app.kind, done=False)))
+        if app.result_note:
+            lines.append(_("Reason for rejection: {note}").format(note=esc(app.result_note)))
+    return "\n".join(lines)
+
+
+def what_was_done(kind: ApplicationKind, *, done: bool) -> str:
+    """The msgid saying what happened to the service (translate it where it is shown)."""
+    if not done:
+        return N_("The application was not carried out; the service has not been changed.")
+    if kind is ApplicationKind.SUSPEND:
+        return N_("The water supply and wastewater service has been temporarily suspended.")
+    return N_("The water supply and wastewater service has been restored.")
