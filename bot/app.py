@@ -29,6 +29,7 @@ from bot.adapters.mail import FileMailer, SmtpMailer
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
+from bot.telegram_retries import TelegramRetries
 from dialogs.common import DialogDeps
 from storage.database import create_engine, create_session_factory
 from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
@@ -134,7 +135,9 @@ def build_bot(settings: Settings, token: str) -> Bot:
     session = None
     if settings.telegram_api_url:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot.session.middleware(TelegramRetries())  # the outbox sends through without_retries(bot)
+    return bot
 
 
 def build_dispatcher(

@@ -23,6 +23,7 @@ from bot.config import Settings, describe_error
 from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
 from bot.outbox import OutboxRunner
 from bot.support import register_commands
+from bot.telegram_retries import without_retries
 from bot.webhook import WEBHOOK_PATH, WebhookServer
 from storage.migrate import upgrade_to_head
 from storage.models import OutboxRow
@@ -130,7 +131,7 @@ async def start_background(
     bot: Bot, dp: Dispatcher, services: Services, settings: Settings, i18n: I18n
 ) -> list[Callable[[], Awaitable[None]]]:
     """Background work of a worker; returns the stoppers, run in reverse order at exit."""
-    runner = OutboxRunner(bot, services, settings, i18n)
+    runner = OutboxRunner(without_retries(bot), services, settings, i18n)
     dp["outbox"] = runner  # staff handlers wake it after a change
     await runner.start()
     await register_commands(bot, settings, i18n=i18n)
