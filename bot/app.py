@@ -26,6 +26,7 @@ import dialogs
 from bot import commands, staff, support
 from bot.adapters.billing_http import HttpSubscriberRegistry
 from bot.adapters.mail import FileMailer, SmtpMailer
+from bot.best_effort import BestEffortMessageManager
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
@@ -170,7 +171,7 @@ def build_dispatcher(
         dp.include_router(router)
     dp.include_router(dialogs.setup())
     dp.include_router(commands.fallback())
-    setup_dialogs(dp, message_manager=message_manager)
+    setup_dialogs(dp, message_manager=message_manager or BestEffortMessageManager())
     # Must run after setup_dialogs: I18nMiddleware wraps the observers that exist now,
     # including aiogram-dialog's background-update observer.
     ProfileI18nMiddleware(
