@@ -221,6 +221,30 @@ def _dispatcher_with_staff(settings: Settings, services: Services, i18n: I18n) -
         app_module.extra_routers = original
 
 
+def virtual_runner(
+    bot: Bot,
+    services: Services,
+    settings: Settings,
+    i18n: I18n,
+    clock: VirtualClock,
+    *,
+    seed: int = 7,
+    owner: str = "test",
+) -> OutboxRunner:
+    """The outbox runner on ``clock``'s timeline (its waits advance the clock)."""
+    return OutboxRunner(
+        bot,
+        services,
+        settings,
+        i18n,
+        clock=clock,
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+        rng=random.Random(seed),
+        owner=owner,
+    )
+
+
 async def make_harness(
     settings: Settings,
     engine: AsyncEngine,
@@ -237,17 +261,7 @@ async def make_harness(
     tg.members.update({STAFF_A.id, STAFF_B.id})
     services = build_services(settings, engine=engine, clock=clock, mailer=mailer)
     i18n = make_i18n(tmp_path / "locales")
-    runner = OutboxRunner(
-        bot,
-        services,
-        settings,
-        i18n,
-        clock=clock,
-        sleep=clock.sleep,
-        monotonic=clock.monotonic,
-        rng=random.Random(7),
-        owner="test",
-    )
+    runner = virtual_runner(bot, services, settings, i18n, clock)
     dp = _dispatcher_with_staff(settings, services, i18n)
     dp["outbox"] = runner
     return Harness(
