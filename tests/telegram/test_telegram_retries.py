@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+from pathlib import Path
 
 import pytest
 from aiogram import Bot
@@ -20,11 +21,13 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import GetUpdates
 from aiogram.types import ReplyKeyboardRemove
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_bot
 from bot.best_effort import best_effort, counts_as_success
 from bot.config import Settings
 from bot.telegram_retries import TelegramRetries, without_retries
+from tests.outbox.harness import STAFF_A, make_harness
 from tests.telegram.faults import ScriptedTelegram, bot_on
 
 CHAT = 1001
@@ -263,3 +266,22 @@ async def test_build_bot_installs_the_middleware(settings: Settings) -> None:
         assert any(isinstance(m, TelegramRetries) for m in bot.session.middleware)
     finally:
         await bot.session.close()
+
+
+async def test_the_staff_prompts_cancel_button_survives_a_429(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    h = await make_harness(settings, engine, tmp_path)
+    number = await h.register()
+    await h.deliver()
+    card = await h.card(number)
+    h.tg.middleware(TelegramRetries(sleep=h.clock.sleep))  # as build_bot, waits virtual
+    h.tg.fail("429", method="EditMessageReplyMarkup", retry_after=2)
+
+    await h.press(card, f"wo:reject:{number}", STAFF_A)
+
+    prompt = h.last_prompt()
+    assert prompt.reply_markup is not None
+    assert prompt.reply_markup.inline_keyboard[0][0].text == "✖️ Cancel"
+    refused = [r for r in h.tg.log if r.name == "EditMessageReplyMarkup" and not r.ok]
+    assert len(refused) == 1
