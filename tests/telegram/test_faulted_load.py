@@ -4,7 +4,7 @@ The real dispatcher and outbox runner in front of a Bot API that fails one call 
 in every chat (the staff group included): 429 with ``retry_after=1``, 500, read timeouts
 and connection resets, in equal shares, none of them applied by Telegram. At least 198
 users see their application number, nobody registers twice, and every application's staff
-card reaches the group exactly once. (Without the retries, 24-33 of 200 got there.)
+card reaches the group exactly once. (Without the retries, 20-33 of 200 got there.)
 The draws depend on the seed and on each chat's own sequence of calls, not on how the
 users interleave, so the run is the same every time.
 """
