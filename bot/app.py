@@ -29,6 +29,7 @@ import dialogs
 from bot import commands, staff, support
 from bot.adapters.billing_http import HttpSubscriberRegistry
 from bot.adapters.mail import FileMailer, SmtpMailer
+from bot.best_effort import BestEffortMessageManager
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
 from bot.errors import StorageErrorGuard
@@ -39,6 +40,7 @@ from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
 from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
 from bot.staff.access import StaffChats
 from bot.staff.handlers import Waker
+from bot.telegram_retries import TelegramRetries, without_retries
 from dialogs.common import DialogDeps
 from storage.database import create_engine, create_session_factory
 from storage.fsm import SqlStorage
@@ -167,7 +169,9 @@ def build_bot(settings: Settings, token: str) -> Bot:
     session = None
     if settings.telegram_api_url:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot.session.middleware(TelegramRetries())  # the outbox sends through without_retries(bot)
+    return bot
 
 
 def build_dispatcher(
@@ -211,7 +215,7 @@ def build_dispatcher(
     dp.include_router(support.setup(support_handlers(settings, services, staff_access)))
     dp.include_router(dialogs.setup())
     dp.include_router(commands.fallback())
-    setup_dialogs(dp, message_manager=message_manager)
+    setup_dialogs(dp, message_manager=message_manager or BestEffortMessageManager())
     # Must run after setup_dialogs: I18nMiddleware wraps the observers that exist now,
     # including aiogram-dialog's background-update observer.
     ProfileI18nMiddleware(
@@ -290,6 +294,8 @@ def build_outbox_runner(
     it in virtual time."""
     store = services.outbox_store
     reader = ApplicationReader(services.transactions)
+    # The outbox has retries and rate windows of its own: its calls skip the middleware.
+    bot = without_retries(bot)
     links = StatusLinks(bot)
     limiter = RateLimiter(
         settings.outbox_per_chat_per_second,

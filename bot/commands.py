@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, ErrorEvent
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
+from bot.best_effort import best_effort
 from bot.filters import is_command
 from dialogs.common import in_private_chat
 from dialogs.main_menu.handlers import start_main
@@ -57,7 +58,7 @@ def fallback() -> Router:
 
     @router.callback_query()
     async def on_unknown_button(callback: CallbackQuery, dialog_manager: DialogManager) -> None:
-        await callback.answer()
+        await best_effort(callback.answer(), "answering an unknown button", callback.from_user.id)
         if callback.message is not None and callback.message.chat.type == ChatType.PRIVATE:
             await start_main(dialog_manager)
 
@@ -73,7 +74,7 @@ async def on_stale_button(event: ErrorEvent, dialog_manager: DialogManager) -> N
     logger.info("stale dialog event: %s", type(event.exception).__name__)
     callback = event.update.callback_query
     if callback is not None:
-        await callback.answer()
+        await best_effort(callback.answer(), "answering a stale button", callback.from_user.id)
     # it is important to reset the stack: the old one no longer matches the buttons
     await start_main(dialog_manager, show_mode=ShowMode.SEND)
 

@@ -31,6 +31,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
+from bot.best_effort import best_effort
 from bot.staff.access import ANONYMOUS_ADMIN_ID, StaffAccess, StaffChats, display_name
 from bot.staff.callback_data import PromptAction, PromptCD, WorkOrderAction, WorkOrderCD
 from bot.staff.prompts import Prompt, PromptBook
@@ -266,12 +267,13 @@ class StaffHandlers:
                 ]
             ]
         )
-        try:
-            await bot.edit_message_reply_markup(
+        await best_effort(
+            bot.edit_message_reply_markup(
                 chat_id=chat_id, message_id=sent.message_id, reply_markup=cancel
-            )
-        except TelegramAPIError as exc:
-            logger.info("prompt %s: no Cancel button (%s)", sent.message_id, exc)
+            ),
+            "adding the prompt's Cancel button",
+            chat_id,
+        )
 
     # --- the prompt's Cancel button ----------------------------------------------------------
     async def on_prompt_cancel(
@@ -312,15 +314,13 @@ class StaffHandlers:
     async def _close_prompt(
         self, bot: Bot, chat_id: int, message_id: int, text: str | None
     ) -> None:
-        try:
-            if text is None:
-                await bot.edit_message_reply_markup(
-                    chat_id=chat_id, message_id=message_id, reply_markup=None
-                )
-            else:
-                await bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id)
-        except TelegramAPIError as exc:
-            logger.info("prompt %s not closed: %s", message_id, exc)
+        if text is None:
+            edit = bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=None
+            )
+        else:
+            edit = bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id)
+        await best_effort(edit, "closing a prompt", chat_id)
 
     # --- the note: a reply to the prompt -----------------------------------------------------
     async def on_prompt_reply(

@@ -21,6 +21,7 @@ from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Chat, LinkPreviewOptions, Message, User
 from aiogram.utils.i18n import gettext
 
+from bot.best_effort import best_effort
 from bot.filters import GROUPS, StaffChatCheck, is_command, no_staff_chat
 from bot.staff.access import StaffAccess
 from bot.support.access import AgentAccess
@@ -152,7 +153,8 @@ class SupportHandlers:
         data = callback_data
         message = callback.message
         if message is None or not await self.routed(message.chat, data.cmd):
-            await callback.answer()
+            chat_id = message.chat.id if message else None
+            await best_effort(callback.answer(), "answering a support page button", chat_id)
             return
         if not await self.allowed(bot, message.chat, callback.from_user, None, data.cmd):
             self.log_refusal(data.cmd, message.chat, callback.from_user)
@@ -163,7 +165,7 @@ class SupportHandlers:
         except Usage as usage:
             await callback.answer(re.sub(r"<[^>]+>", "", usage.text)[:200], show_alert=True)
             return
-        await callback.answer()
+        await best_effort(callback.answer(), "answering a support page button", message.chat.id)
         page = min(max(data.page, 0), len(pages) - 1)
         text = with_footer(pages, page)
         markup = page_keyboard(data.cmd, arg, page, len(pages))

@@ -131,18 +131,18 @@ class Harness:
         raise AssertionError("the outbox did not drain")
 
     def new_runner(
-        self, owner: str, *, services: Services | None = None, rng: random.Random | None = None
+        self, owner: str, *, services: Services | None = None, seed: int = 7
     ) -> OutboxRunner:
-        """An outbox runner wired as the product wires it, on the virtual timeline: a
-        restarted process, or a second one (with its own ``services``)."""
-        return build_outbox_runner(
-            self.settings,
-            services or self.services,
+        """Another outbox runner on the virtual timeline: a restarted process, or a second
+        one (with its own ``services``)."""
+        return virtual_runner(
             self.bot,
+            services or self.services,
+            self.settings,
             self.i18n,
-            clock=self.clock,
+            self.clock,
+            seed=seed,
             owner=owner,
-            timing=Timing(sleep=self.clock.sleep, monotonic=self.clock.monotonic, rng=rng),
         )
 
     # --- the staff group -------------------------------------------------------------------
@@ -220,6 +220,29 @@ class Harness:
         ]
 
 
+def virtual_runner(
+    bot: Bot,
+    services: Services,
+    settings: Settings,
+    i18n: I18n,
+    clock: VirtualClock,
+    *,
+    seed: int = 7,
+    owner: str = "test",
+) -> OutboxRunner:
+    """An outbox runner wired as the product wires it, on ``clock``'s timeline (its waits
+    advance the clock)."""
+    return build_outbox_runner(
+        settings,
+        services,
+        bot,
+        i18n,
+        clock=clock,
+        owner=owner,
+        timing=Timing(sleep=clock.sleep, monotonic=clock.monotonic, rng=random.Random(seed)),
+    )
+
+
 async def make_harness(
     settings: Settings,
     engine: AsyncEngine,
@@ -245,7 +268,7 @@ async def make_harness(
         i18n=i18n,
         staff_chat_id=staff_chat_id,
     )
-    h.runner = h.new_runner("test", rng=random.Random(7))
+    h.runner = h.new_runner("test")
     h.dp = build_dispatcher(
         settings, services, storage=MemoryStorage(), i18n=i18n, outbox=h.runner
     )
