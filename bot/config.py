@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-LOCALES = ("az", "ru", "en")
+from dialogs.wording import LOCALES
 
 
 def _int_list(value: object) -> object:

@@ -22,7 +22,7 @@ from aiogram.utils.i18n import I18n
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
-from dialogs.common import N_
+from dialogs.wording import N_
 
 logger = logging.getLogger(__name__)
 

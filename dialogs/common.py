@@ -5,22 +5,18 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram.enums import ChatType
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n, get_i18n, gettext
 from aiogram_dialog import DialogManager
-from babel.dates import format_date, format_time
-from babel.numbers import format_currency
 
+from dialogs.wording import KIND_LABELS, N_, STATUS_ICONS, fmt_dt
 from workflows.journey import Journey
-from workflows.models import Application, ApplicationKind, ApplicationStatus, Reason
+from workflows.models import Application
 from workflows.ports import UserProfile
 from workflows.values import (
     InvalidEmail,
@@ -32,7 +28,6 @@ from workflows.values import (
     SubscriberCodeParser,
 )
 
-BAKU = ZoneInfo("Asia/Baku")
 PROFILE_KEY = "profile"
 ERROR_KEY = "error"
 
@@ -48,11 +43,6 @@ async def is_contact(event: Message) -> bool:
     """A coroutine filter for a shared contact; ``MessageInput(content_types=...)`` would
     build a magic filter, and so a thread hop per message, for the same comparison."""
     return event.contact is not None
-
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext marker convention
-    """Mark a string for extraction; it is translated where it is shown."""
-    return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,42 +233,6 @@ async def on_use_buttons(message: Message, widget: object, manager: DialogManage
 
 
 # --- formatting -------------------------------------------------------------------------
-KIND_LABELS = {
-    ApplicationKind.SUSPEND: N_("Temporary suspension"),
-    ApplicationKind.RESTORE: N_("Restoration"),
-}
-STATUS_LABELS = {
-    ApplicationStatus.REGISTERED: N_("Registered"),
-    ApplicationStatus.TAKEN: N_("In progress"),
-    ApplicationStatus.DONE: N_("Completed"),
-    ApplicationStatus.REJECTED: N_("Rejected"),
-}
-STATUS_ICONS = {
-    ApplicationStatus.REGISTERED: "🆕",
-    ApplicationStatus.TAKEN: "🛠",
-    ApplicationStatus.DONE: "✅",
-    ApplicationStatus.REJECTED: "❌",
-}
-
-
-def fmt_dt(value: datetime, locale: str) -> str:
-    local = value.astimezone(BAKU)
-    return f"{format_date(local, 'medium', locale=locale)}, {format_time(local, 'HH:mm')}"
-
-
-def fmt_money(value: Decimal, locale: str) -> str:
-    return format_currency(value, "AZN", locale=locale)
-
-
-def esc(value: str | None) -> str:
-    return html.escape(value or "", quote=False)
-
-
-def reason_label(reasons: Mapping[str, Reason], code: str, locale: str) -> str:
-    reason = reasons.get(code)
-    return reason.label(locale) if reason else code
-
-
 def application_line(app: Application, locale: str) -> str:
     return (
         f"{STATUS_ICONS[app.status]} №{app.number} · {gettext(KIND_LABELS[app.kind])} · "

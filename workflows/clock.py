@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+# The utility's time zone: days, deadlines and every time shown to a person are Baku's.
+BAKU = ZoneInfo("Asia/Baku")
 
 
 class SystemClock:

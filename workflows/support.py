@@ -18,14 +18,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
+from workflows.clock import BAKU
 from workflows.errors import ApplicationNotFound
 from workflows.models import Application, ApplicationStatus, Reason
 from workflows.ports import Clock
 from workflows.values import FIN_RE, InvalidFin, parse_fin
 
-BAKU = ZoneInfo("Asia/Baku")
 COMPLETION_WINDOW = timedelta(days=30)
 FIND_LIMIT = 200
 OPEN_LIMIT = 500

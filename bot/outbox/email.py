@@ -11,8 +11,7 @@ from aiogram.utils.i18n import I18n
 from bot.outbox.notices import what_was_done
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import Lane
-from bot.staff.render import Translate, translator
-from dialogs.common import KIND_LABELS, STATUS_LABELS, fmt_dt
+from dialogs.wording import KIND_LABELS, STATUS_LABELS, Translate, fmt_dt, translator
 from workflows.models import Application, ApplicationStatus, EventKind
 from workflows.outbox.records import (
     Channel,

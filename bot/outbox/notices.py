@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import html
 
-from bot.staff.render import Translate
-from dialogs.common import KIND_LABELS, N_
+from dialogs.wording import KIND_LABELS, N_, Translate
 from workflows.models import Application, ApplicationKind, EventKind
 
 

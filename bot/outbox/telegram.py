@@ -42,7 +42,8 @@ from aiogram.utils.i18n import I18n
 from bot.outbox.notices import render_notice
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import Lane
-from bot.staff.render import Translate, card_keyboard, render_card, render_reminder, translator
+from bot.staff.render import card_keyboard, render_card, render_reminder
+from dialogs.wording import Translate, translator
 from workflows.models import Application, EventKind
 from workflows.outbox.limits import RateLimiter
 from workflows.outbox.ports import OutboxStore

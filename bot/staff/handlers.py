@@ -35,7 +35,7 @@ from bot.best_effort import best_effort
 from bot.staff.access import ANONYMOUS_ADMIN_ID, StaffAccess, StaffChats, display_name
 from bot.staff.callback_data import PromptAction, PromptCD, WorkOrderAction, WorkOrderCD
 from bot.staff.prompts import Prompt, PromptBook
-from bot.staff.render import Translate, translator
+from dialogs.wording import Translate, translator
 from workflows.errors import (
     AlreadyClosed,
     AlreadyTaken,
@@ -262,7 +262,9 @@ class StaffHandlers:
                 [
                     InlineKeyboardButton(
                         text=_("✖️ Cancel"),
-                        callback_data=PromptCD(action=PromptAction.CANCEL, number=prompt.number).pack(),
+                        callback_data=PromptCD(
+                            action=PromptAction.CANCEL, number=prompt.number
+                        ).pack(),
                     )
                 ]
             ]

@@ -8,35 +8,24 @@ visibly, until the whole card fits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
 
 from bot.staff.callback_data import WorkOrderAction, WorkOrderCD
-from dialogs.common import KIND_LABELS, STATUS_ICONS, STATUS_LABELS, esc, fmt_dt
+from dialogs.wording import (
+    KIND_LABELS,
+    STATUS_ICONS,
+    STATUS_LABELS,
+    Translate,
+    esc,
+    fmt_dt,
+    tg_len,
+)
 from workflows.models import Application, ApplicationStatus
-
-Translate = Callable[[str], str]
 
 # Telegram allows 4,096 characters after entity parsing; the HTML source is longer than
 # that, so measuring the source (in UTF-16 units, as Telegram counts) leaves a margin.
 CARD_LIMIT = 4000
 _CUT_FIELDS = ("description", "notes", "result")
-
-
-def translator(i18n: I18n, locale: str) -> Translate:
-    """``_`` for a fixed locale, usable outside an update (the outbox, a background task)."""
-
-    def _(message: str) -> str:
-        return i18n.gettext(message, locale=locale)
-
-    return _
-
-
-def tg_len(text: str) -> int:
-    """Length as Telegram counts it (UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def staff_name(name: str | None) -> str:

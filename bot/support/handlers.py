@@ -26,7 +26,7 @@ from bot.filters import GROUPS, StaffChatCheck, is_command, no_staff_chat
 from bot.staff.access import StaffAccess
 from bot.support.access import AgentAccess
 from bot.support.commands import AgentCommand
-from bot.support.paging import SupportPageCD, esc, page_keyboard, with_footer
+from bot.support.paging import SupportPageCD, page_keyboard, with_footer
 from bot.support.texts import (
     FIND_USAGE,
     REFUSAL,
@@ -39,6 +39,7 @@ from bot.support.texts import (
     stats_pages,
 )
 from dialogs.common import current_locale
+from dialogs.wording import esc
 from workflows.errors import ApplicationNotFound
 from workflows.support import SEARCH_MAX_INPUT, InvalidSearch, SearchTerm, Support
 

@@ -27,8 +27,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
-from bot.config import LOCALES
-from dialogs.common import N_
+from dialogs.wording import LOCALES, N_
 
 logger = logging.getLogger(__name__)
 

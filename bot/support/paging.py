@@ -25,7 +25,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext
 
 from bot.support.commands import AgentCommand
-from dialogs.common import N_
+from dialogs.wording import N_, esc, tg_len
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +47,6 @@ class SupportPageCD(CallbackData, prefix="sp"):
     cmd: AgentCommand
     page: int
     arg: str = ""
-
-
-def tg_len(text: str) -> int:
-    """The length Telegram counts: UTF-16 code units."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
-
-
-def esc(text: str | None) -> str:
-    return html.escape(text or "", quote=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,16 +10,17 @@ from datetime import datetime, timedelta
 
 from aiogram.utils.i18n import gettext
 
-from bot.support.paging import Piece, esc, paginate
-from dialogs.common import (
+from bot.support.paging import Piece, paginate
+from dialogs.wording import (
     KIND_LABELS,
+    LANGUAGES,
     N_,
     STATUS_ICONS,
     STATUS_LABELS,
+    esc,
     fmt_dt,
     reason_label,
 )
-from dialogs.main_menu.handlers import LOCALE_NAMES
 from workflows.models import Application, ApplicationStatus, Event, EventKind, Reason
 from workflows.outbox.records import Channel, OutboxKind, OutboxStatus
 from workflows.support import (
@@ -232,7 +233,7 @@ def application_pages(
         _field(FIELD_EMAIL, app.email),
         _field(FIELD_DESCRIPTION, app.description),
         _field(FIELD_NOTES, app.notes or gettext(NO_NOTES)),
-        _field(FIELD_LANGUAGE, LOCALE_NAMES.get(app.locale, app.locale)),
+        _field(FIELD_LANGUAGE, LANGUAGES.get(app.locale, app.locale)),
         Piece(),
         Piece(html=gettext(HISTORY_TITLE)),
     ]

@@ -9,15 +9,9 @@ from aiogram.utils.i18n import gettext
 from aiogram_dialog import DialogManager
 
 from dialogs.application.fields import Field
-from dialogs.common import (
-    KIND_LABELS,
-    current_locale,
-    deps_of,
-    esc,
-    fmt_money,
-    render_error,
-)
+from dialogs.common import current_locale, deps_of, render_error
 from dialogs.states import FORM_STEPS
+from dialogs.wording import KIND_LABELS, esc, fmt_money
 from workflows.models import ApplicationKind
 
 

@@ -14,14 +14,7 @@ from aiogram_dialog.widgets.input import ManagedTextInput
 from aiogram_dialog.widgets.kbd import Button
 
 from dialogs.application.fields import DRAFT, Field
-from dialogs.common import (
-    ErrorId,
-    clear_error,
-    current_locale,
-    deps_of,
-    profile_of,
-    set_error,
-)
+from dialogs.common import ErrorId, clear_error, current_locale, deps_of, profile_of, set_error
 from dialogs.states import ApplicationSG, StatusSG
 from workflows.errors import (
     DebtOutstanding,

@@ -4,8 +4,8 @@ from typing import Any
 
 from aiogram_dialog import DialogManager
 
-from dialogs.common import current_locale, esc, profile_of, render_error
-from dialogs.main_menu.handlers import LOCALE_NAMES
+from dialogs.common import current_locale, profile_of, render_error
+from dialogs.wording import LANGUAGES, esc
 
 
 async def fin_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -26,6 +26,6 @@ async def language_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
     return {
         "error": render_error(dialog_manager),
         "languages": [
-            (code, ("✓ " if code == current else "") + name) for code, name in LOCALE_NAMES.items()
+            (code, ("✓ " if code == current else "") + name) for code, name in LANGUAGES.items()
         ],
     }

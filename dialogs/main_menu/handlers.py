@@ -18,10 +18,10 @@ from dialogs.common import (
     set_locale,
 )
 from dialogs.states import ApplicationSG, MainSG, StatusSG
+from dialogs.wording import LANGUAGES
 from workflows.values import InvalidFin
 
 PENDING_STATUS = "status_number"  # a deep link's application, shown after the FIN
-LOCALE_NAMES = {"az": "🇦🇿 Azərbaycanca", "ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
 
 
 async def start_main(
@@ -78,6 +78,9 @@ async def on_language_selected(
     callback: CallbackQuery, widget: object, manager: DialogManager, locale: str
 ) -> None:
     clear_error(manager)
+    if locale not in LANGUAGES:  # a forged or stale button: only the languages we offer
+        set_error(manager, ErrorId.USE_BUTTONS)
+        return
     await set_locale(manager, locale)
     await manager.switch_to(MainSG.menu if profile_of(manager).fin else MainSG.fin)
 

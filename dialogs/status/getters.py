@@ -5,20 +5,8 @@ from typing import Any
 from aiogram.utils.i18n import gettext
 from aiogram_dialog import DialogManager
 
-from dialogs.common import (
-    KIND_LABELS,
-    N_,
-    STATUS_ICONS,
-    STATUS_LABELS,
-    application_line,
-    current_locale,
-    deps_of,
-    esc,
-    fmt_dt,
-    profile_of,
-    reason_label,
-    render_error,
-)
+from dialogs.common import application_line, current_locale, deps_of, profile_of, render_error
+from dialogs.wording import KIND_LABELS, N_, STATUS_ICONS, STATUS_LABELS, esc, fmt_dt, reason_label
 from workflows.errors import ApplicationNotFound
 from workflows.models import EventKind
 

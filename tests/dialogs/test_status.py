@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from aiogram.types import Message
 
-from dialogs.common import fmt_dt
+from dialogs.wording import fmt_dt
 from tests.dialogs.helpers import (
     FIN,
     FIN_PROMPT,

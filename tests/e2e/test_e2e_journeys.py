@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.config import Settings
-from dialogs.common import fmt_money
+from dialogs.wording import fmt_money
 from tests.e2e.harness import (
     APPLICATION_TITLE,
     CONTINUE,

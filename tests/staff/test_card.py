@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from aiogram.types import Chat, Message
 
-from bot.staff.render import CARD_LIMIT, render_card, tg_len
+from bot.staff.render import CARD_LIMIT, render_card
+from dialogs.wording import tg_len
 from storage.models import ChatMigrationRow
 from tests.outbox.fake_telegram import visible
 from tests.outbox.harness import STAFF_A, Harness

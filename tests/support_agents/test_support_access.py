@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from bot.app import build_dispatcher
 from bot.support import texts
-from bot.support.paging import esc
+from dialogs.wording import esc
 from storage.models import ChatMigrationRow
 from tests.dialogs.helpers import tr
 from tests.support import ChatMessageManager

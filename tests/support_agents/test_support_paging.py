@@ -11,14 +11,8 @@ from datetime import timedelta
 import pytest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.support.paging import (
-    PAGE_BUDGET,
-    TELEGRAM_TEXT_LIMIT,
-    Piece,
-    SupportPageCD,
-    paginate,
-    tg_len,
-)
+from bot.support.paging import PAGE_BUDGET, TELEGRAM_TEXT_LIMIT, Piece, SupportPageCD, paginate
+from dialogs.wording import tg_len
 from tests.support_agents.agents import AGENT_ID, FIN, OUTSIDER_ID, World
 
 

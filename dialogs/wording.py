@@ -1,0 +1,88 @@
+"""One home for wording and languages: what every message uses, whoever it is for.
+
+The subscriber's windows, the staff cards, the notices, the e-mails and the agents' answers
+all take from here: the list of languages, the labels of kinds and statuses, and how money,
+dates (in Baku time), HTML and Telegram's lengths are handled. A fourth language is its
+``locales/<code>/LC_MESSAGES/messages.po``, one line in :data:`LANGUAGES` and its reason
+labels in ``storage/seed/reason_labels.csv``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+
+from aiogram.utils.i18n import I18n
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency
+
+from workflows.clock import BAKU
+from workflows.models import ApplicationKind, ApplicationStatus, Reason
+
+# code -> the language's own name, as the language switch shows it; the order is the menu's.
+LANGUAGES: Mapping[str, str] = {
+    "az": "🇦🇿 Azərbaycanca",
+    "ru": "🇷🇺 Русский",
+    "en": "🇬🇧 English",
+}
+LOCALES = tuple(LANGUAGES)
+
+Translate = Callable[[str], str]
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext marker convention
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+def translator(i18n: I18n, locale: str) -> Translate:
+    """``_`` for a fixed locale, usable outside an update (the outbox, a background task)."""
+
+    def _(message: str) -> str:
+        return i18n.gettext(message, locale=locale)
+
+    return _
+
+
+KIND_LABELS = {
+    ApplicationKind.SUSPEND: N_("Temporary suspension"),
+    ApplicationKind.RESTORE: N_("Restoration"),
+}
+STATUS_LABELS = {
+    ApplicationStatus.REGISTERED: N_("Registered"),
+    ApplicationStatus.TAKEN: N_("In progress"),
+    ApplicationStatus.DONE: N_("Completed"),
+    ApplicationStatus.REJECTED: N_("Rejected"),
+}
+STATUS_ICONS = {
+    ApplicationStatus.REGISTERED: "🆕",
+    ApplicationStatus.TAKEN: "🛠",
+    ApplicationStatus.DONE: "✅",
+    ApplicationStatus.REJECTED: "❌",
+}
+
+
+def fmt_dt(value: datetime, locale: str) -> str:
+    local = value.astimezone(BAKU)
+    return f"{format_date(local, 'medium', locale=locale)}, {format_time(local, 'HH:mm')}"
+
+
+def fmt_money(value: Decimal, locale: str) -> str:
+    return format_currency(value, "AZN", locale=locale)
+
+
+def esc(value: str | None) -> str:
+    """User text inside an HTML message (Telegram's parse mode and the e-mail's body)."""
+    return html.escape(value or "", quote=False)
+
+
+def tg_len(text: str) -> int:
+    """The length Telegram counts: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def reason_label(reasons: Mapping[str, Reason], code: str, locale: str) -> str:
+    reason = reasons.get(code)
+    return reason.label(locale) if reason else code
