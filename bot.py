@@ -1,8 +1,14 @@
-"""Entry point: ``python bot.py [run | migrate | import-subscribers FILE]``.
+"""Entry point: ``python bot.py [run | migrate | import-subscribers FILE | sandbox]``.
 
-With no BOT_TOKEN, ``run`` starts the sandbox: the embedded Bot API compatible server and
-its page (package ``sandbox``, which the ``bot`` package never imports), the demo
-subscribers, and the real bot pointed at the server through TELEGRAM_API_URL.
+With no BOT_TOKEN, ``run`` (the default) starts the sandbox, as ``sandbox [--database URL]``
+always does: the embedded Bot API compatible server and its page (package ``sandbox``, which
+the ``bot`` package never imports), the demo subscribers, and the real bot pointed at the
+server through TELEGRAM_API_URL.
+
+The sandbox writes only into SANDBOX_DATA_DIR (its database ``bot.db``, unless ``--database``
+names another, and its e-mails ``mail/``) and ignores DATABASE_URL, REDIS_URL, MAIL_DIR and
+SMTP_HOST, so an operator who forgets the token on a production host gets a demo beside the
+real registry, never demo subscribers inside it. Its first line on stdout says so.
 """
 
 from __future__ import annotations
@@ -12,12 +18,41 @@ import sys
 from pathlib import Path
 
 from pydantic import SecretStr
+from sqlalchemy.engine import make_url
 
 from bot.config import Settings
-from bot.main import configure_logging, load_settings, main, run
+from bot.main import main, run
 from storage.migrate import upgrade_to_head
 
 DEMO_CSV = Path(__file__).resolve().parent / "storage" / "seed" / "demo_subscribers.csv"
+IGNORED = "DATABASE_URL, REDIS_URL, MAIL_DIR and SMTP_HOST are ignored"
+
+
+def sandbox_settings(settings: Settings, database: str | None) -> Settings:
+    """``settings`` with every store the sandbox writes moved into SANDBOX_DATA_DIR."""
+    data_dir = Path(settings.sandbox_data_dir).resolve()
+    return settings.model_copy(
+        update={
+            "database_url": database or f"sqlite+aiosqlite:///{data_dir / 'bot.db'}",
+            "redis_url": None,
+            # Dialog state in the sandbox's database (or memory when asked), never in Redis.
+            "fsm_storage": "memory" if settings.fsm_storage == "memory" else "database",
+            "mail_dir": str(data_dir / "mail"),
+            "smtp_host": None,
+        }
+    )
+
+
+def data_line(settings: Settings, database: str | None) -> str:
+    """The one line that says where the sandbox writes and which settings it ignores."""
+    data_dir = Path(settings.mail_dir).parent
+    if database is None:
+        return (
+            f"Sandbox data in {data_dir} (bot.db, mail/); {IGNORED} "
+            "(`python bot.py sandbox --database URL` chooses another database)."
+        )
+    shown = make_url(database).render_as_string(hide_password=True)
+    return f"Sandbox data in {data_dir} (mail/), database {shown} (--database); {IGNORED}."
 
 
 async def run_sandbox(settings: Settings) -> None:
@@ -31,12 +66,13 @@ async def run_sandbox(settings: Settings) -> None:
     finally:
         await engine.dispose()
     server = SandboxServer(
-        host="127.0.0.1",
+        host=settings.sandbox_host,
         api_port=settings.sandbox_api_port,
         web_port=settings.sandbox_port,
         mail_dir=Path(settings.mail_dir),
     )
     await server.start()
+    token_note = "no BOT_TOKEN, so" if settings.bot_token is None else "BOT_TOKEN is ignored,"
     sandboxed = settings.model_copy(
         update={
             "bot_token": SecretStr(server.token),
@@ -48,7 +84,7 @@ async def run_sandbox(settings: Settings) -> None:
         }
     )
     print(
-        f"Sandbox: no BOT_TOKEN, so the bot runs against an embedded Telegram — "
+        f"Sandbox: {token_note} the bot runs against an embedded Telegram — "
         f"open {server.web_url} (demo subscriber codes 100001–100015).",
         flush=True,
     )
@@ -58,16 +94,32 @@ async def run_sandbox(settings: Settings) -> None:
         await server.stop()
 
 
-def entry(argv: list[str]) -> int:
-    if argv and argv[0] != "run":
-        return main(argv)
-    settings = load_settings()
-    if settings.bot_token is not None:
-        return main(argv)
-    configure_logging(settings.log_level)
-    upgrade_to_head(settings.database_url)
-    asyncio.run(run_sandbox(settings))
+def sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database).resolve()
+
+
+def start_sandbox(settings: Settings, database: str | None) -> int:
+    """``python bot.py sandbox [--database URL]``, and ``run`` without a token."""
+    box = sandbox_settings(settings, database)
+    own = sqlite_file(box.database_url)
+    if database is None and own is not None and own == sqlite_file(settings.database_url):
+        print(
+            f"Setting SANDBOX_DATA_DIR is invalid: {own} is DATABASE_URL's database; "
+            "the sandbox needs a folder of its own.",
+            file=sys.stderr,
+        )
+        return 2
+    print(data_line(box, database), flush=True)
+    upgrade_to_head(box.database_url)
+    asyncio.run(run_sandbox(box))
     return 0
+
+
+def entry(argv: list[str]) -> int:
+    return main(argv, sandbox=start_sandbox)
 
 
 if __name__ == "__main__":

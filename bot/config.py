@@ -89,6 +89,10 @@ class Settings(BaseSettings):
 
     sandbox_port: int = Field(default=8080, alias="SANDBOX_PORT")
     sandbox_api_port: int = Field(default=8081, alias="SANDBOX_API_PORT")
+    # The sandbox's page and Bot API listen here; 0.0.0.0 shows them to the whole network.
+    sandbox_host: str = Field(default="127.0.0.1", alias="SANDBOX_HOST")
+    # Everything the sandbox writes (its database, its e-mails): never DATABASE_URL's database.
+    sandbox_data_dir: str = Field(default="data/sandbox", alias="SANDBOX_DATA_DIR")
 
     outbox_per_chat_per_second: float = Field(
         default=1.0, gt=0, alias="OUTBOX_PER_CHAT_PER_SECOND"

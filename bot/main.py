@@ -16,6 +16,8 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
 from pydantic import ValidationError
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.app import (
     Services,
@@ -175,24 +177,55 @@ async def run_webhook(
         await dp.emit_shutdown(bot=bot, **dp.workflow_data)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot.py", description="The Azərsu Telegram bot.")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot (default)")
+    sub.add_parser("run", help="run the bot (default; the sandbox without BOT_TOKEN)")
     sub.add_parser("migrate", help="apply the database migrations and exit")
     imp = sub.add_parser("import-subscribers", help="load the subscriber registry from a CSV")
     imp.add_argument("file", type=Path)
-    args = parser.parse_args(argv)
+    box = sub.add_parser(
+        "sandbox",
+        help="run the bot against the embedded Telegram, on its own data (SANDBOX_DATA_DIR)",
+    )
+    box.add_argument(
+        "--database",
+        metavar="URL",
+        type=_database_url,
+        help="the sandbox's database instead of bot.db in SANDBOX_DATA_DIR "
+        "(DATABASE_URL is never used by the sandbox)",
+    )
+    return parser
+
+
+def _database_url(value: str) -> str:
+    try:
+        make_url(value)
+    except ArgumentError:
+        raise argparse.ArgumentTypeError("not a database URL") from None
+    return value
+
+
+# Starts the sandbox (settings, the --database URL or None) and returns the exit code; the
+# entry script bot.py passes it, because the bot package never imports the sandbox.
+SandboxStart = Callable[[Settings, str | None], int]
+
+
+def main(argv: list[str] | None = None, *, sandbox: SandboxStart | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    # Decided before any migration: the sandbox never touches DATABASE_URL's database.
+    if args.command == "sandbox" or (args.command in (None, "run") and settings.sandbox):
+        if sandbox is None:
+            print("The sandbox starts from the entry script: `python bot.py`.", file=sys.stderr)
+            return 2
+        return sandbox(settings, getattr(args, "database", None))
     upgrade_to_head(settings.database_url)
     if args.command == "migrate":
         return 0
     if args.command == "import-subscribers":
         return asyncio.run(run_import_cli(settings.database_url, args.file))
-    if settings.bot_token is None:
-        print("BOT_TOKEN is not set: run `python bot.py` for the sandbox.", file=sys.stderr)
-        return 2
     asyncio.run(run(settings))
     return 0

@@ -3,8 +3,8 @@
 Why over HTTP: the page (plain JS) and end-to-end tests that run the bot as a separate process
 drive the simulated users and read the world through these JSON endpoints; each one maps to a
 method of :class:`sandbox.server.SandboxServer`, so in-process tests and HTTP tests exercise the
-same code. Errors are ``{"ok": false, "error": "..."}`` with status 400/404; successes are
-``{"ok": true, ...}``.
+same code. Errors are ``{"ok": false, "error": "..."}`` with status 400/404 (403 for a request
+from another origin, see :mod:`sandbox.origin`); successes are ``{"ok": true, ...}``.
 
 =======================  =================================================================
 ``GET  /``               the page (``sandbox/static/index.html``)

@@ -76,7 +76,9 @@ class Listener:
             await runner.cleanup()
             raise
         self._runner = runner
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        # A wildcard bind is reached from this machine through the loopback address.
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        host = f"[{host}]" if ":" in host else host
         return (
             f"http://{host}:{api_sock.getsockname()[1]}",
             f"http://{host}:{web_sock.getsockname()[1]}",

@@ -6,7 +6,8 @@ on ``api_url`` (``/bot{token}/{method}``, the URL scheme of ``TelegramAPIServer.
 so the unmodified bot talks to it through ``TELEGRAM_API_URL``; the same app serves the page
 and the control API (``/sandbox/...``, see :mod:`sandbox.control`) on ``web_url``. Both ports
 serve the one application; port 0 picks a free port, read it back from the URLs after
-:meth:`SandboxServer.start`.
+:meth:`SandboxServer.start`. ``host`` is 127.0.0.1 unless told otherwise, and both ports
+refuse requests from any other origin than their own (:mod:`sandbox.origin`).
 
 The rooms behind it: the world's state (:mod:`sandbox.world`, its records in
 :mod:`sandbox.records`) and what people do to it (:mod:`sandbox.humans`); the Bot API methods
@@ -95,6 +96,7 @@ from sandbox.botapi import BotApi
 from sandbox.control import setup_control
 from sandbox.http_server import Listener, add_bot_api_route
 from sandbox.mail import MailBox
+from sandbox.origin import same_origin_guard
 from sandbox.playing import Playing
 from sandbox.reading import Reading
 from sandbox.records import DEFAULT_STAFF_CHAT_ID, DEFAULT_TOKEN, PresetUser
@@ -154,7 +156,9 @@ class SandboxServer(Playing, Reading):
     # -- lifecycle -------------------------------------------------------------------------
 
     def build_app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app = web.Application(
+            client_max_size=64 * 1024 * 1024, middlewares=[same_origin_guard(self.host)]
+        )
         add_bot_api_route(app, self.token, self.api)
         setup_control(app, self)
         return app

@@ -8,75 +8,53 @@ registry has an active meterless subscriber without debt for each of them.
 
 from __future__ import annotations
 
-import json
-import sys
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from sandbox.client import SandboxClient
 from tests.e2e.harness import (
-    BOT_PY,
-    START_TIMEOUT,
-    Proc,
     SandboxApp,
     Telegram,
     bot_env,
     free_port,
-    poll_until,
     read_subscribers,
+    start_bot_sandbox,
+    stop_cleanly,
 )
-
-
-def _get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        return json.loads(resp.read())
 
 
 @pytest.fixture(scope="session")
 def sandbox_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxApp]:
-    """``python bot.py`` with no BOT_TOKEN: the sandbox page, the demo subscribers, the bot."""
-    tmp = tmp_path_factory.mktemp("sandbox_app")
+    """``python bot.py`` with no BOT_TOKEN: the sandbox page, the demo subscribers, the bot.
+
+    As an operator who forgot the token would start it: DATABASE_URL, REDIS_URL and MAIL_DIR
+    name the production stores (a database file that does not exist, a Redis nobody listens
+    on), SANDBOX_DATA_DIR is unset, so the sandbox keeps its data in ``data/sandbox`` under
+    the working directory.
+    """
+    tmp = tmp_path_factory.mktemp("sandbox_app").resolve()
     web_port, api_port = free_port(), free_port()
-    database, mail_dir = tmp / "bot.db", tmp / "mail"
+    ignored_database, ignored_mail_dir = tmp / "production.db", tmp / "production-mail"
     env = bot_env(
         SANDBOX_PORT=web_port,
         SANDBOX_API_PORT=api_port,
-        DATABASE_URL=f"sqlite+aiosqlite:///{database}",
-        MAIL_DIR=mail_dir,
+        DATABASE_URL=f"sqlite+aiosqlite:///{ignored_database}",
+        REDIS_URL="redis://127.0.0.1:1/0",
+        MAIL_DIR=ignored_mail_dir,
     )
-    proc = Proc.start("bot-sandbox", [sys.executable, str(BOT_PY)], env=env, cwd=tmp)
+    proc = start_bot_sandbox("bot-sandbox", [], web_port=web_port, env=env, cwd=tmp)
+    data_dir = tmp / "data" / "sandbox"
     try:
-        first_line = poll_until(
-            lambda: proc.stdout().splitlines()[0] if proc.stdout().strip() else None,
-            timeout=START_TIMEOUT,
-            what="the first line of `python bot.py`",
-            procs=[proc],
-        )
-        url = f"http://127.0.0.1:{web_port}/sandbox/requests"
-        # The bot has started when it asked who it is (polling) or dropped the webhook.
-        poll_until(
-            lambda: (
-                _get_json(f"{url}?method=getMe")["requests"]
-                or _get_json(f"{url}?method=deleteWebhook")["requests"]
-            ),
-            timeout=START_TIMEOUT,
-            what="the bot to start polling the sandbox",
-            procs=[proc],
-        )
         # before any test registers (and a staff member suspends) anything
-        subscribers = read_subscribers(database)
+        subscribers = read_subscribers(data_dir / "bot.db")
     except BaseException:
         proc.stop()
         raise
-    app = SandboxApp(proc, web_port, api_port, database, mail_dir, first_line, subscribers)
-    yield app
-    rc = proc.stop()
-    assert not proc.killed and rc == 0, (
-        f"`python bot.py` did not stop cleanly on SIGTERM (exit code {rc}, "
-        f"killed={proc.killed})\n{proc.tail()}"
+    yield SandboxApp(
+        proc, web_port, api_port, data_dir, ignored_database, ignored_mail_dir, subscribers
     )
+    stop_cleanly(proc)
 
 
 @pytest.fixture

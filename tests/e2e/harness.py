@@ -31,6 +31,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,19 +195,74 @@ class Proc:
 
 @dataclass
 class SandboxApp:
-    """``python bot.py`` without a token: its process, ports and files."""
+    """``python bot.py`` without a token: its process, ports and files.
+
+    ``database`` and ``mail_dir`` are the sandbox's own (in its data directory);
+    ``ignored_database`` and ``ignored_mail_dir`` are what DATABASE_URL and MAIL_DIR named.
+    """
 
     proc: Proc
     web_port: int
     api_port: int
-    database: Path
-    mail_dir: Path
-    first_line: str
+    data_dir: Path
+    ignored_database: Path
+    ignored_mail_dir: Path
     subscribers_at_start: dict[str, tuple[bool, float, str, str | None]]
 
     @property
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "bot.db"
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+
+def get_json(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return dict(json.loads(resp.read()))
+
+
+def start_bot_sandbox(
+    name: str, args: list[str], *, web_port: int, env: dict[str, str], cwd: Path
+) -> Proc:
+    """``python bot.py *args`` without a token, once it printed its two lines and the bot
+    polls the sandbox on ``web_port`` (stopped again if it never gets there)."""
+    proc = Proc.start(name, [sys.executable, str(BOT_PY), *args], env=env, cwd=cwd)
+    try:
+        poll_until(
+            lambda: len(proc.stdout().splitlines()) >= 2,
+            timeout=START_TIMEOUT,
+            what=f"the first two lines of `python bot.py {' '.join(args)}`",
+            procs=[proc],
+        )
+        url = f"http://127.0.0.1:{web_port}/sandbox/requests"
+        # The bot has started when it asked who it is (polling) or dropped the webhook.
+        poll_until(
+            lambda: (
+                get_json(f"{url}?method=getMe")["requests"]
+                or get_json(f"{url}?method=deleteWebhook")["requests"]
+            ),
+            timeout=START_TIMEOUT,
+            what="the bot to start polling the sandbox",
+            procs=[proc],
+        )
+    except BaseException:
+        proc.stop()
+        raise
+    return proc
+
+
+def stop_cleanly(proc: Proc) -> None:
+    rc = proc.stop()
+    assert not proc.killed and rc == 0, (
+        f"`python bot.py` did not stop cleanly on SIGTERM (exit code {rc}, "
+        f"killed={proc.killed})\n{proc.tail()}"
+    )
 
 
 def read_subscribers(database: Path) -> dict[str, tuple[bool, float, str, str | None]]:

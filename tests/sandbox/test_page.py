@@ -11,8 +11,6 @@ e-mail's HTML part. Skipped when Playwright has no Chromium to launch (set
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -33,12 +31,9 @@ from aiogram.types import (
 )
 
 from sandbox.server import SandboxServer
+from tests.sandbox.browser import chromium
 
 playwright_api = pytest.importorskip("playwright.async_api")
-
-
-def chromium_path() -> str | None:
-    return os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE") or shutil.which("chromium")
 
 
 def demo_dispatcher(server: SandboxServer, mail_dir: Path) -> Dispatcher:
@@ -125,47 +120,38 @@ async def running(tmp_path: Path) -> AsyncIterator[SandboxServer]:
 
 async def test_page_drives_subscriber_staff_and_mail(running: SandboxServer) -> None:
     expect = playwright_api.expect
-    async with playwright_api.async_playwright() as pw:
-        try:
-            browser = await pw.chromium.launch(
-                executable_path=chromium_path(), args=["--no-sandbox"]
-            )
-        except Exception as exc:  # no browser on this machine
-            pytest.skip(f"no Chromium for Playwright: {exc}")
-        try:
-            page = await browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(running.web_url + "/")
-            user = page.get_by_test_id("user-messages")
-            staff = page.get_by_test_id("staff-messages")
+    async with chromium() as browser:
+        page = await browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(running.web_url + "/")
+        user = page.get_by_test_id("user-messages")
+        staff = page.get_by_test_id("staff-messages")
 
-            await page.get_by_test_id("user-start").click()
-            await expect(user.get_by_text("Xoş gəlmisiniz!")).to_be_visible()
-            await user.get_by_role("button", name="Status").click()
-            await expect(page.get_by_test_id("toast")).to_have_text("No applications yet")
+        await page.get_by_test_id("user-start").click()
+        await expect(user.get_by_text("Xoş gəlmisiniz!")).to_be_visible()
+        await user.get_by_role("button", name="Status").click()
+        await expect(page.get_by_test_id("toast")).to_have_text("No applications yet")
 
-            await user.get_by_role("button", name="Phone").click()
-            share = page.get_by_test_id("reply-keyboard").get_by_role("button")
-            await expect(share).to_have_text("Share my number")
-            await share.click()
-            await expect(user.get_by_text("Got it")).to_be_visible()
-            await expect(page.get_by_test_id("reply-keyboard")).to_be_hidden()
+        await user.get_by_role("button", name="Phone").click()
+        share = page.get_by_test_id("reply-keyboard").get_by_role("button")
+        await expect(share).to_have_text("Share my number")
+        await share.click()
+        await expect(user.get_by_text("Got it")).to_be_visible()
+        await expect(page.get_by_test_id("reply-keyboard")).to_be_hidden()
 
-            await staff.get_by_role("button", name="Take").click()
-            await expect(staff.get_by_text("Order 1 — taken by Rauf")).to_be_visible()
-            # ForceReply opens a reply to the prompt; typing + Enter answers it.
-            await expect(page.get_by_test_id("staff-reply-banner")).to_be_visible()
-            await page.get_by_test_id("staff-input").fill("Valve closed")
-            await page.get_by_test_id("staff-input").press("Enter")
-            await expect(staff.get_by_text("Noted: Valve closed")).to_be_visible()
+        await staff.get_by_role("button", name="Take").click()
+        await expect(staff.get_by_text("Order 1 — taken by Rauf")).to_be_visible()
+        # ForceReply opens a reply to the prompt; typing + Enter answers it.
+        await expect(page.get_by_test_id("staff-reply-banner")).to_be_visible()
+        await page.get_by_test_id("staff-input").fill("Valve closed")
+        await page.get_by_test_id("staff-input").press("Enter")
+        await expect(staff.get_by_text("Noted: Valve closed")).to_be_visible()
 
-            mail = page.get_by_test_id("mail-item").first
-            await expect(mail).to_contain_text("Application 1 registered")
-            await mail.locator("button.head").click()
-            await page.get_by_test_id("mail-tab-html").click()
-            frame = page.frame_locator('[data-testid="mail-html"]')
-            await expect(frame.locator("b")).to_have_text("1")
-            assert errors == []
-        finally:
-            await browser.close()
+        mail = page.get_by_test_id("mail-item").first
+        await expect(mail).to_contain_text("Application 1 registered")
+        await mail.locator("button.head").click()
+        await page.get_by_test_id("mail-tab-html").click()
+        frame = page.frame_locator('[data-testid="mail-html"]')
+        await expect(frame.locator("b")).to_have_text("1")
+        assert errors == []
