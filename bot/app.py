@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -119,11 +119,14 @@ def build_services(
     closers: list[Any] = []
     if registry is None:
         if settings.billing_api_url:
-            client = httpx.AsyncClient(timeout=settings.billing_timeout_s)
-            closers.append(client.aclose)
+            # Needs the running event loop: build_services is called from inside it.
+            session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=settings.billing_timeout_s)
+            )
+            closers.append(session.close)
             token = settings.billing_api_token
             registry = HttpSubscriberRegistry(
-                client,
+                session,
                 settings.billing_api_url,
                 api_token=token.get_secret_value() if token else None,
             )
