@@ -25,7 +25,7 @@ async def run_sandbox(settings: Settings) -> None:
     from storage.database import create_engine
     from storage.subscribers_import import import_subscribers
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url.get_secret_value())
     try:
         await import_subscribers(engine, DEMO_CSV)
     finally:
@@ -64,8 +64,8 @@ def entry(argv: list[str]) -> int:
     settings = load_settings()
     if settings.bot_token is not None:
         return main(argv)
-    configure_logging(settings.log_level)
-    upgrade_to_head(settings.database_url)
+    configure_logging(settings.log_level, settings.secret_values())
+    upgrade_to_head(settings.database_url.get_secret_value())
     asyncio.run(run_sandbox(settings))
     return 0
 

@@ -113,7 +113,7 @@ def build_services(
     clock: Clock | None = None,
     mailer: Mailer | None = None,
 ) -> Services:
-    engine = engine or create_engine(settings.database_url)
+    engine = engine or create_engine(settings.database_url.get_secret_value())
     session_factory = create_session_factory(engine)
     transactions = SqlTransactionFactory(session_factory)
     closers: list[Any] = []
@@ -127,7 +127,7 @@ def build_services(
             token = settings.billing_api_token
             registry = HttpSubscriberRegistry(
                 session,
-                settings.billing_api_url,
+                settings.billing_api_url.get_secret_value(),
                 api_token=token.get_secret_value() if token else None,
             )
         else:
@@ -282,11 +282,12 @@ def build_storage(
     restart keeps every draft; one worker, so the isolation is in-process) or memory."""
     ttl = timedelta(days=settings.fsm_state_ttl_days)
     if settings.fsm_backend == "redis":
-        assert settings.redis_url is not None
+        if settings.redis_url is None:  # Settings refuse FSM_STORAGE=redis without it
+            raise ValueError("REDIS_URL is required when FSM_STORAGE is redis")
         # A pool that waits for a free connection: a burst larger than the pool queues
         # instead of failing with "Too many connections" (redis-py's default pool fails).
         pool = BlockingConnectionPool.from_url(
-            settings.redis_url,
+            settings.redis_url.get_secret_value(),
             max_connections=settings.redis_pool_size,
             timeout=settings.redis_pool_timeout_s,
         )

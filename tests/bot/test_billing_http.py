@@ -16,7 +16,7 @@ from pydantic import SecretStr
 
 from bot.adapters.billing_http import MAX_ADDRESS, MAX_BODY, HttpSubscriberRegistry
 from bot.app import build_services
-from bot.config import Settings
+from bot.config import SecretUrl, Settings
 from storage.models import ApplicationRow
 from tests.local_http import local_server
 from workflows.errors import RegistryUnavailable
@@ -264,7 +264,10 @@ async def test_the_composition_root_builds_and_closes_the_session(
 ) -> None:
     billing.replies = [json_reply()]
     configured = settings.model_copy(
-        update={"billing_api_url": billing.base_url, "billing_api_token": SecretStr("t0ken")}
+        update={
+            "billing_api_url": SecretUrl(billing.base_url),
+            "billing_api_token": SecretStr("t0ken"),
+        }
     )
     services = build_services(configured)
     assert isinstance(services.registry, HttpSubscriberRegistry)

@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.billing_http import MAX_ADDRESS
-from bot.config import Settings
+from bot.config import SecretUrl, Settings
 from storage.database import create_engine
 from storage.models import ApplicationRow
 from tests.dialogs.helpers import applications, make_world, register
@@ -60,7 +60,7 @@ async def test_a_600_character_address_is_registered_cut(
 ) -> None:
     assert len(ADDRESS) == 600
     world = make_world(
-        settings.model_copy(update={"billing_api_url": billing_url}), database, clock
+        settings.model_copy(update={"billing_api_url": SecretUrl(billing_url)}), database, clock
     )
     try:
         number = await register(world.subscriber())
