@@ -128,7 +128,8 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
     webhook_set: bool = Field(default=True, alias="WEBHOOK_SET")
-    listen_host: str = Field(default="0.0.0.0", alias="LISTEN_HOST")
+    # The webhook must be reachable by Telegram or the load balancer; LISTEN_HOST narrows it.
+    listen_host: str = Field(default="0.0.0.0", alias="LISTEN_HOST")  # noqa: S104
     listen_port: int = Field(default=8000, alias="LISTEN_PORT")
 
     sandbox_port: int = Field(default=8080, alias="SANDBOX_PORT")

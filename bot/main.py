@@ -82,9 +82,7 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     sys.excepthook = _log_uncaught
 
 
-def _log_uncaught(
-    kind: type[BaseException], exc: BaseException, tb: TracebackType | None
-) -> None:
+def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
     if issubclass(kind, KeyboardInterrupt):
         sys.__excepthook__(kind, exc, tb)
         return
@@ -125,7 +123,8 @@ async def run(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run one worker until SIGINT/SIGTERM (or ``stop``)."""
-    assert settings.bot_token is not None
+    if settings.bot_token is None:
+        raise ValueError("a worker needs BOT_TOKEN")
     services = build_services(settings)
     bot = build_bot(settings, settings.bot_token.get_secret_value())
     bot.session.middleware(ApiErrorMetrics())
@@ -187,7 +186,8 @@ async def run_webhook(
     storage: BaseStorage,
     stop: asyncio.Event,
 ) -> None:
-    assert settings.webhook_url and settings.webhook_secret
+    if not (settings.webhook_url and settings.webhook_secret):
+        raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     secret = settings.webhook_secret.get_secret_value()
     server = WebhookServer(
         dp,

@@ -240,7 +240,7 @@ class HttpSubscriberRegistry:
     def _delay(self, attempt: int) -> float:
         """Exponential backoff with jitter: in [d/2, d] for d = backoff * 2**attempt."""
         delay = self._backoff * 2**attempt
-        return delay / 2 + random.uniform(0, delay / 2)
+        return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not a secret
 
     async def _get(self, url: URL) -> tuple[int, bytes, float | None]:
         """Status, the body of a 200 (else empty) and a numeric ``Retry-After``."""
