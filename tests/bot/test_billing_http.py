@@ -162,24 +162,20 @@ async def test_short_retry_after_is_honoured(
     assert billing.calls == 2
 
 
-async def test_long_retry_after_gives_up(client: aiohttp.ClientSession, billing: Billing) -> None:
-    billing.replies = [status_reply(429, {"Retry-After": "120"}), json_reply()]
-    with pytest.raises(RegistryUnavailable):
-        await registry(client, billing).lookup("123456")
-    assert billing.calls == 1
-
-
-async def test_client_error_is_not_retried(
-    client: aiohttp.ClientSession, billing: Billing
+@pytest.mark.parametrize(
+    "reply",
+    [
+        status_reply(429, {"Retry-After": "120"}),
+        status_reply(401),
+        status_reply(302, {"Location": "/api/subscribers/654321"}),
+        json_reply(SUBSCRIBER | {"padding": "x" * MAX_BODY}),
+    ],
+    ids=["long-retry-after", "client-error", "redirect-not-followed", "body-over-the-limit"],
+)
+async def test_given_up_at_once(
+    client: aiohttp.ClientSession, billing: Billing, reply: Reply
 ) -> None:
-    billing.replies = [status_reply(401), json_reply()]
-    with pytest.raises(RegistryUnavailable):
-        await registry(client, billing).lookup("123456")
-    assert billing.calls == 1
-
-
-async def test_redirect_is_not_followed(client: aiohttp.ClientSession, billing: Billing) -> None:
-    billing.replies = [status_reply(302, {"Location": "/api/subscribers/654321"}), json_reply()]
+    billing.replies = [reply, json_reply()]
     with pytest.raises(RegistryUnavailable):
         await registry(client, billing).lookup("123456")
     assert billing.calls == 1
@@ -219,13 +215,6 @@ async def test_malformed(client: aiohttp.ClientSession, billing: Billing, body: 
         ]
     else:
         billing.replies = [json_reply(body)]
-    with pytest.raises(RegistryUnavailable):
-        await registry(client, billing).lookup("123456")
-    assert billing.calls == 1
-
-
-async def test_body_larger_than_the_limit(client: aiohttp.ClientSession, billing: Billing) -> None:
-    billing.replies = [json_reply(SUBSCRIBER | {"padding": "x" * MAX_BODY})]
     with pytest.raises(RegistryUnavailable):
         await registry(client, billing).lookup("123456")
     assert billing.calls == 1
