@@ -1,4 +1,6 @@
 # The Azərsu bot: one image for polling and webhook workers (chosen by the settings).
+# Checked by hadolint (tests/deploy/test_dockerfile.py); the base image is a tag, not a
+# digest, so a rebuild picks up Debian's and CPython's security fixes of 3.12.
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,10 +10,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so a code change does not reinstall them.
+# Dependencies first, so a code change does not reinstall them: exactly the locked tree,
+# every file checked against its hash, wheels only (nothing is compiled in the image).
+COPY requirements.lock ./
+RUN pip install --require-hashes --only-binary=:all: -r requirements.lock
+
+# The project itself (it ships no importable package: this records its metadata), with the
+# build backend from the lock rather than whatever the index serves that day.
 COPY pyproject.toml ./
-# The project itself ships no installable packages: this installs its dependencies.
-RUN pip install .
+RUN pip install --no-deps --no-build-isolation . \
+    && rm -rf build ./*.egg-info
 
 COPY bot.py ./
 COPY bot ./bot
@@ -22,15 +30,24 @@ COPY locales ./locales
 # The sandbox (python bot.py without BOT_TOKEN) for demos; production never loads it.
 COPY sandbox ./sandbox
 
-# Catalogues are compiled at build time (the .mo files are not in git).
+# Catalogues are compiled at build time (the .mo files are not in git). The code stays
+# root's and read-only to the bot's user, who owns only its data folder.
 RUN pybabel compile -d locales -D messages \
-    && useradd --system --uid 10001 --home-dir /app azersu \
+    && groupadd --system --gid 10001 azersu \
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /app \
+        --shell /usr/sbin/nologin azersu \
     && mkdir -p /app/data \
-    && chown -R azersu /app/data
+    && chown 10001:10001 /app/data
 
-USER azersu
+# Numeric, so a runtime (Kubernetes' runAsNonRoot) can tell it is not root.
+USER 10001:10001
 VOLUME ["/app/data"]
 EXPOSE 8000
+
+# A webhook worker answers GET /healthz (the database, and Redis when used) on LISTEN_PORT;
+# a polling worker serves no HTTP, so for it the check only says the container runs.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
+    CMD ["python", "-c", "import os, sys, urllib.request as r; os.environ.get('WEBHOOK_URL') or sys.exit(0); r.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('LISTEN_PORT', '8000'), timeout=4)"]
 
 # bot.py applies the migrations, then runs polling, or webhook when WEBHOOK_URL is set.
 CMD ["python", "bot.py", "run"]

@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
-from bot.config import Settings
+from bot.config import SecretUrl, Settings
 from bot.main import main, run
 from storage.migrate import upgrade_to_head
 
@@ -33,7 +33,7 @@ def sandbox_settings(settings: Settings, database: str | None) -> Settings:
     data_dir = Path(settings.sandbox_data_dir).resolve()
     return settings.model_copy(
         update={
-            "database_url": database or f"sqlite+aiosqlite:///{data_dir / 'bot.db'}",
+            "database_url": SecretUrl(database or f"sqlite+aiosqlite:///{data_dir / 'bot.db'}"),
             "redis_url": None,
             # Dialog state in the sandbox's database (or memory when asked), never in Redis.
             "fsm_storage": "memory" if settings.fsm_storage == "memory" else "database",
@@ -60,7 +60,7 @@ async def run_sandbox(settings: Settings) -> None:
     from storage.database import create_engine
     from storage.subscribers_import import import_subscribers
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url.get_secret_value())
     try:
         await import_subscribers(engine, DEMO_CSV)
     finally:
@@ -104,8 +104,8 @@ def sqlite_file(url: str) -> Path | None:
 def start_sandbox(settings: Settings, database: str | None) -> int:
     """``python bot.py sandbox [--database URL]``, and ``run`` without a token."""
     box = sandbox_settings(settings, database)
-    own = sqlite_file(box.database_url)
-    if database is None and own is not None and own == sqlite_file(settings.database_url):
+    own = sqlite_file(box.database_url.get_secret_value())
+    if database is None and own == sqlite_file(settings.database_url.get_secret_value()):
         print(
             f"Setting SANDBOX_DATA_DIR is invalid: {own} is DATABASE_URL's database; "
             "the sandbox needs a folder of its own.",
@@ -113,7 +113,7 @@ def start_sandbox(settings: Settings, database: str | None) -> int:
         )
         return 2
     print(data_line(box, database), flush=True)
-    upgrade_to_head(box.database_url)
+    upgrade_to_head(box.database_url.get_secret_value())
     asyncio.run(run_sandbox(box))
     return 0
 

@@ -31,7 +31,7 @@ from storage.migrate import upgrade_to_head
 from storage.subscribers_import import HEADER, import_subscribers
 
 STAFF_CHAT_ID = -1001234567890
-BENCH_TOKEN = "42:BENCH"
+BENCH_TOKEN = "42:BENCH"  # noqa: S105 - the offline fake Bot API's token, no real bot
 
 
 def bench_settings(database_url: str, mail_dir: Path, **extra: object) -> Settings:

@@ -56,7 +56,7 @@ def run_worker(argv: list[str], *, spawn: bool = False, timeout: float = 600.0) 
 
 
 def _spawn(argv: list[str], timeout: float) -> dict[str, Any]:
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - this interpreter running our own worker module
         [sys.executable, "-m", "bench.worker", *argv],
         cwd=ROOT,
         stdout=subprocess.PIPE,

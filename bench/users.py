@@ -22,7 +22,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import (
@@ -190,7 +190,7 @@ class SimUser:
         """The window after the phone: inline "Back", no reason list, no reply keyboard."""
         return self.has("back") and not self.has("reason:") and not self.has("skip_notes")
 
-    def _fail(self, step: str) -> None:
+    def _fail(self, step: str) -> NoReturn:
         shown = self.session.shown.get(self.user_id)
         raise JourneyFailed(self.user_id, step, shown.message.text or "" if shown else "<none>")
 
@@ -235,11 +235,9 @@ class SimUser:
         shown = self.session.shown.get(self.user_id)
         if shown is None or not self.has("to_status"):
             self._fail("registered")
-        assert shown is not None
         found = _NUMBER.search(shown.message.text or "")
         if found is None:
             self._fail("registered")
-        assert found is not None
         return int(found.group(1))
 
     async def run(self, steps: tuple[str, ...] = JOURNEY) -> None:

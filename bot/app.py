@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -119,18 +119,21 @@ def build_services(
     clock: Clock | None = None,
     mailer: Mailer | None = None,
 ) -> Services:
-    engine = engine or create_engine(settings.database_url)
+    engine = engine or create_engine(settings.database_url.get_secret_value())
     session_factory = create_session_factory(engine)
     transactions = SqlTransactionFactory(session_factory)
     closers: list[Any] = []
     if registry is None:
         if settings.billing_api_url:
-            client = httpx.AsyncClient(timeout=settings.billing_timeout_s)
-            closers.append(client.aclose)
+            # Needs the running event loop: build_services is called from inside it.
+            session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=settings.billing_timeout_s)
+            )
+            closers.append(session.close)
             token = settings.billing_api_token
             registry = HttpSubscriberRegistry(
-                client,
-                settings.billing_api_url,
+                session,
+                settings.billing_api_url.get_secret_value(),
                 api_token=token.get_secret_value() if token else None,
             )
         else:
@@ -337,11 +340,12 @@ def build_storage(
     restart keeps every draft; one worker, so the isolation is in-process) or memory."""
     ttl = timedelta(days=settings.fsm_state_ttl_days)
     if settings.fsm_backend == "redis":
-        assert settings.redis_url is not None
+        if settings.redis_url is None:  # Settings refuse FSM_STORAGE=redis without it
+            raise ValueError("REDIS_URL is required when FSM_STORAGE is redis")
         # A pool that waits for a free connection: a burst larger than the pool queues
         # instead of failing with "Too many connections" (redis-py's default pool fails).
         pool = BlockingConnectionPool.from_url(
-            settings.redis_url,
+            settings.redis_url.get_secret_value(),
             max_connections=settings.redis_pool_size,
             timeout=settings.redis_pool_timeout_s,
         )

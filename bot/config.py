@@ -4,11 +4,52 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from dialogs.wording import LOCALES
+
+MASK = "***"
+# Shorter secrets are not looked for in log lines: they would mask ordinary words.
+MIN_REDACTED = 4
+
+
+def _split(url: str) -> SplitResult | None:
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
+def safe_url(url: str) -> str:
+    """``url`` fit for a log line or a repr: the password masked, no query nor fragment
+    (they may carry tokens)."""
+    parts = _split(url)
+    if parts is None:
+        return MASK
+    netloc = parts.netloc
+    if parts.password is not None:
+        userinfo, _, host = netloc.rpartition("@")
+        netloc = f"{userinfo.partition(':')[0]}:{MASK}@{host}"
+    query = "?…" if parts.query else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{query}" if parts.scheme else MASK
+
+
+def url_password(url: str) -> str | None:
+    parts = _split(url)
+    return parts.password if parts is not None else None
+
+
+class SecretUrl(SecretStr):
+    """A URL with a password: ``get_secret_value()`` is the URL; ``str``, ``repr`` (and so
+    the settings' own repr) show it through :func:`safe_url`."""
+
+    def _display(self) -> str:
+        return safe_url(self.get_secret_value())
 
 
 def _int_list(value: object) -> object:
@@ -28,12 +69,16 @@ class Settings(BaseSettings):
         env_ignore_empty=True,
         extra="ignore",
         case_sensitive=False,
+        # A validation error never repeats the input: it holds the URLs and their passwords.
+        hide_input_in_errors=True,
     )
 
     bot_token: SecretStr | None = Field(default=None, alias="BOT_TOKEN")
     telegram_api_url: str | None = Field(default=None, alias="TELEGRAM_API_URL")
-    database_url: str = Field(default="sqlite+aiosqlite:///data/bot.db", alias="DATABASE_URL")
-    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    database_url: SecretUrl = Field(
+        default=SecretUrl("sqlite+aiosqlite:///data/bot.db"), alias="DATABASE_URL"
+    )
+    redis_url: SecretUrl | None = Field(default=None, alias="REDIS_URL")
     # Where dialog and FSM state live; empty: Redis with REDIS_URL, else the bot's database.
     # "memory" forgets every draft at a restart: for tests and the benchmark's floor only.
     fsm_storage: Literal["redis", "database", "memory"] | None = Field(
@@ -77,14 +122,15 @@ class Settings(BaseSettings):
     mail_from: str = Field(default="Azərsu <no-reply@azersu.az>", alias="MAIL_FROM")
     mail_dir: str = Field(default="data/mail", alias="MAIL_DIR")
 
-    billing_api_url: str | None = Field(default=None, alias="BILLING_API_URL")
+    billing_api_url: SecretUrl | None = Field(default=None, alias="BILLING_API_URL")
     billing_api_token: SecretStr | None = Field(default=None, alias="BILLING_API_TOKEN")
     billing_timeout_s: float = Field(default=5.0, gt=0, alias="BILLING_TIMEOUT_S")
 
     webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
     webhook_set: bool = Field(default=True, alias="WEBHOOK_SET")
-    listen_host: str = Field(default="0.0.0.0", alias="LISTEN_HOST")
+    # The webhook must be reachable by Telegram or the load balancer; LISTEN_HOST narrows it.
+    listen_host: str = Field(default="0.0.0.0", alias="LISTEN_HOST")  # noqa: S104
     listen_port: int = Field(default=8000, alias="LISTEN_PORT")
 
     sandbox_port: int = Field(default=8080, alias="SANDBOX_PORT")
@@ -111,6 +157,25 @@ class Settings(BaseSettings):
             re.compile(value)
         except re.error as exc:
             raise ValueError(f"not a regular expression: {exc}") from exc
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretUrl) -> SecretUrl:
+        try:
+            make_url(value.get_secret_value())
+        except (ArgumentError, ValueError):
+            # Never the value: it holds the password.
+            raise ValueError("not a database URL (dialect+driver://user:pass@host/db)") from None
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretUrl | None) -> SecretUrl | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
     @field_validator("pay_url_template")
@@ -140,6 +205,18 @@ class Settings(BaseSettings):
         if self.fsm_storage == "redis" and not self.redis_url:
             raise ValueError("REDIS_URL is required when FSM_STORAGE is redis")
         return self
+
+    def secret_values(self) -> set[str]:
+        """Every secret this process knows, as it could appear in a log line or an error:
+        the tokens, the SMTP password and the URLs' passwords (raw and percent-decoded)."""
+        found: set[str] = set()
+        tokens = (self.bot_token, self.webhook_secret, self.smtp_password, self.billing_api_token)
+        found.update(token.get_secret_value() for token in tokens if token is not None)
+        for url in (self.database_url, self.redis_url, self.billing_api_url):
+            password = url_password(url.get_secret_value()) if url is not None else None
+            if password:
+                found.update((password, unquote(password)))
+        return {secret for secret in found if len(secret) >= MIN_REDACTED}
 
     @property
     def sandbox(self) -> bool:

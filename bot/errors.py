@@ -51,7 +51,8 @@ class StorageErrorGuard(BaseMiddleware):
         try:
             return await handler(event, data)
         except STORAGE_ERRORS as exc:
-            assert isinstance(event, Update)
+            if not isinstance(event, Update):  # registered on updates only
+                raise
             logger.error("update %s: storage error %s", event.update_id, type(exc).__name__)
             await self._answer(event, data["bot"])
             return None

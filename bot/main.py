@@ -8,8 +8,9 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
+from types import TracebackType
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
@@ -29,7 +30,7 @@ from bot.app import (
     build_storage,
     command_menus,
 )
-from bot.config import Settings, describe_error
+from bot.config import MASK, Settings, describe_error
 from bot.import_cli import run_import_cli
 from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
 from bot.outbox.runner import OutboxRunner
@@ -51,13 +52,44 @@ def load_settings() -> Settings:
         raise SystemExit(2) from None
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class RedactingFormatter(logging.Formatter):
+    """Masks every known secret in the whole formatted record, its traceback included:
+    a library's error message may quote a password or a token we never logged ourselves."""
+
+    def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
+        super().__init__(fmt)
+        # Longest first: a secret that contains another is masked whole.
+        self.secrets = sorted(set(secrets), key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(super().format(record))
+
+
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    """Logging to stderr with ``secrets`` masked (see ``Settings.secret_values``); an
+    uncaught exception is logged through the same formatter instead of Python's hook."""
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO), format=LOG_FORMAT)
+    formatter = RedactingFormatter(LOG_FORMAT, secrets)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter)
     # aiogram logs every update with the user id at INFO; fine. Its DEBUG carries payloads.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    sys.excepthook = _log_uncaught
+
+
+def _log_uncaught(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, exc, tb)
+        return
+    logger.critical("stopped by an unexpected error", exc_info=(kind, exc, tb))
 
 
 async def health_of(services: Services, storage: BaseStorage) -> dict[str, bool]:
@@ -90,7 +122,8 @@ async def run(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run one worker until SIGINT/SIGTERM (or ``stop``)."""
-    assert settings.bot_token is not None
+    if settings.bot_token is None:
+        raise ValueError("a worker needs BOT_TOKEN")
     services = build_services(settings)
     bot = build_bot(settings, settings.bot_token.get_secret_value())
     bot.session.middleware(ApiErrorMetrics())
@@ -152,7 +185,8 @@ async def run_webhook(
     storage: BaseStorage,
     stop: asyncio.Event,
 ) -> None:
-    assert settings.webhook_url and settings.webhook_secret
+    if not (settings.webhook_url and settings.webhook_secret):
+        raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     secret = settings.webhook_secret.get_secret_value()
     server = WebhookServer(
         dp,
@@ -215,17 +249,17 @@ def main(argv: list[str] | None = None, *, sandbox: SandboxStart | None = None) 
     args = build_parser().parse_args(argv)
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.secret_values())
     # Decided before any migration: the sandbox never touches DATABASE_URL's database.
     if args.command == "sandbox" or (args.command in (None, "run") and settings.sandbox):
         if sandbox is None:
             print("The sandbox starts from the entry script: `python bot.py`.", file=sys.stderr)
             return 2
         return sandbox(settings, getattr(args, "database", None))
-    upgrade_to_head(settings.database_url)
+    upgrade_to_head(settings.database_url.get_secret_value())
     if args.command == "migrate":
         return 0
     if args.command == "import-subscribers":
-        return asyncio.run(run_import_cli(settings.database_url, args.file))
+        return asyncio.run(run_import_cli(settings.database_url.get_secret_value(), args.file))
     asyncio.run(run(settings))
     return 0

@@ -137,7 +137,7 @@ class TelegramRetries(BaseRequestMiddleware):
         self.max_tries = max_tries
         self.backoff_s = backoff_s
         self.sleep = sleep
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
 
     async def __call__(
         self,

@@ -288,5 +288,6 @@ def setup_control(app: web.Application, server: SandboxServer) -> None:
 
 def _req(params: dict[str, Any], key: str) -> int:
     value = _int(params, key)
-    assert value is not None
+    if value is None:  # _int has raised first
+        raise SandboxError(f"{key} is required")
     return value

@@ -77,7 +77,7 @@ class Listener:
             raise
         self._runner = runner
         # A wildcard bind is reached from this machine through the loopback address.
-        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)  # noqa: S104 - maps a wildcard bind to loopback
         host = f"[{host}]" if ":" in host else host
         return (
             f"http://{host}:{api_sock.getsockname()[1]}",

@@ -55,7 +55,8 @@ class MailBox:
 def parse_eml(raw: bytes) -> dict[str, Any]:
     """The fields the page shows: to, from, subject, date, text and HTML parts."""
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
+    if not isinstance(message, EmailMessage):  # what policy.default parses into
+        raise TypeError("not an EmailMessage")
     text_part = message.get_body(preferencelist=("plain",))
     html_part = message.get_body(preferencelist=("html",))
     date = message.get("Date")

@@ -19,7 +19,7 @@ from typing import Any
 from sandbox.entities import entities_to_html
 from sandbox.errors import ApiError
 
-DEFAULT_TOKEN = "123456:SANDBOX"
+DEFAULT_TOKEN = "123456:SANDBOX"  # noqa: S105 - the embedded fake Bot API's token
 BOT_ID = 123456
 BOT_USERNAME = "azersu_sandbox_bot"
 BOT_FIRST_NAME = "Azersu (sandbox)"

@@ -87,7 +87,8 @@ class WebhookSender:
             self.world.touch()
 
     async def _deliver(self, url: str, secret: str | None, update: dict[str, Any]) -> str | None:
-        assert self._client is not None
+        if self._client is None:
+            raise RuntimeError("the webhook sender is not started")
         headers = {"Content-Type": "application/json"}
         if secret:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret

@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def alembic_config(url: str) -> Config:
     cfg = Config(toml_file=str(ROOT / "pyproject.toml"))
     cfg.set_main_option("script_location", str(ROOT / "storage" / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url)
+    # The option is interpolated (configparser): a "%" of a percent-encoded password must be
+    # doubled, or Alembic fails with an error quoting the whole URL, password included.
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 

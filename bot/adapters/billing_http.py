@@ -30,15 +30,18 @@ Responses:
   number (``12.5``); it is parsed exactly into ``Decimal`` (JSON numbers too, never through
   ``float``); ``0`` means no debt, a negative value is an overpayment;
 * ``service_state`` -- ``"active"`` or ``"suspended"``;
-* ``address`` -- string, the supply address;
+* ``address`` -- string, the supply address: one line (control and bidi characters are
+  removed, line breaks become spaces); longer than ``MAX_ADDRESS`` characters, it is cut to
+  that length with an ellipsis and a warning naming the subscriber code is logged;
 * ``owner_fin`` -- string, the FIN of the registered owner, or ``null`` when unknown
   (the key itself is required).
 
 ``404 Not Found`` -- no subscriber with this code: ``lookup`` returns ``None``.
 
-Anything else -- 5xx, 429, any other status, a body that is not JSON or has a missing or
-ill-typed field, a timeout, a connection error -- raises ``RegistryUnavailable`` ("the
-registry does not answer, try later"), never ``None``.
+Anything else -- 5xx, 429, any other status (redirects are not followed), a body that is
+not JSON, larger than ``MAX_BODY`` bytes or has a missing or ill-typed field, a timeout, a
+connection error -- raises ``RegistryUnavailable`` ("the registry does not answer, try
+later"), never ``None``.
 
 Retries: the GET is idempotent, so timeouts, connection errors, 5xx and 429 are retried,
 at most ``retries`` extra attempts, after ``backoff * 2**n`` seconds with jitter
@@ -46,10 +49,11 @@ at most ``retries`` extra attempts, after ``backoff * 2**n`` seconds with jitter
 delay; a longer one (or ``retries`` exhausted) ends the lookup with ``RegistryUnavailable``
 at once: a user is waiting in the chat. Other statuses and malformed bodies are not retried.
 
-Timeouts are the ``httpx.AsyncClient``'s, configured by whoever creates the client.
+Timeouts are the ``aiohttp.ClientSession``'s, configured by whoever creates the session
+(the composition root); the session is shared and closed by its creator.
 
 Logs carry the subscriber code, the HTTP status and the attempt, never the response body
-(addresses and FINs are personal data) nor the token.
+(addresses and FINs are personal data), the URL nor the token.
 """
 
 from __future__ import annotations
@@ -58,21 +62,36 @@ import asyncio
 import json
 import logging
 import random
+import unicodedata
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-import httpx
+import aiohttp
+from yarl import URL
 
 from workflows.errors import RegistryUnavailable
 from workflows.models import ServiceState, Subscriber
 
-__all__ = ["MAX_RETRY_AFTER", "HttpSubscriberRegistry"]
+__all__ = ["MAX_ADDRESS", "MAX_BODY", "MAX_RETRY_AFTER", "HttpSubscriberRegistry"]
 
 log = logging.getLogger(__name__)
 
 MAX_RETRY_AFTER = 2.0
 """The longest ``Retry-After`` (seconds) worth waiting for while a user waits."""
+
+MAX_ADDRESS = 500
+"""The longest address kept (the ``address`` columns hold 500 characters)."""
+
+MAX_BODY = 64 * 1024
+"""The largest 200 body read (bytes); one subscriber is a few hundred."""
+
+# Retried: the request may not have reached the registry, or its answer was cut off.
+_TRANSIENT = (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)
+# Bidi controls (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) are format characters (Cf).
+_DROPPED = frozenset({"Cc", "Cf"})
 
 _T = TypeVar("_T")
 
@@ -117,6 +136,8 @@ def _decimal(data: dict[str, Any], name: str) -> Decimal:
 
 def parse_subscriber(content: bytes, code: str) -> Subscriber:
     """The ``Subscriber`` in a 200 body; ``_MalformedError`` if it breaks the contract."""
+    if len(content) > MAX_BODY:
+        raise _MalformedError(f"body larger than {MAX_BODY} bytes")
     try:
         # JSON numbers with a fraction become Decimal directly: no float on the way.
         data = json.loads(content, parse_float=Decimal, parse_constant=_reject_constant)
@@ -140,14 +161,49 @@ def parse_subscriber(content: bytes, code: str) -> Subscriber:
         meterless=_field(data, "meterless", bool),
         debt=_decimal(data, "debt_azn"),
         state=state,
-        address=_field(data, "address", str).strip(),
+        address=_address(_field(data, "address", str), code),
         owner_fin=(owner_fin or "").strip() or None,
     )
 
 
-def _retry_after(response: httpx.Response) -> float | None:
+def _single_line(text: str) -> str:
+    """``text`` in NFC on one line: whitespace runs (line breaks too) become one space;
+    control and format characters (bidi overrides, zero-width marks) are removed."""
+    kept = (
+        " " if ch.isspace() else ch
+        for ch in unicodedata.normalize("NFC", text)
+        if ch.isspace() or unicodedata.category(ch) not in _DROPPED
+    )
+    return " ".join("".join(kept).split())
+
+
+def _address(raw: str, code: str) -> str:
+    """The address on one line, cut to ``MAX_ADDRESS`` characters with an ellipsis."""
+    address = _single_line(raw)
+    if len(address) <= MAX_ADDRESS:
+        return address
+    log.warning(
+        "registry lookup %s: address of %d characters cut to %d",
+        code,
+        len(address),
+        MAX_ADDRESS,
+    )
+    return address[: MAX_ADDRESS - 1].rstrip() + "…"
+
+
+async def _read_limited(response: aiohttp.ClientResponse) -> bytes:
+    """The body, but no more than ``MAX_BODY`` + 1 bytes of it."""
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(16 * 1024):
+        body += chunk
+        if len(body) > MAX_BODY:
+            break
+    return bytes(body)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     """A numeric ``Retry-After`` in seconds; None if absent or an HTTP date."""
-    value = response.headers.get("Retry-After")
+    value = headers.get("Retry-After")
     if value is None:
         return None
     try:
@@ -162,7 +218,7 @@ class HttpSubscriberRegistry:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        session: aiohttp.ClientSession,
         base_url: str,
         *,
         retries: int = 2,
@@ -173,7 +229,7 @@ class HttpSubscriberRegistry:
             raise ValueError("retries must be >= 0")
         if backoff < 0:
             raise ValueError("backoff must be >= 0")
-        self._client = client
+        self._session = session
         self._base_url = base_url.rstrip("/")
         self._retries = retries
         self._backoff = backoff
@@ -184,18 +240,27 @@ class HttpSubscriberRegistry:
     def _delay(self, attempt: int) -> float:
         """Exponential backoff with jitter: in [d/2, d] for d = backoff * 2**attempt."""
         delay = self._backoff * 2**attempt
-        return delay / 2 + random.uniform(0, delay / 2)
+        return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not a secret
+
+    async def _get(self, url: URL) -> tuple[int, bytes, float | None]:
+        """Status, the body of a 200 (else empty) and a numeric ``Retry-After``."""
+        async with self._session.get(
+            url, headers=self._headers, allow_redirects=False
+        ) as response:
+            body = await _read_limited(response) if response.status == HTTPStatus.OK else b""
+            return response.status, body, _retry_after(response.headers)
 
     async def lookup(self, code: str) -> Subscriber | None:
         if not code:
             return None
-        url = f"{self._base_url}/subscribers/{_path_segment(code)}"
+        # encoded=True: the segment is sent as quoted here, "%2E%2E" included.
+        url = URL(f"{self._base_url}/subscribers/{_path_segment(code)}", encoded=True)
         attempts = self._retries + 1
         for attempt in range(1, attempts + 1):
             pause: float | None = None
             try:
-                response = await self._client.get(url, headers=self._headers)
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                status, body, retry_after = await self._get(url)
+            except _TRANSIENT as exc:
                 log.warning(
                     "registry lookup %s: %s (attempt %d/%d)",
                     code,
@@ -203,31 +268,30 @@ class HttpSubscriberRegistry:
                     attempt,
                     attempts,
                 )
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:  # not worth a retry
+            except aiohttp.ClientError as exc:  # not worth a retry
                 log.error("registry lookup %s: %s", code, type(exc).__name__)
                 raise RegistryUnavailable(
                     f"registry request failed: {type(exc).__name__}"
                 ) from exc
             else:
-                status = response.status_code
-                if status == httpx.codes.OK:
+                if status == HTTPStatus.OK:
                     try:
-                        subscriber = parse_subscriber(response.content, code)
+                        subscriber = parse_subscriber(body, code)
                     except _MalformedError as exc:
                         log.error("registry lookup %s: 200 with a malformed body: %s", code, exc)
                         raise RegistryUnavailable(f"malformed registry answer: {exc}") from exc
                     log.info("registry lookup %s: 200", code)
                     return subscriber
-                if status == httpx.codes.NOT_FOUND:
+                if status == HTTPStatus.NOT_FOUND:
                     log.info("registry lookup %s: 404", code)
                     return None
-                if status != httpx.codes.TOO_MANY_REQUESTS and not 500 <= status <= 599:
+                if status != HTTPStatus.TOO_MANY_REQUESTS and not 500 <= status <= 599:
                     log.error("registry lookup %s: unexpected status %d", code, status)
                     raise RegistryUnavailable(f"registry answered {status}")
                 log.warning(
                     "registry lookup %s: %d (attempt %d/%d)", code, status, attempt, attempts
                 )
-                pause = _retry_after(response)
+                pause = retry_after
                 if pause is not None and pause > MAX_RETRY_AFTER:
                     raise RegistryUnavailable(f"registry answered {status}, retry after {pause}s")
             if attempt < attempts:

@@ -118,7 +118,7 @@ class OutboxRunner:
                 batch_size=lane.batch_size,
                 concurrency=lane.concurrency,
                 sleep=timing.sleep,
-                rng=timing.rng or random.Random(),
+                rng=timing.rng or random.Random(),  # noqa: S311 - retry jitter, not a secret
             )
             for lane in lanes
         )

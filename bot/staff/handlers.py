@@ -193,8 +193,9 @@ class StaffHandlers:
         except (WorkOrderError, ApplicationNotFound) as exc:
             await answer(callback, refusal(exc, _), alert=True)
             return
-        assert callback.message is not None  # checked in _refuse_presser
         card = callback.message
+        if card is None:  # _refuse_presser has answered such a press
+            return
         prompt = Prompt(
             number=number,
             action=callback_data.action.value,
@@ -290,7 +291,8 @@ class StaffHandlers:
         if await self._refuse_presser(callback, bot, _):
             return
         message = callback.message
-        assert message is not None
+        if message is None:  # _refuse_presser has answered such a press
+            return
         book = PromptBook(fsm_storage, bot.id)
         prompt = await book.get(message.chat.id, message.message_id)
         if prompt is None:
@@ -336,7 +338,8 @@ class StaffHandlers:
         _ = self._t(i18n)
         user = message.from_user
         original = message.reply_to_message
-        assert original is not None  # PromptFilter
+        if original is None:  # PromptFilter matches replies only
+            return
         if user is None or user.id == ANONYMOUS_ADMIN_ID or message.sender_chat is not None:
             await message.reply(anonymous_hint(_))
             return
@@ -367,7 +370,7 @@ class StaffHandlers:
                     ).format(length=exc.length, limit=exc.limit)
                 else:
                     problem = _("This field is required. Please type a few words.")
-        if problem is not None:
+        if note is None:
             # Ask again, as a reply to the staff member's message: one tap to answer.
             try:
                 await self._ask(
@@ -383,7 +386,6 @@ class StaffHandlers:
             except TelegramAPIError as exc:
                 logger.warning("prompt for work order %s not posted: %s", prompt.number, exc)
             return
-        assert note is not None
         staff = StaffMember(user_id=user.id, name=display_name(user))
         try:
             if prompt.action == WorkOrderAction.DONE.value:

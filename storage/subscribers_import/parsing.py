@@ -196,9 +196,8 @@ def parse_record(fields: list[str], fin_parser: FinParser) -> tuple[_Values | No
         except UnicodeEncodeError:
             problems.append("address is not valid UTF-8 text")
 
-    if problems:
-        return None, problems
-    assert code is not None and meterless is not None and debt is not None
+    if problems or code is None or meterless is None or debt is None:
+        return None, problems  # each None above came with its problem
     return (code, fin, meterless, debt, state, address), []
 
 

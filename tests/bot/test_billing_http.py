@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import httpx
+import aiohttp
 import pytest
 from aiohttp import web
+from pydantic import SecretStr
 
-from bot.adapters.billing_http import HttpSubscriberRegistry
+from bot.adapters.billing_http import MAX_ADDRESS, MAX_BODY, HttpSubscriberRegistry
+from bot.app import build_services
+from bot.config import SecretUrl, Settings
+from storage.models import ApplicationRow
+from tests.local_http import local_server
 from workflows.errors import RegistryUnavailable
 from workflows.models import ServiceState
 
@@ -64,17 +70,12 @@ async def billing() -> AsyncIterator[Billing]:
 
     app = web.Application()
     app.router.add_get("/api/subscribers/{code}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    state.base_url = f"http://{host}:{port}/api/"
-    try:
-        yield state
-    finally:
-        state.release.set()
-        await runner.cleanup()
+    async with local_server(app) as origin:
+        state.base_url = f"{origin}/api/"
+        try:
+            yield state
+        finally:
+            state.release.set()
 
 
 def SLOW(request: web.Request) -> web.StreamResponse:  # noqa: N802 - a marker reply
@@ -82,17 +83,18 @@ def SLOW(request: web.Request) -> web.StreamResponse:  # noqa: N802 - a marker r
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    # Plain HTTP only: verify=False skips loading the CA bundle (~0.1 s per client).
-    async with httpx.AsyncClient(timeout=0.2, verify=False) as http:
+async def client() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.2)) as http:
         yield http
 
 
-def registry(client: httpx.AsyncClient, billing: Billing, **kwargs: Any) -> HttpSubscriberRegistry:
+def registry(
+    client: aiohttp.ClientSession, billing: Billing, **kwargs: Any
+) -> HttpSubscriberRegistry:
     return HttpSubscriberRegistry(client, billing.base_url, **({"backoff": 0.01} | kwargs))
 
 
-async def test_found(client: httpx.AsyncClient, billing: Billing) -> None:
+async def test_found(client: aiohttp.ClientSession, billing: Billing) -> None:
     billing.replies = [json_reply()]
     subscriber = await registry(client, billing, api_token="t0ken").lookup("123456")
 
@@ -109,7 +111,7 @@ async def test_found(client: httpx.AsyncClient, billing: Billing) -> None:
     assert request.headers["Authorization"] == "Bearer t0ken"
 
 
-async def test_numeric_debt_is_exact(client: httpx.AsyncClient, billing: Billing) -> None:
+async def test_numeric_debt_is_exact(client: aiohttp.ClientSession, billing: Billing) -> None:
     billing.replies = [json_reply(SUBSCRIBER | {"debt_azn": 0.1, "owner_fin": "5ABC12D"})]
     subscriber = await registry(client, billing).lookup("123456")
     assert subscriber is not None
@@ -117,61 +119,76 @@ async def test_numeric_debt_is_exact(client: httpx.AsyncClient, billing: Billing
     assert subscriber.owner_fin == "5ABC12D"
 
 
-async def test_code_is_url_encoded(client: httpx.AsyncClient, billing: Billing) -> None:
+async def test_code_is_url_encoded(client: aiohttp.ClientSession, billing: Billing) -> None:
     billing.replies = [status_reply(404)]
     assert await registry(client, billing).lookup("12/34?x") is None
     assert billing.requests[0].raw_path == "/api/subscribers/12%2F34%3Fx"
     assert billing.requests[0].headers.get("Authorization") is None
 
 
-async def test_unknown_code(client: httpx.AsyncClient, billing: Billing) -> None:
+async def test_dot_segments_are_encoded(client: aiohttp.ClientSession, billing: Billing) -> None:
+    billing.replies = [status_reply(404)]
+    assert await registry(client, billing).lookup("..") is None
+    assert billing.requests[0].raw_path == "/api/subscribers/%2E%2E"
+
+
+async def test_unknown_code(client: aiohttp.ClientSession, billing: Billing) -> None:
     billing.replies = [status_reply(404)]
     assert await registry(client, billing).lookup("999999") is None
     assert billing.calls == 1
 
 
-async def test_retried_after_server_errors(client: httpx.AsyncClient, billing: Billing) -> None:
+async def test_retried_after_server_errors(
+    client: aiohttp.ClientSession, billing: Billing
+) -> None:
     billing.replies = [status_reply(500), status_reply(503), json_reply()]
     subscriber = await registry(client, billing).lookup("123456")
     assert subscriber is not None and subscriber.debt == Decimal("12.50")
     assert billing.calls == 3
 
 
-async def test_server_error_always(client: httpx.AsyncClient, billing: Billing) -> None:
+async def test_server_error_always(client: aiohttp.ClientSession, billing: Billing) -> None:
     billing.replies = [status_reply(500)]
     with pytest.raises(RegistryUnavailable):
         await registry(client, billing, retries=2).lookup("123456")
     assert billing.calls == 3
 
 
-async def test_short_retry_after_is_honoured(client: httpx.AsyncClient, billing: Billing) -> None:
+async def test_short_retry_after_is_honoured(
+    client: aiohttp.ClientSession, billing: Billing
+) -> None:
     billing.replies = [status_reply(429, {"Retry-After": "0"}), json_reply()]
     assert await registry(client, billing).lookup("123456") is not None
     assert billing.calls == 2
 
 
-async def test_long_retry_after_gives_up(client: httpx.AsyncClient, billing: Billing) -> None:
-    billing.replies = [status_reply(429, {"Retry-After": "120"}), json_reply()]
+@pytest.mark.parametrize(
+    "reply",
+    [
+        status_reply(429, {"Retry-After": "120"}),
+        status_reply(401),
+        status_reply(302, {"Location": "/api/subscribers/654321"}),
+        json_reply(SUBSCRIBER | {"padding": "x" * MAX_BODY}),
+    ],
+    ids=["long-retry-after", "client-error", "redirect-not-followed", "body-over-the-limit"],
+)
+async def test_given_up_at_once(
+    client: aiohttp.ClientSession, billing: Billing, reply: Reply
+) -> None:
+    billing.replies = [reply, json_reply()]
     with pytest.raises(RegistryUnavailable):
         await registry(client, billing).lookup("123456")
     assert billing.calls == 1
 
 
-async def test_client_error_is_not_retried(client: httpx.AsyncClient, billing: Billing) -> None:
-    billing.replies = [status_reply(401), json_reply()]
-    with pytest.raises(RegistryUnavailable):
-        await registry(client, billing).lookup("123456")
-    assert billing.calls == 1
-
-
-async def test_timeout(client: httpx.AsyncClient, billing: Billing) -> None:
+async def test_timeout(client: aiohttp.ClientSession, billing: Billing) -> None:
     billing.replies = [SLOW]
     with pytest.raises(RegistryUnavailable):
         await registry(client, billing, retries=1).lookup("123456")
     assert billing.calls == 2
 
 
-async def test_connection_refused(client: httpx.AsyncClient) -> None:
+async def test_connection_refused(client: aiohttp.ClientSession) -> None:
     unreachable = Billing(base_url="http://127.0.0.1:9/api")  # discard port: nothing listens
     with pytest.raises(RegistryUnavailable):
         await registry(client, unreachable, retries=1).lookup("123456")
@@ -191,7 +208,7 @@ def malformed_bodies() -> list[Any]:
 
 
 @pytest.mark.parametrize("body", malformed_bodies())
-async def test_malformed(client: httpx.AsyncClient, billing: Billing, body: Any) -> None:
+async def test_malformed(client: aiohttp.ClientSession, billing: Billing, body: Any) -> None:
     if isinstance(body, str):
         billing.replies = [
             lambda request: web.Response(text=body, content_type="application/json")
@@ -201,3 +218,51 @@ async def test_malformed(client: httpx.AsyncClient, billing: Billing, body: Any)
     with pytest.raises(RegistryUnavailable):
         await registry(client, billing).lookup("123456")
     assert billing.calls == 1
+
+
+async def test_address_is_one_line_without_controls(
+    client: aiohttp.ClientSession, billing: Billing
+) -> None:
+    forged = "Bakı ş.,\n  Status: Done\u202e\u2066 10\x00\x1b[31m, m. 5\r\n"
+    billing.replies = [json_reply(SUBSCRIBER | {"address": forged})]
+    subscriber = await registry(client, billing).lookup("123456")
+    assert subscriber is not None
+    assert subscriber.address == "Bakı ş., Status: Done 10[31m, m. 5"
+
+
+async def test_address_of_600_characters_is_cut(
+    client: aiohttp.ClientSession, billing: Billing, caplog: pytest.LogCaptureFixture
+) -> None:
+    address = "Bakı ş., Nizami küç. " + "Ə" * 579
+    assert len(address) == 600
+    billing.replies = [json_reply(SUBSCRIBER | {"address": address})]
+    with caplog.at_level(logging.INFO, logger="bot.adapters.billing_http"):
+        subscriber = await registry(client, billing).lookup("123456")
+    assert subscriber is not None
+    assert len(subscriber.address) == MAX_ADDRESS
+    assert subscriber.address == address[: MAX_ADDRESS - 1] + "…"
+    # The applications' column holds it (a longer value fails the insert on PostgreSQL).
+    assert ApplicationRow.__table__.c.address.type.length == MAX_ADDRESS
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert "123456" in warning.getMessage()
+    assert "Nizami" not in caplog.text and "ƏƏ" not in caplog.text
+
+
+async def test_the_composition_root_builds_and_closes_the_session(
+    settings: Settings, billing: Billing
+) -> None:
+    billing.replies = [json_reply()]
+    configured = settings.model_copy(
+        update={
+            "billing_api_url": SecretUrl(billing.base_url),
+            "billing_api_token": SecretStr("t0ken"),
+        }
+    )
+    services = build_services(configured)
+    assert isinstance(services.registry, HttpSubscriberRegistry)
+    subscriber = await services.registry.lookup("123456")
+    assert subscriber is not None and subscriber.code == "123456"
+    assert billing.requests[0].headers["Authorization"] == "Bearer t0ken"
+    session = services.registry._session
+    await services.close()
+    assert session.closed

@@ -16,7 +16,7 @@ from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from redis.asyncio import BlockingConnectionPool
 
 from bot.app import Services, build_dispatcher, build_services, build_storage
-from bot.config import Settings
+from bot.config import SecretUrl, Settings
 from storage.database import create_engine
 from storage.fsm import SqlStorage
 from tests.support import (
@@ -53,7 +53,7 @@ async def test_the_ttl_and_memory_are_settings(settings: Settings) -> None:
 
 async def test_redis_url_keeps_redis(settings: Settings) -> None:
     services = build_services(settings)
-    with_redis = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    with_redis = settings.model_copy(update={"redis_url": SecretUrl("redis://127.0.0.1:1/0")})
     storage, isolation = build_storage(with_redis, services)  # no connection until used
     assert isinstance(storage, RedisStorage) and isinstance(isolation, RedisEventIsolation)
     assert storage.key_builder.with_destiny
@@ -73,7 +73,7 @@ async def test_redis_url_keeps_redis(settings: Settings) -> None:
 
 def worker(settings: Settings, clock: FixedClock) -> tuple[Subscriber, Services]:
     """One start of the bot: its engine, storage and dispatcher (the user 7003 chatting)."""
-    services = build_services(settings, engine=create_engine(settings.database_url), clock=clock)
+    services = build_services(settings, engine=create_engine(settings.database_url.get_secret_value()), clock=clock)
     storage, isolation = build_storage(settings, services)
     mm = ChatMessageManager()
     dp = build_dispatcher(

@@ -155,7 +155,7 @@ def test_sandbox_settings_move_every_store_into_the_data_dir(tmp_path: Path) -> 
     entry = entry_script()
     settings = production(SANDBOX_DATA_DIR=str(tmp_path / "box"))
     box = entry.sandbox_settings(settings, None)
-    assert box.database_url == f"sqlite+aiosqlite:///{tmp_path / 'box' / 'bot.db'}"
+    assert box.database_url.get_secret_value() == f"sqlite+aiosqlite:///{tmp_path / 'box' / 'bot.db'}"
     assert box.redis_url is None and box.fsm_backend == "database"
     assert box.mail_dir == str(tmp_path / "box" / "mail") and box.smtp_host is None
     assert entry.sandbox_settings(production(FSM_STORAGE="memory"), None).fsm_backend == "memory"
@@ -167,7 +167,7 @@ def test_the_data_line_hides_the_password_of_a_chosen_database(tmp_path: Path) -
     entry = entry_script()
     url = "postgresql+asyncpg://demo:hunter2-pw@db.example/demo"
     box = entry.sandbox_settings(production(SANDBOX_DATA_DIR=str(tmp_path)), url)
-    assert box.database_url == url
+    assert box.database_url.get_secret_value() == url
     line = entry.data_line(box, url)
     assert "hunter2-pw" not in line and "s3cret-pw" not in line
     assert "postgresql+asyncpg://demo:***@db.example/demo (--database)" in line

@@ -5,18 +5,26 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from storage.database import create_engine
 from storage.migrate import upgrade_to_head
+from storage.models import (
+    ApplicationRow,
+    ChatMigrationRow,
+    EventRow,
+    OutboxRow,
+    SubscriberRow,
+    UserRow,
+)
 from tests.outbox.harness import Harness, RecordingMailer, make_harness
 from tests.support import isolated_pg_url
 
 _PG_READY: set[str] = set()
 # Children first; the reason catalogue stays (the migration seeds it).
-_TABLES = ("outbox", "events", "applications", "chat_migrations", "subscribers", "users")
+_TABLES = (OutboxRow, EventRow, ApplicationRow, ChatMigrationRow, SubscriberRow, UserRow)
 
 
 @pytest.fixture
@@ -42,7 +50,7 @@ async def pg_engine() -> AsyncIterator[AsyncEngine]:
         _PG_READY.add(url)
     engine = create_engine(url)
     async with engine.begin() as conn:
-        for table in _TABLES:
-            await conn.execute(text(f"DELETE FROM {table}"))
+        for row in _TABLES:
+            await conn.execute(delete(row))
     yield engine
     await engine.dispose()
