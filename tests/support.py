@@ -14,11 +14,13 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
-from aiogram.methods import TelegramMethod
+from aiogram.methods import GetChatMember, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
     CallbackQuery,
     Chat,
+    ChatMemberAdministrator,
+    ChatMemberRestricted,
     Contact,
     KeyboardButton,
     Message,
@@ -29,6 +31,7 @@ from aiogram.types import (
     User,
 )
 from aiogram_dialog.test_tools import MockMessageManager
+from pydantic import TypeAdapter
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -249,6 +252,44 @@ def subscriber_row(
     }
 
 
+# --- getChatMember --------------------------------------------------------------------------
+# Telegram's statuses: "creator", "administrator", "member", "restricted" (with ``is_member``:
+# a restricted user may still be in the chat, or not any more), "left" and "kicked".
+CHAT_MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
+
+
+def chat_member_json(
+    user_id: int, status: str, *, is_member: bool | None = None
+) -> dict[str, Any]:
+    """The ``ChatMember`` object Telegram answers to getChatMember, as JSON (every field
+    the status's type requires, rights all off)."""
+    assert status in CHAT_MEMBER_STATUSES, status
+    assert (is_member is not None) == (status == "restricted"), "is_member is restricted's"
+    data: dict[str, Any] = {
+        "status": status,
+        "user": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+    }
+    if status == "restricted":
+        rights = [name for name in ChatMemberRestricted.model_fields if name.startswith("can_")]
+        data |= dict.fromkeys(rights, False) | {"is_member": is_member, "until_date": 0}
+    elif status == "administrator":
+        rights = [name for name in ChatMemberAdministrator.model_fields if name.startswith("can_")]
+        data |= dict.fromkeys(rights, False) | {"is_anonymous": False}
+    elif status == "creator":
+        data["is_anonymous"] = False
+    elif status == "kicked":
+        data["until_date"] = 0
+    return data
+
+
+def chat_member(user_id: int, status: str, *, is_member: bool | None = None) -> Any:
+    """The same as the aiogram object the bot gets back."""
+    returning = GetChatMember.__returning__  # the union of the ChatMember types
+    return TypeAdapter(returning).validate_python(
+        chat_member_json(user_id, status, is_member=is_member)
+    )
+
+
 def dumps(obj: Any) -> str:
     return json.dumps(obj, default=str, ensure_ascii=False)
 
@@ -276,7 +317,10 @@ def isolated_pg_url(name: str) -> str | None:
 
     async def recreate() -> None:
         conn = await asyncpg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, password=url.password,
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
             database=url.database,
         )
         try:
