@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import logging
 import re
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
@@ -288,6 +289,27 @@ def chat_member(user_id: int, status: str, *, is_member: bool | None = None) -> 
     return TypeAdapter(returning).validate_python(
         chat_member_json(user_id, status, is_member=is_member)
     )
+
+
+# --- logs ----------------------------------------------------------------------------------
+_LOG_FORMAT = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+
+
+def logged_above_debug(records: list[logging.LogRecord]) -> list[str]:
+    """Each record above DEBUG as a handler would write it: message, traceback and stack."""
+    return [_LOG_FORMAT.format(r) for r in records if r.levelno > logging.DEBUG]
+
+
+def assert_no_personal_data(records: list[logging.LogRecord], *secrets: str) -> None:
+    """No FIN, phone or e-mail (``secrets``) in any record above DEBUG (DESIGN.md, "Data")."""
+    assert secrets
+    leaks = [
+        f"{secret!r} in: {text}"
+        for text in logged_above_debug(records)
+        for secret in secrets
+        if secret in text
+    ]
+    assert not leaks, "personal data in the logs:\n" + "\n".join(leaks)
 
 
 def dumps(obj: Any) -> str:
