@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StorageKey
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
@@ -148,10 +148,24 @@ class World:
         return make_world(self.settings, self.engine, self.services.clock)
 
 
-def make_world(settings: Settings, engine: AsyncEngine, clock: Any) -> World:
+def make_world(
+    settings: Settings,
+    engine: AsyncEngine,
+    clock: Any,
+    *,
+    storage: BaseStorage | None = None,
+    events_isolation: BaseEventIsolation | None = None,
+) -> World:
+    """A worker: services, dispatcher and (unless shared) its own FSM storage."""
     services = build_services(settings, engine=engine, clock=clock)
     mm = CheckingMessageManager()
-    dp = build_dispatcher(settings, services, storage=JsonMemoryStorage(), message_manager=mm)
+    dp = build_dispatcher(
+        settings,
+        services,
+        storage=storage or JsonMemoryStorage(),
+        message_manager=mm,
+        events_isolation=events_isolation,
+    )
     bot, session = make_bot()
     return World(
         dp=dp,
