@@ -3,12 +3,14 @@ a subscriber's chat driven through the real dispatcher, and database helpers."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import inspect
 import itertools
 import json
 import logging
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -289,6 +291,30 @@ def chat_member(user_id: int, status: str, *, is_member: bool | None = None) -> 
     return TypeAdapter(returning).validate_python(
         chat_member_json(user_id, status, is_member=is_member)
     )
+
+
+# --- waiting ---------------------------------------------------------------------------------
+# Tests wait for things that happen in other tasks or processes, never for a fixed time: a
+# limit only stops a test that would hang, so it is generous (a loaded CI machine is slow).
+GENEROUS_S = 30.0
+
+
+async def eventually(
+    check: Callable[[], bool | Awaitable[bool]], *, what: str, limit_s: float = GENEROUS_S
+) -> None:
+    """Return as soon as ``check()`` is true (looking again every 10 ms); fail after
+    ``limit_s`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"still waiting for {what} after {limit_s:.0f} s")
+        await asyncio.sleep(0.01)
 
 
 # --- logs ----------------------------------------------------------------------------------

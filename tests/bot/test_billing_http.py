@@ -13,6 +13,7 @@ import pytest
 from aiohttp import web
 
 from bot.adapters.billing_http import HttpSubscriberRegistry
+from tests.support import GENEROUS_S
 from workflows.errors import RegistryUnavailable
 from workflows.models import ServiceState
 
@@ -59,7 +60,7 @@ async def billing() -> AsyncIterator[Billing]:
         index = min(len(state.requests), len(state.replies)) - 1
         reply = state.replies[index]
         if reply is SLOW:
-            await asyncio.wait_for(state.release.wait(), timeout=2)
+            await state.release.wait()  # set when the test ends: no answer before that
         return reply(request)
 
     app = web.Application()
@@ -84,7 +85,8 @@ def SLOW(request: web.Request) -> web.StreamResponse:  # noqa: N802 - a marker r
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     # Plain HTTP only: verify=False skips loading the CA bundle (~0.1 s per client).
-    async with httpx.AsyncClient(timeout=0.2, verify=False) as http:
+    # A generous timeout: a loaded machine must not turn an answer into a timeout.
+    async with httpx.AsyncClient(timeout=GENEROUS_S, verify=False) as http:
         yield http
 
 
@@ -164,10 +166,11 @@ async def test_client_error_is_not_retried(client: httpx.AsyncClient, billing: B
     assert billing.calls == 1
 
 
-async def test_timeout(client: httpx.AsyncClient, billing: Billing) -> None:
-    billing.replies = [SLOW]
-    with pytest.raises(RegistryUnavailable):
-        await registry(client, billing, retries=1).lookup("123456")
+async def test_timeout(billing: Billing) -> None:
+    billing.replies = [SLOW]  # never answers: the client's timeout must end each request
+    async with httpx.AsyncClient(timeout=0.2, verify=False) as impatient:
+        with pytest.raises(RegistryUnavailable):
+            await registry(impatient, billing, retries=1).lookup("123456")
     assert billing.calls == 2
 
 

@@ -4,7 +4,6 @@ good), and Telegram's limits hold on the timestamps of the requests."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 from collections import defaultdict
@@ -19,7 +18,7 @@ from bot.config import Settings
 from storage.models import OutboxRow
 from tests.outbox.fake_telegram import SENDS, Request
 from tests.outbox.harness import STAFF_A, Harness, RecordingMailer, make_harness
-from tests.support import seed_subscribers, subscriber_row
+from tests.support import eventually, seed_subscribers, subscriber_row
 from workflows.models import Draft, StaffMember
 from workflows.outbox import Delivered
 from workflows.ports import MailError, OutboxItem
@@ -249,10 +248,7 @@ async def test_runner_starts_and_stops_cleanly(h: Harness) -> None:
     await h.runner.start()
     number = await h.register(chat_id=7001)
     h.runner.wake()
-    for _ in range(200):
-        if cards_posted(h):
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: bool(cards_posted(h)), what="the card")
     await h.runner.stop()
     assert cards_posted(h) == {number: 1}
     async with h.services.transactions.session_factory() as session:
