@@ -35,6 +35,7 @@ async def test_health_of_an_unreachable_database(settings: Settings, tmp_path) -
         await engine.dispose()
 
 
+@pytest.mark.redis
 @pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="TEST_REDIS_URL is not set")
 async def test_health_includes_redis(settings: Settings, engine: AsyncEngine) -> None:
     from aiogram.fsm.storage.redis import RedisStorage

@@ -60,6 +60,8 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
 pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
     pytest.mark.skipif(
         not (PG_URL.startswith("postgresql+asyncpg://") and REDIS_URL),
         reason="needs TEST_DATABASE_URL (postgresql+asyncpg://...) and TEST_REDIS_URL",

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_services
@@ -118,6 +119,7 @@ async def test_two_dispatchers_on_one_sqlite_file(
         await second.dispose()
 
 
+@pytest.mark.postgres
 async def test_two_dispatchers_on_postgresql(
     settings: Settings, pg_engine: AsyncEngine, tmp_path: Path
 ) -> None:

@@ -26,7 +26,10 @@ from tests.support import (
 from workflows.clock import FixedClock
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
-pytestmark = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set")
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set"),
+]
 
 
 def redis_storage() -> RedisStorage:

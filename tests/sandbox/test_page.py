@@ -16,6 +16,7 @@ import shutil
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher, F
@@ -33,8 +34,14 @@ from aiogram.types import (
 )
 
 from sandbox.server import SandboxServer
+from tests.support import GENEROUS_S
 
-playwright_api = pytest.importorskip("playwright.async_api")
+PLAYWRIGHT_DEFAULT_MS = 5_000
+
+
+def playwright() -> Any:
+    """Playwright's async API; a skip (a failure under CI=true) when it is not installed."""
+    return pytest.importorskip("playwright.async_api")
 
 
 def chromium_path() -> str | None:
@@ -123,8 +130,11 @@ async def running(tmp_path: Path) -> AsyncIterator[SandboxServer]:
         await server.stop()
 
 
+@pytest.mark.browser
 async def test_page_drives_subscriber_staff_and_mail(running: SandboxServer) -> None:
+    playwright_api = playwright()
     expect = playwright_api.expect
+    expect.set_options(timeout=GENEROUS_S * 1000)  # a page on a loaded machine is slow
     async with playwright_api.async_playwright() as pw:
         try:
             browser = await pw.chromium.launch(
@@ -169,3 +179,4 @@ async def test_page_drives_subscriber_staff_and_mail(running: SandboxServer) -> 
             assert errors == []
         finally:
             await browser.close()
+            expect.set_options(timeout=PLAYWRIGHT_DEFAULT_MS)

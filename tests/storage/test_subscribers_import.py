@@ -58,7 +58,10 @@ async def _fresh_engine(url: str) -> AsyncEngine:
         "sqlite",
         pytest.param(
             "postgresql",
-            marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set"),
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set"),
+            ],
         ),
     ]
 )
