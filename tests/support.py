@@ -9,12 +9,16 @@ import inspect
 import itertools
 import json
 import logging
+import os
 import re
+import secrets
+import threading
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import GetChatMember, TelegramMethod
@@ -36,6 +40,7 @@ from aiogram.types import (
 from aiogram_dialog.test_tools import MockMessageManager
 from pydantic import TypeAdapter
 from sqlalchemy import insert
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import SubscriberRow
@@ -342,47 +347,44 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, default=str, ensure_ascii=False)
 
 
+# --- PostgreSQL and Redis, shared with other runs -----------------------------------------
+# Two runs of the suite may use one server (two engineers, two CI jobs): every database and
+# every Redis key a run makes is named from the configured URL's database and this process
+# (plus a random part), and a run drops or deletes only what it made itself.
+
+
+def run_scoped_name(url_database: str | None, purpose: str) -> str:
+    """``<the URL's database>_<purpose>_<pid>_<random>``: this run's, no one else's (at most
+    63 characters, PostgreSQL's limit for a name)."""
+    base = re.sub(r"\W+", "_", url_database or "test")[:20]
+    return f"{base}_{purpose[:16]}_{os.getpid()}_{secrets.token_hex(3)}"
+
+
 _PG_DATABASES: dict[str, str] = {}
 
 
-def isolated_pg_url(name: str) -> str | None:
-    """A database of its own, ``test_<name>``, on the TEST_DATABASE_URL server (created anew
-    once per test process), so test modules never see each other's tables; None if unset."""
-    import asyncio
-    import os
-    import threading
+async def _pg_admin(url: URL, statement: str) -> None:
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
 
-    import asyncpg
-    from sqlalchemy.engine import make_url
 
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return None
-    if name in _PG_DATABASES:
-        return _PG_DATABASES[name]
-    url = make_url(base)
-    database = f"test_{name}"
-
-    async def recreate() -> None:
-        conn = await asyncpg.connect(
-            host=url.host,
-            port=url.port or 5432,
-            user=url.username,
-            password=url.password,
-            database=url.database,
-        )
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{database}"')
-        finally:
-            await conn.close()
-
-    # Callers may be inside a running event loop: do the admin work on a thread of its own.
+def _pg_execute(url: URL, statement: str) -> None:
+    """Run an admin statement on a thread of its own (callers may be inside a running
+    event loop)."""
     errors: list[BaseException] = []
 
     def work() -> None:
         try:
-            asyncio.run(recreate())
+            asyncio.run(_pg_admin(url, statement))
         except BaseException as exc:  # re-raised below, in the caller's thread
             errors.append(exc)
 
@@ -391,5 +393,46 @@ def isolated_pg_url(name: str) -> str | None:
     thread.join()
     if errors:
         raise errors[0]
+
+
+def isolated_pg_url(name: str) -> str | None:
+    """A database of its own for ``name`` on the TEST_DATABASE_URL server, created once per
+    test process (see :func:`run_scoped_name`) and dropped at its end by
+    :func:`drop_isolated_pg_databases`; None if TEST_DATABASE_URL is unset."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return None
+    if name in _PG_DATABASES:
+        return _PG_DATABASES[name]
+    url = make_url(base)
+    database = run_scoped_name(url.database, name)
+    _pg_execute(url, f'CREATE DATABASE "{database}"')
     _PG_DATABASES[name] = url.set(database=database).render_as_string(hide_password=False)
     return _PG_DATABASES[name]
+
+
+def drop_isolated_pg_databases() -> list[str]:
+    """Drop the databases :func:`isolated_pg_url` created in this process (and only those);
+    returns their names. FORCE ends this run's own connections still open to them."""
+    dropped = []
+    for name, made in list(_PG_DATABASES.items()):
+        url = make_url(made)
+        server = url.set(database=make_url(os.environ["TEST_DATABASE_URL"]).database)
+        _pg_execute(server, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        del _PG_DATABASES[name]
+        dropped.append(str(url.database))
+    return dropped
+
+
+def redis_key_prefix(redis_url: str, purpose: str) -> str:
+    """The prefix of every Redis key this run's ``purpose`` writes (db of the URL + pid)."""
+    database = make_url(redis_url).database or "0"
+    return run_scoped_name(f"redis{database}", purpose)
+
+
+async def delete_redis_keys(redis: Any, prefix: str) -> int:
+    """Delete the keys under ``prefix:`` (this run's), and nothing else; returns how many."""
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=500)]
+    for start in range(0, len(keys), 500):
+        await redis.delete(*keys[start : start + 500])
+    return len(keys)
