@@ -27,10 +27,11 @@ from tests.e2e.harness import (
     poll_until,
     read_subscribers,
 )
+from tests.support import GENEROUS_S
 
 
 def _get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as resp:
+    with urllib.request.urlopen(url, timeout=GENEROUS_S) as resp:
         return json.loads(resp.read())
 
 
