@@ -44,6 +44,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import SubscriberRow
+from workflows.models import Draft
 
 BOT_USER = User(id=42, is_bot=True, first_name="Azərsu", username="azersu_test_bot")
 
@@ -341,6 +342,23 @@ def assert_no_personal_data(records: list[logging.LogRecord], *secrets: str) -> 
         if secret in text
     ]
     assert not leaks, "personal data in the logs:\n" + "\n".join(leaks)
+
+
+def draft(code: str, chat_id: int = 1001, **changes: Any) -> Draft:
+    """A filled-in application form for subscriber ``code``, sent from chat ``chat_id``."""
+    values: dict[str, Any] = {
+        "fin": "5ABC12D",
+        "subscriber_code": code,
+        "reason_code": "absence",
+        "phone": "+994501234567",
+        "email": "a@example.com",
+        "description": "d",
+        "notes": None,
+        "locale": "az",
+        "telegram_user_id": chat_id,
+        "chat_id": chat_id,
+    }
+    return Draft(**(values | changes))
 
 
 def dumps(obj: Any) -> str:

@@ -14,9 +14,8 @@ from bot.config import Settings
 from bot.main import health_of, refresh_outbox_gauges
 from bot.metrics import OUTBOX
 from storage.database import create_engine
-from tests.support import seed_subscribers, subscriber_row
+from tests.support import draft, seed_subscribers, subscriber_row
 from workflows.clock import FixedClock
-from workflows.models import Draft
 
 
 async def test_health_of_a_reachable_database(settings: Settings, engine: AsyncEngine) -> None:
@@ -55,20 +54,7 @@ async def test_outbox_gauges_follow_the_table(
 ) -> None:
     await seed_subscribers(engine, [subscriber_row("100001")])
     services = build_services(settings, engine=engine, clock=clock)
-    await services.journey.submit(
-        Draft(
-            fin="5ABC12D",
-            subscriber_code="100001",
-            reason_code="absence",
-            phone="+994501234567",
-            email="a@example.com",
-            description="d",
-            notes=None,
-            locale="az",
-            telegram_user_id=1,
-            chat_id=1,
-        )
-    )
+    await services.journey.submit(draft("100001", chat_id=1))
     await refresh_outbox_gauges(services)
     assert OUTBOX.labels("pending")._value.get() == 1  # the staff card
     assert OUTBOX.labels("sent")._value.get() == 0

@@ -8,12 +8,11 @@ import socket
 
 import aiohttp
 import pytest
-from aiogram.types import CallbackQuery, Update
 from sqlalchemy import text
 
 from bot.webhook import WEBHOOK_PATH, WebhookServer
-from tests.dialogs.helpers import FIN, World, fill_to, register
-from tests.support import assert_no_personal_data, buttons, logged_above_debug
+from tests.dialogs.helpers import FIN, World, fill_to, press_update, register
+from tests.support import assert_no_personal_data, logged_above_debug
 
 PHONE = "050 123 45 67"
 EMAIL = "secret.person@example.com"
@@ -44,21 +43,11 @@ async def test_a_crash_while_registering_logs_no_personal_data(
     logs it with its traceback, and to aiogram's polling loop, which does too."""
     user = world.subscriber(language_code="en")
     summary = await fill_to(user, "summary", phone=PHONE, email=EMAIL)
-    [confirm] = [b for b in buttons(summary) if (b.callback_data or "").endswith("confirm")]
     assert world.engine is not None
     async with world.engine.begin() as conn:  # the table the registration writes is gone
         await conn.execute(text("ALTER TABLE applications RENAME TO applications_lost"))
 
-    def press(update_id: int) -> Update:
-        callback = CallbackQuery(
-            id=f"crash{update_id}",
-            data=confirm.callback_data,
-            chat_instance="c",
-            from_user=user.user,
-            message=summary,
-        )
-        return Update(update_id=update_id, callback_query=callback)
-
+    by_webhook, by_polling = (press_update(user, "confirm", summary) for _ in range(2))
     caplog.set_level(logging.INFO)
 
     # Webhook mode: a real request to the bot's webhook server.
@@ -73,7 +62,7 @@ async def test_a_crash_while_registering_logs_no_personal_data(
             aiohttp.ClientSession() as http,
             http.post(
                 f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
-                data=press(900001).model_dump_json(exclude_none=True),
+                data=by_webhook.model_dump_json(exclude_none=True),
                 headers={
                     "X-Telegram-Bot-Api-Secret-Token": SECRET_TOKEN,
                     "Content-Type": "application/json",
@@ -84,10 +73,12 @@ async def test_a_crash_while_registering_logs_no_personal_data(
     finally:
         await server.stop()  # waits for the update in flight
     # Polling mode: aiogram's loop hands each update to the same place.
-    assert await world.dp._process_update(world.bot, press(900002), call_answer=False)
+    assert await world.dp._process_update(world.bot, by_polling, call_answer=False)
 
     logged = logged_above_debug(caplog.records)
     crashes = [t for t in logged if "no such table: applications" in t]
-    assert any(t.startswith("ERROR bot.webhook: update 900001 failed") for t in crashes)
-    assert any("Cause exception while process update id=900002" in t for t in crashes)
+    webhook = f"ERROR bot.webhook: update {by_webhook.update_id} failed"
+    assert any(t.startswith(webhook) for t in crashes)
+    polling = f"Cause exception while process update id={by_polling.update_id}"
+    assert any(polling in t for t in crashes)
     assert_no_personal_data(caplog.records, *SECRETS)

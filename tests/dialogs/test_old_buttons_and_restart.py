@@ -13,7 +13,6 @@ import asyncio
 
 import pytest
 from aiogram.fsm.storage.memory import DisabledEventIsolation
-from aiogram.types import CallbackQuery, Update
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,13 +30,14 @@ from tests.dialogs.helpers import (
     make_world,
     open_menu,
     press,
+    press_update,
     register,
     state_of,
     step_line,
     tr,
     widget_ids,
 )
-from tests.support import buttons, seed_subscribers, subscriber_row
+from tests.support import seed_subscribers, subscriber_row
 from workflows.clock import FixedClock
 from workflows.journey import Journey
 from workflows.models import Draft
@@ -142,23 +142,15 @@ async def test_continue_pressed_twice_at_once_registers_once(
     ]
     user = workers[0].subscriber(100001)
     summary = await fill_to(user, "summary")
-    [confirm] = [b for b in buttons(summary) if (b.callback_data or "").endswith("confirm")]
     submits = count_submits(monkeypatch, together=2)
-
-    def tap(n: int) -> Update:
-        callback = CallbackQuery(
-            id=f"tap{n}",
-            data=confirm.callback_data,
-            chat_instance="c",
-            from_user=user.user,
-            message=summary,
-        )
-        return Update(update_id=990000 + n, callback_query=callback)
 
     for worker in workers:
         worker.mm.reset_history()
     await asyncio.gather(
-        *(worker.dp.feed_update(worker.bot, tap(n)) for n, worker in enumerate(workers))
+        *(
+            worker.dp.feed_update(worker.bot, press_update(user, "confirm", summary))
+            for worker in workers
+        )
     )
 
     assert submits == [100001, 100001]  # both presses reached submit

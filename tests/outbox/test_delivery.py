@@ -18,8 +18,8 @@ from bot.config import Settings
 from storage.models import OutboxRow
 from tests.outbox.fake_telegram import SENDS, Request
 from tests.outbox.harness import STAFF_A, Harness, RecordingMailer, make_harness
-from tests.support import eventually, seed_subscribers, subscriber_row
-from workflows.models import Draft, StaffMember
+from tests.support import draft, eventually, seed_subscribers, subscriber_row
+from workflows.models import StaffMember
 from workflows.outbox import Delivered
 from workflows.ports import MailError, OutboxItem
 
@@ -107,20 +107,7 @@ async def test_retry_after_holds_the_chat_for_every_recipient_that_reaches_it(
         h.settings.model_copy(update={"staff_chat_id": old}), engine=engine, clock=h.clock
     )
     await seed_subscribers(engine, [subscriber_row("300001")])
-    owed = await before.journey.submit(
-        Draft(
-            fin="5ABC12D",
-            subscriber_code="300001",
-            reason_code="absence",
-            phone="+994501234567",
-            email="a@example.com",
-            description="d",
-            notes=None,
-            locale="az",
-            telegram_user_id=1001,
-            chat_id=1001,
-        )
-    )
+    owed = await before.journey.submit(draft("300001"))
     fresh = await h.register(chat_id=1002)
     assert {r.recipient for r in await h.rows()} == {str(old), str(new)}
     h.tg.fail("429", chat_id=new, retry_after=30)

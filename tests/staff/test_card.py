@@ -3,6 +3,7 @@ group when it becomes a supergroup, and overdue orders are prompted again under 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from aiogram.types import Chat, Message, User
@@ -12,26 +13,18 @@ from sandbox.tghtml import parse_html
 from storage.models import ChatMigrationRow
 from tests.outbox.fake_telegram import visible
 from tests.outbox.harness import STAFF_A, Harness
+from tests.support import draft
 from workflows.models import Application, ApplicationKind, ApplicationStatus, StaffMember
 
 
 def _app(**changes: object) -> Application:
     now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     base = {
+        **dataclasses.asdict(draft("100001", chat_id=1)),
         "number": 7,
         "kind": ApplicationKind.SUSPEND,
         "status": ApplicationStatus.DONE,
-        "fin": "5ABC12D",
-        "subscriber_code": "100001",
         "address": "Bakı",
-        "reason_code": "absence",
-        "phone": "+994501234567",
-        "email": "a@example.com",
-        "description": "d",
-        "notes": None,
-        "locale": "az",
-        "telegram_user_id": 1,
-        "chat_id": 1,
         "created_at": now,
         "updated_at": now,
         "taken_by_id": 5,
