@@ -40,7 +40,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # Every unit of work ends its own transaction (commit, or the rollback of
     # AsyncConnection/AsyncSession close), so the pool's extra ROLLBACK at check-in is a
     # wasted round trip.
-    kwargs: dict[str, Any] = {"echo": echo, "pool_reset_on_return": None}
+    # hide_parameters: a failed statement's error (and so the traceback an unexpected error
+    # logs) would otherwise carry its values, a FIN, a phone or an e-mail among them.
+    kwargs: dict[str, Any] = {"echo": echo, "pool_reset_on_return": None, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         ensure_sqlite_dir(url)
         kwargs["connect_args"] = {"timeout": 30}

@@ -14,9 +14,17 @@ from bot.catalogues import compile_catalogues
 from bot.config import Settings
 from storage.database import create_engine
 from storage.migrate import upgrade_to_head
+from tests.ci_skips import pytest_configure, pytest_runtest_makereport
+from tests.support import drop_isolated_pg_databases
 from workflows.clock import FixedClock
 
+__all__ = ["pytest_configure", "pytest_runtest_makereport"]  # hooks: a CI skip is a failure
+
 STAFF_CHAT_ID = -1001000000001
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_isolated_pg_databases()  # only this run's: named from the URL and the process
 
 
 @pytest.fixture(scope="session")

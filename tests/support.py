@@ -3,22 +3,31 @@ a subscriber's chat driven through the real dispatcher, and database helpers."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import inspect
 import itertools
 import json
+import logging
+import os
 import re
-from collections.abc import AsyncGenerator
+import secrets
+import threading
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.base import BaseSession
-from aiogram.methods import TelegramMethod
+from aiogram.methods import GetChatMember, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
     CallbackQuery,
     Chat,
+    ChatMemberAdministrator,
+    ChatMemberRestricted,
     Contact,
     KeyboardButton,
     Message,
@@ -29,10 +38,13 @@ from aiogram.types import (
     User,
 )
 from aiogram_dialog.test_tools import MockMessageManager
+from pydantic import TypeAdapter
 from sqlalchemy import insert
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import SubscriberRow
+from workflows.models import Draft
 
 BOT_USER = User(id=42, is_bot=True, first_name="Azərsu", username="azersu_test_bot")
 
@@ -249,51 +261,148 @@ def subscriber_row(
     }
 
 
+# --- getChatMember --------------------------------------------------------------------------
+# Telegram's statuses: "creator", "administrator", "member", "restricted" (with ``is_member``:
+# a restricted user may still be in the chat, or not any more), "left" and "kicked".
+CHAT_MEMBER_STATUSES = ("creator", "administrator", "member", "restricted", "left", "kicked")
+
+
+def chat_member_json(
+    user_id: int, status: str, *, is_member: bool | None = None
+) -> dict[str, Any]:
+    """The ``ChatMember`` object Telegram answers to getChatMember, as JSON (every field
+    the status's type requires, rights all off)."""
+    assert status in CHAT_MEMBER_STATUSES, status
+    assert (is_member is not None) == (status == "restricted"), "is_member is restricted's"
+    data: dict[str, Any] = {
+        "status": status,
+        "user": {"id": user_id, "is_bot": False, "first_name": f"U{user_id}"},
+    }
+    if status == "restricted":
+        rights = [name for name in ChatMemberRestricted.model_fields if name.startswith("can_")]
+        data |= dict.fromkeys(rights, False) | {"is_member": is_member, "until_date": 0}
+    elif status == "administrator":
+        rights = [name for name in ChatMemberAdministrator.model_fields if name.startswith("can_")]
+        data |= dict.fromkeys(rights, False) | {"is_anonymous": False}
+    elif status == "creator":
+        data["is_anonymous"] = False
+    elif status == "kicked":
+        data["until_date"] = 0
+    return data
+
+
+def chat_member(user_id: int, status: str, *, is_member: bool | None = None) -> Any:
+    """The same as the aiogram object the bot gets back."""
+    returning = GetChatMember.__returning__  # the union of the ChatMember types
+    return TypeAdapter(returning).validate_python(
+        chat_member_json(user_id, status, is_member=is_member)
+    )
+
+
+# --- waiting ---------------------------------------------------------------------------------
+# Tests wait for things that happen in other tasks or processes, never for a fixed time: a
+# limit only stops a test that would hang, so it is generous (a loaded CI machine is slow).
+GENEROUS_S = 30.0
+
+
+async def eventually(
+    check: Callable[[], bool | Awaitable[bool]], *, what: str, limit_s: float = GENEROUS_S
+) -> None:
+    """Return as soon as ``check()`` is true (looking again every 10 ms); fail after
+    ``limit_s`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"still waiting for {what} after {limit_s:.0f} s")
+        await asyncio.sleep(0.01)
+
+
+# --- logs ----------------------------------------------------------------------------------
+_LOG_FORMAT = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+
+
+def logged_above_debug(records: list[logging.LogRecord]) -> list[str]:
+    """Each record above DEBUG as a handler would write it: message, traceback and stack."""
+    return [_LOG_FORMAT.format(r) for r in records if r.levelno > logging.DEBUG]
+
+
+def assert_no_personal_data(records: list[logging.LogRecord], *secrets: str) -> None:
+    """No FIN, phone or e-mail (``secrets``) in any record above DEBUG (DESIGN.md, "Data")."""
+    assert secrets
+    leaks = [
+        f"{secret!r} in: {text}"
+        for text in logged_above_debug(records)
+        for secret in secrets
+        if secret in text
+    ]
+    assert not leaks, "personal data in the logs:\n" + "\n".join(leaks)
+
+
+def draft(code: str, chat_id: int = 1001, **changes: Any) -> Draft:
+    """A filled-in application form for subscriber ``code``, sent from chat ``chat_id``."""
+    values: dict[str, Any] = {
+        "fin": "5ABC12D",
+        "subscriber_code": code,
+        "reason_code": "absence",
+        "phone": "+994501234567",
+        "email": "a@example.com",
+        "description": "d",
+        "notes": None,
+        "locale": "az",
+        "telegram_user_id": chat_id,
+        "chat_id": chat_id,
+    }
+    return Draft(**(values | changes))
+
+
 def dumps(obj: Any) -> str:
     return json.dumps(obj, default=str, ensure_ascii=False)
+
+
+# --- PostgreSQL and Redis, shared with other runs -----------------------------------------
+# Two runs of the suite may use one server (two engineers, two CI jobs): every database and
+# every Redis key a run makes is named from the configured URL's database and this process
+# (plus a random part), and a run drops or deletes only what it made itself.
+
+
+def run_scoped_name(url_database: str | None, purpose: str) -> str:
+    """``<the URL's database>_<purpose>_<pid>_<random>``: this run's, no one else's (at most
+    63 characters, PostgreSQL's limit for a name)."""
+    base = re.sub(r"\W+", "_", url_database or "test")[:20]
+    return f"{base}_{purpose[:16]}_{os.getpid()}_{secrets.token_hex(3)}"
 
 
 _PG_DATABASES: dict[str, str] = {}
 
 
-def isolated_pg_url(name: str) -> str | None:
-    """A database of its own, ``test_<name>``, on the TEST_DATABASE_URL server (created anew
-    once per test process), so test modules never see each other's tables; None if unset."""
-    import asyncio
-    import os
-    import threading
+async def _pg_admin(url: URL, statement: str) -> None:
+    conn = await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
 
-    import asyncpg
-    from sqlalchemy.engine import make_url
 
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return None
-    if name in _PG_DATABASES:
-        return _PG_DATABASES[name]
-    url = make_url(base)
-    database = f"test_{name}"
-
-    async def recreate() -> None:
-        conn = await asyncpg.connect(
-            host=url.host,
-            port=url.port or 5432,
-            user=url.username,
-            password=url.password,
-            database=url.database,
-        )
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{database}"')
-        finally:
-            await conn.close()
-
-    # Callers may be inside a running event loop: do the admin work on a thread of its own.
+def _pg_execute(url: URL, statement: str) -> None:
+    """Run an admin statement on a thread of its own (callers may be inside a running
+    event loop)."""
     errors: list[BaseException] = []
 
     def work() -> None:
         try:
-            asyncio.run(recreate())
+            asyncio.run(_pg_admin(url, statement))
         except BaseException as exc:  # re-raised below, in the caller's thread
             errors.append(exc)
 
@@ -302,6 +411,20 @@ def isolated_pg_url(name: str) -> str | None:
     thread.join()
     if errors:
         raise errors[0]
+
+
+def isolated_pg_url(name: str) -> str | None:
+    """A database of its own for ``name`` on the TEST_DATABASE_URL server, created once per
+    test process (see :func:`run_scoped_name`) and dropped at its end by
+    :func:`drop_isolated_pg_databases`; None if TEST_DATABASE_URL is unset."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return None
+    if name in _PG_DATABASES:
+        return _PG_DATABASES[name]
+    url = make_url(base)
+    database = run_scoped_name(url.database, name)
+    _pg_execute(url, f'CREATE DATABASE "{database}"')
     _PG_DATABASES[name] = url.set(database=database).render_as_string(hide_password=False)
     return _PG_DATABASES[name]
 
@@ -319,3 +442,30 @@ async def migrated_pg_url(name: str) -> str:
         pytest.skip("TEST_DATABASE_URL is not set")
     await asyncio.to_thread(upgrade_to_head, url)  # Alembic's env.py runs a loop of its own
     return url
+
+
+def drop_isolated_pg_databases() -> list[str]:
+    """Drop the databases :func:`isolated_pg_url` created in this process (and only those);
+    returns their names. FORCE ends this run's own connections still open to them."""
+    dropped = []
+    for name, made in list(_PG_DATABASES.items()):
+        url = make_url(made)
+        server = url.set(database=make_url(os.environ["TEST_DATABASE_URL"]).database)
+        _pg_execute(server, f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        del _PG_DATABASES[name]
+        dropped.append(str(url.database))
+    return dropped
+
+
+def redis_key_prefix(redis_url: str, purpose: str) -> str:
+    """The prefix of every Redis key this run's ``purpose`` writes (db of the URL + pid)."""
+    database = make_url(redis_url).database or "0"
+    return run_scoped_name(f"redis{database}", purpose)
+
+
+async def delete_redis_keys(redis: Any, prefix: str) -> int:
+    """Delete the keys under ``prefix:`` (this run's), and nothing else; returns how many."""
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=500)]
+    for start in range(0, len(keys), 500):
+        await redis.delete(*keys[start : start + 500])
+    return len(keys)

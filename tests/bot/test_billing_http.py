@@ -19,6 +19,7 @@ from bot.app import build_services
 from bot.config import SecretUrl, Settings
 from storage.models import ApplicationRow
 from tests.local_http import local_server
+from tests.support import GENEROUS_S
 from workflows.errors import RegistryUnavailable
 from workflows.models import ServiceState
 
@@ -65,7 +66,7 @@ async def billing() -> AsyncIterator[Billing]:
         index = min(len(state.requests), len(state.replies)) - 1
         reply = state.replies[index]
         if reply is SLOW:
-            await asyncio.wait_for(state.release.wait(), timeout=2)
+            await state.release.wait()  # set when the test ends: no answer before that
         return reply(request)
 
     app = web.Application()
@@ -84,7 +85,8 @@ def SLOW(request: web.Request) -> web.StreamResponse:  # noqa: N802 - a marker r
 
 @pytest.fixture
 async def client() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.2)) as http:
+    # A generous timeout: a loaded machine must not turn an answer into a timeout.
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=GENEROUS_S)) as http:
         yield http
 
 
@@ -181,10 +183,12 @@ async def test_given_up_at_once(
     assert billing.calls == 1
 
 
-async def test_timeout(client: aiohttp.ClientSession, billing: Billing) -> None:
-    billing.replies = [SLOW]
-    with pytest.raises(RegistryUnavailable):
-        await registry(client, billing, retries=1).lookup("123456")
+async def test_timeout(billing: Billing) -> None:
+    billing.replies = [SLOW]  # never answers: the client's timeout must end each request
+    timeout = aiohttp.ClientTimeout(total=0.2)
+    async with aiohttp.ClientSession(timeout=timeout) as impatient:
+        with pytest.raises(RegistryUnavailable):
+            await registry(impatient, billing, retries=1).lookup("123456")
     assert billing.calls == 2
 
 

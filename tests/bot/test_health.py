@@ -14,10 +14,8 @@ from bot.config import Settings
 from bot.main import health_of, refresh_outbox_gauges
 from bot.metrics import OUTBOX
 from storage.database import create_engine
-from storage.outbox import SqlOutboxStore
-from tests.support import seed_subscribers, subscriber_row
+from tests.support import draft, seed_subscribers, subscriber_row
 from workflows.clock import FixedClock
-from workflows.models import Draft
 
 
 async def test_health_of_a_reachable_database(settings: Settings, engine: AsyncEngine) -> None:
@@ -36,6 +34,7 @@ async def test_health_of_an_unreachable_database(settings: Settings, tmp_path) -
         await engine.dispose()
 
 
+@pytest.mark.redis
 @pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="TEST_REDIS_URL is not set")
 async def test_health_includes_redis(settings: Settings, engine: AsyncEngine) -> None:
     from aiogram.fsm.storage.redis import RedisStorage
@@ -55,20 +54,7 @@ async def test_outbox_gauges_follow_the_table(
 ) -> None:
     await seed_subscribers(engine, [subscriber_row("100001")])
     services = build_services(settings, engine=engine, clock=clock)
-    await services.journey.submit(
-        Draft(
-            fin="5ABC12D",
-            subscriber_code="100001",
-            reason_code="absence",
-            phone="+994501234567",
-            email="a@example.com",
-            description="d",
-            notes=None,
-            locale="az",
-            telegram_user_id=1,
-            chat_id=1,
-        )
-    )
-    await refresh_outbox_gauges(SqlOutboxStore(engine))
+    await services.journey.submit(draft("100001", chat_id=1))
+    await refresh_outbox_gauges(services.outbox_store)
     assert OUTBOX.labels("pending")._value.get() == 1  # the staff card
     assert OUTBOX.labels("sent")._value.get() == 0

@@ -13,7 +13,7 @@ from aiogram.types import Message
 
 from bot.metrics import UpdateMetricsMiddleware
 from bot.webhook import WEBHOOK_PATH, WebhookServer
-from tests.support import make_bot
+from tests.support import GENEROUS_S, make_bot
 
 SECRET = "s3cret-token"
 
@@ -22,6 +22,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def handled(srv: WebhookServer) -> None:
+    """Wait until the updates the server took are handled (each is a task of its own)."""
+    async with asyncio.timeout(GENEROUS_S):
+        while srv.tasks:
+            await asyncio.wait(set(srv.tasks))
 
 
 def update(update_id: int, text: str = "hello") -> dict[str, Any]:
@@ -72,7 +79,7 @@ async def test_webhook_refuses_a_wrong_or_missing_secret(server) -> None:
 
 
 async def test_webhook_refuses_malformed_bodies_and_keeps_serving(server) -> None:
-    base, seen, _, _ = server
+    base, seen, _, srv = server
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     async with aiohttp.ClientSession() as http:
         for body in (b"not json", b"[1, 2]", b'{"update_id": "x"}', '{"ü'.encode()):
@@ -82,10 +89,7 @@ async def test_webhook_refuses_malformed_bodies_and_keeps_serving(server) -> Non
             base + WEBHOOK_PATH, json=update(2, "still here"), headers=headers
         ) as r:
             assert r.status == 200
-    for _ in range(50):
-        if seen:
-            break
-        await asyncio.sleep(0.02)
+    await handled(srv)
     assert seen == ["still here"]
 
 
@@ -108,7 +112,7 @@ def sample(body: str, name: str) -> float:
 
 
 async def test_metrics_count_handled_updates(server) -> None:
-    base, seen, _, _ = server
+    base, seen, _, srv = server
     async with aiohttp.ClientSession() as http:
         async with http.get(base + "/metrics") as r:
             before = sample(await r.text(), 'bot_updates_total{type="message"}')
@@ -118,10 +122,8 @@ async def test_metrics_count_handled_updates(server) -> None:
             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
         ) as r:
             assert r.status == 200
-        for _ in range(50):
-            if seen:
-                break
-            await asyncio.sleep(0.02)
+        await handled(srv)
+        assert seen == ["hello"]
         async with http.get(base + "/metrics") as r:
             assert r.status == 200
             body = await r.text()
@@ -130,12 +132,14 @@ async def test_metrics_count_handled_updates(server) -> None:
 
 
 async def test_stop_lets_updates_in_flight_finish() -> None:
+    started, release = asyncio.Event(), asyncio.Event()
     finished: list[int] = []
     router = Router()
 
     @router.message()
     async def slow(message: Message) -> None:
-        await asyncio.sleep(0.3)
+        started.set()
+        await release.wait()
         finished.append(message.message_id)
 
     dp = Dispatcher()
@@ -157,5 +161,13 @@ async def test_stop_lets_updates_in_flight_finish() -> None:
         ) as r,
     ):
         assert r.status == 200
-    await srv.stop()
+    async with asyncio.timeout(GENEROUS_S):
+        await started.wait()
+    stopping = asyncio.create_task(srv.stop())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not stopping.done() and finished == []  # stop waits for the update in flight
+    release.set()
+    async with asyncio.timeout(GENEROUS_S):
+        await stopping
     assert finished == [5]

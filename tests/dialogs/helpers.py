@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StorageKey
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
@@ -148,10 +148,24 @@ class World:
         return make_world(self.settings, self.engine, self.services.clock)
 
 
-def make_world(settings: Settings, engine: AsyncEngine, clock: Any) -> World:
+def make_world(
+    settings: Settings,
+    engine: AsyncEngine,
+    clock: Any,
+    *,
+    storage: BaseStorage | None = None,
+    events_isolation: BaseEventIsolation | None = None,
+) -> World:
+    """A worker: services, dispatcher and (unless shared) its own FSM storage."""
     services = build_services(settings, engine=engine, clock=clock)
     mm = CheckingMessageManager()
-    dp = build_dispatcher(settings, services, storage=JsonMemoryStorage(), message_manager=mm)
+    dp = build_dispatcher(
+        settings,
+        services,
+        storage=storage or JsonMemoryStorage(),
+        message_manager=mm,
+        events_isolation=events_isolation,
+    )
     bot, session = make_bot()
     return World(
         dp=dp,
@@ -190,25 +204,37 @@ def contact_buttons(message: Message) -> list[KeyboardButton]:
     return [b for b in buttons(message) if isinstance(b, KeyboardButton) and b.request_contact]
 
 
+def _button(message: Message, data: str) -> Any:
+    for button in buttons(message):
+        if _data(button) == data:
+            return button
+    raise AssertionError(f"no button {data!r} in {widget_ids(message)}")
+
+
+def press_update(user: Subscriber, data: str, message: Message) -> Update:
+    """The update Telegram sends when ``user`` presses the inline button ``data`` (its
+    callback data without the intent id) on ``message``; for tests that feed it themselves."""
+    button = _button(message, data)
+    assert isinstance(button, InlineKeyboardButton), f"{data!r} is not an inline button"
+    callback = CallbackQuery(
+        id=f"cb{next(_callback_ids)}",
+        data=button.callback_data,
+        chat_instance="c",
+        from_user=user.user,
+        message=message,
+    )
+    return _update(callback_query=callback)
+
+
 async def press(user: Subscriber, data: str, message: Message | None = None) -> Message:
     """Press the button whose callback data (without the intent id) is ``data``."""
     message = message or user.last
-    for button in buttons(message):
-        if _data(button) != data:
-            continue
-        if isinstance(button, KeyboardButton):
-            return await user.send(button.text)
-        user.mm.reset_history()
-        callback = CallbackQuery(
-            id=f"cb{next(_callback_ids)}",
-            data=button.callback_data,
-            chat_instance="c",
-            from_user=user.user,
-            message=message,
-        )
-        await user.dp.feed_update(user.bot, _update(callback_query=callback))
-        return user.last if user.mm.sent_messages else message
-    raise AssertionError(f"no button {data!r} in {widget_ids(message)}")
+    button = _button(message, data)
+    if isinstance(button, KeyboardButton):
+        return await user.send(button.text)
+    user.mm.reset_history()
+    await user.dp.feed_update(user.bot, press_update(user, data, message))
+    return user.last if user.mm.sent_messages else message
 
 
 def _update(**kwargs: Any) -> Update:

@@ -1,12 +1,23 @@
-"""Logs carry ids, never the FIN, the phone or the e-mail above DEBUG (DESIGN.md, "Data")."""
+"""Logs carry ids, never the FIN, the phone or the e-mail above DEBUG (DESIGN.md, "Data"),
+on a registration and on a crash in the middle of one."""
 
 from __future__ import annotations
 
 import logging
+import socket
 
+import aiohttp
 import pytest
+from sqlalchemy import text
 
-from tests.dialogs.helpers import World, register
+from bot.webhook import WEBHOOK_PATH, WebhookServer
+from tests.dialogs.helpers import FIN, World, fill_to, press_update, register
+from tests.support import assert_no_personal_data, logged_above_debug
+
+PHONE = "050 123 45 67"
+EMAIL = "secret.person@example.com"
+SECRETS = (FIN, "501234567", "secret.person", EMAIL)
+SECRET_TOKEN = "s3cret-token"
 
 
 async def test_a_whole_registration_logs_no_personal_data(
@@ -14,8 +25,61 @@ async def test_a_whole_registration_logs_no_personal_data(
 ) -> None:
     caplog.set_level(logging.INFO)
     user = world.subscriber(language_code="en")
-    number = await register(user, phone="050 123 45 67", email="secret.person@example.com")
+    number = await register(user, phone=PHONE, email=EMAIL)
     assert number == 1
-    text = "\n".join(r.getMessage() for r in caplog.records if r.levelno > logging.DEBUG)
-    for secret in ("5ABC12D", "501234567", "secret.person", "example.com"):
-        assert secret not in text
+    assert_no_personal_data(caplog.records, *SECRETS)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_a_crash_while_registering_logs_no_personal_data(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database fails under "Continue", in webhook and in polling mode: the storage
+    guard logs each update's id and the error's type, the subscriber is asked to try again,
+    and no log line carries what was typed (the engines hide statement parameters too)."""
+    user = world.subscriber(language_code="en")
+    summary = await fill_to(user, "summary", phone=PHONE, email=EMAIL)
+    assert world.engine is not None
+    async with world.engine.begin() as conn:  # the table the registration writes is gone
+        await conn.execute(text("ALTER TABLE applications RENAME TO applications_lost"))
+
+    by_webhook, by_polling = (press_update(user, "confirm", summary) for _ in range(2))
+    caplog.set_level(logging.INFO)
+
+    # Webhook mode: a real request to the bot's webhook server.
+    async def healthy() -> dict[str, bool]:
+        return {"database": True}
+
+    server = WebhookServer(world.dp, world.bot, SECRET_TOKEN, health=healthy)
+    port = _free_port()
+    await server.start("127.0.0.1", port)
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
+                data=by_webhook.model_dump_json(exclude_none=True),
+                headers={
+                    "X-Telegram-Bot-Api-Secret-Token": SECRET_TOKEN,
+                    "Content-Type": "application/json",
+                },
+            ) as response,
+        ):
+            assert response.status == 200
+    finally:
+        await server.stop()  # waits for the update in flight
+    # Polling mode: aiogram's loop hands each update to the same place.
+    assert await world.dp._process_update(world.bot, by_polling, call_answer=False)
+
+    logged = logged_above_debug(caplog.records)
+    for update in (by_webhook, by_polling):
+        assert f"ERROR bot.errors: update {update.update_id}: storage error OperationalError" in (
+            logged
+        )
+    assert world.engine.sync_engine.hide_parameters
+    assert_no_personal_data(caplog.records, *SECRETS)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,11 @@ from tests.e2e.harness import (
     template_regex,
 )
 
-playwright_api = pytest.importorskip("playwright.async_api")
+
+def playwright() -> Any:
+    """Playwright's async API; a skip (a failure under CI=true) when it is not installed."""
+    return pytest.importorskip("playwright.async_api")
+
 
 CHROMIUM = os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -59,11 +64,13 @@ def step_text(number: int) -> str:
     return shown(STEP, LOCALE, step=number, total=7)
 
 
+@pytest.mark.browser
 async def test_registration_and_done_on_the_page(
     sandbox_app: SandboxApp, record_property: pytest.RecordProperty
 ) -> None:
     if not HAVE_CHROMIUM:
         pytest.skip(f"no Chromium at {CHROMIUM} (Debian package `chromium`)")
+    playwright_api = playwright()
     expect = playwright_api.expect
     expect.set_options(timeout=WAIT_MS)  # the card goes out through the outbox
     ARTIFACTS.mkdir(exist_ok=True)

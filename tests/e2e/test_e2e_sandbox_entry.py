@@ -29,6 +29,7 @@ from tests.e2e.harness import (
     read_subscribers,
     shown,
 )
+from tests.support import GENEROUS_S
 
 
 def test_prints_where_its_data_is_then_the_page_url(sandbox_app: SandboxApp) -> None:
@@ -63,13 +64,15 @@ def test_both_ports_listen_on_the_loopback_address_only(sandbox_app: SandboxApp)
 
 
 def test_serves_the_page_and_the_bot_api_on_the_configured_ports(sandbox_app: SandboxApp) -> None:
-    with urllib.request.urlopen(sandbox_app.web_url + "/", timeout=5) as resp:
+    with urllib.request.urlopen(sandbox_app.web_url + "/", timeout=GENEROUS_S) as resp:
         assert resp.status == 200
         assert resp.headers.get_content_type() == "text/html"
         page = resp.read().decode("utf-8")
     for pane in ("pane-user", "pane-staff", "pane-mail"):
         assert f'data-testid="{pane}"' in page
-    with urllib.request.urlopen(sandbox_app.web_url + "/sandbox/config", timeout=5) as resp:
+    with urllib.request.urlopen(
+        sandbox_app.web_url + "/sandbox/config", timeout=GENEROUS_S
+    ) as resp:
         config = json.loads(resp.read())
     assert config["api_url"] == f"http://127.0.0.1:{sandbox_app.api_port}"
     assert config["web_url"] == sandbox_app.web_url

@@ -1,7 +1,7 @@
 """Production shape: two webhook workers on one PostgreSQL and one Redis, behind a balancer.
 
 Two real ``python bot.py run`` processes in webhook mode (WEBHOOK_SET=false) share a fresh
-PostgreSQL database and a flushed Redis db; the sandbox (in this process) delivers the
+PostgreSQL database and a Redis db; the sandbox (in this process) delivers the
 webhook to a round-robin balancer run here, which forwards each update, with the secret
 header, to worker 1, 2, 1, 2 ... and remembers who got what. Scenarios (issue 5):
 
@@ -55,11 +55,14 @@ from tests.e2e.harness import (
     register,
     run_bot_command,
 )
+from tests.support import delete_redis_keys, run_scoped_name
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
 pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
     pytest.mark.skipif(
         not (PG_URL.startswith("postgresql+asyncpg://") and REDIS_URL),
         reason="needs TEST_DATABASE_URL (postgresql+asyncpg://...) and TEST_REDIS_URL",
@@ -175,10 +178,17 @@ def admin_dsn_and_url(database: str) -> tuple[str, str]:
     return asyncpg_dsn(PG_URL), url.set(database=database).render_as_string(hide_password=False)
 
 
-async def flush_redis() -> None:
+def run_bot_id() -> int:
+    """The sandbox bot's id for this run: the workers' Redis keys are ``fsm:<bot id>:...``
+    (aiogram's key builder), so a bot id of this process's keeps this run's keys apart from
+    any other run's on the same Redis db."""
+    return int(f"7{os.getpid() % 1_000_000:06d}{secrets.randbelow(1000):03d}")
+
+
+async def delete_bot_keys(bot_id: int) -> int:
     client = aioredis.from_url(REDIS_URL)
     try:
-        await client.flushdb()
+        return await delete_redis_keys(client, f"fsm:{bot_id}")
     finally:
         await client.aclose()
 
@@ -194,7 +204,8 @@ async def healthy(port: int) -> bool:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Cluster]:
     tmp = tmp_path_factory.mktemp("cluster")
-    name = f"e2e_{secrets.token_hex(6)}"
+    name = run_scoped_name(make_url(PG_URL).database, "e2e")
+    bot_id = run_bot_id()
     admin, db_url = admin_dsn_and_url(name)
     conn = await asyncpg.connect(admin)
     try:
@@ -203,9 +214,11 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
         await conn.close()
     workers: list[Proc] = []
     lb: RoundRobin | None = None
-    server = SandboxServer(api_port=0, web_port=0, mail_dir=tmp / "mail")
+    server = SandboxServer(
+        api_port=0, web_port=0, mail_dir=tmp / "mail", token=f"{bot_id}:CLUSTER"
+    )
     try:
-        await flush_redis()
+        assert await delete_bot_keys(bot_id) == 0  # nobody else's keys under this bot id
         await server.start()
         secret = secrets.token_urlsafe(24)
         common = {
@@ -275,10 +288,10 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
         await server.stop()
         conn = await asyncpg.connect(admin)
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # ours only
         finally:
             await conn.close()
-        await flush_redis()
+        await delete_bot_keys(bot_id)
 
 
 def chat(cluster: Cluster, user_id: int) -> Chat:

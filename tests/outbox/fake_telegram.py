@@ -38,6 +38,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import write_po
 
+from tests.support import chat_member_json
 from workflows.clock import FixedClock
 
 BOT = {"id": 42, "is_bot": True, "first_name": "Azərsu", "username": "azersu_test_bot"}
@@ -113,7 +114,8 @@ class FakeTelegram(BaseSession):
         self.now = now
         self.chats: dict[int, Chat] = {}
         self.blocked: set[int] = set()
-        self.members: set[int] = set()
+        self.members: set[int] = set()  # "member" of every group
+        self.statuses: dict[int, tuple[str, bool | None]] = {}  # any other status, by user
         self.failures: list[Failure] = []
         self.log: list[Request] = []
 
@@ -124,6 +126,15 @@ class FakeTelegram(BaseSession):
     def migrate(self, old: int, new: int) -> None:
         self.group(old, "group").migrated_to = new
         self.group(new, "supergroup")
+
+    def set_status(self, user_id: int, status: str, *, is_member: bool | None = None) -> None:
+        """What getChatMember answers for ``user_id`` from now on (``members`` aside)."""
+        self.members.discard(user_id)
+        if status == "member":
+            self.statuses.pop(user_id, None)
+            self.members.add(user_id)
+        else:
+            self.statuses[user_id] = (status, is_member)
 
     def fail(self, kind: str, **kwargs: Any) -> Failure:
         failure = Failure(kind, **kwargs)
@@ -304,10 +315,12 @@ class FakeTelegram(BaseSession):
         return BOT
 
     def _GetChatMember(self, chat_id: int | None, method: Any) -> dict[str, Any]:  # noqa: N802
-        user = {"id": method.user_id, "is_bot": False, "first_name": f"U{method.user_id}"}
-        if method.user_id in self.members:
-            return {"status": "member", "user": user}
-        return {"status": "left", "user": user}
+        self._chat(chat_id, sending=False)
+        user_id = method.user_id
+        if user_id in self.members:
+            return chat_member_json(user_id, "member")
+        status, is_member = self.statuses.get(user_id, ("left", None))
+        return chat_member_json(user_id, status, is_member=is_member)
 
     async def close(self) -> None:
         pass

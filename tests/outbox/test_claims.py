@@ -4,7 +4,6 @@ is held for it rather than handed back to the table."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from storage.models import OutboxRow
 from storage.outbox import SqlOutboxStore
 from tests.outbox.harness import Harness, RecordingMailer, make_harness
 from tests.outbox.test_two_dispatchers import FAST
+from tests.support import eventually
 from workflows.outbox.ports import ClaimScope
 from workflows.outbox.records import Channel, OutboxKind, OutboxStatus
 from workflows.ports import OutboxItem
@@ -114,10 +114,11 @@ async def test_the_lane_loop_delivers_a_backlog_and_stops_clean(
     numbers = [await h.register(chat_id=9100 + i) for i in range(10)]
     await h.runner.start()
     h.runner.wake()
-    for _ in range(500):
-        if {r.status for r in await h.rows()} == {OutboxStatus.SENT}:
-            break
-        await asyncio.sleep(0.01)
+
+    async def all_sent() -> bool:
+        return {r.status for r in await h.rows()} == {OutboxStatus.SENT}
+
+    await eventually(all_sent, what="the backlog to be sent")
     await h.runner.stop()
     rows = await h.rows()
     assert {r.status for r in rows} == {OutboxStatus.SENT}

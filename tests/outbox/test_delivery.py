@@ -4,17 +4,21 @@ good), and Telegram's limits hold on the timestamps of the requests."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 from collections import defaultdict
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import build_services
+from bot.config import Settings
 from storage.models import OutboxRow
 from tests.outbox.fake_telegram import SENDS, Request
-from tests.outbox.harness import STAFF_A, Harness, RecordingMailer
+from tests.outbox.harness import STAFF_A, Harness, RecordingMailer, make_harness
+from tests.support import draft, eventually, seed_subscribers, subscriber_row
 from workflows.models import StaffMember
 from workflows.outbox.records import Channel, Delivered, OutboxKind, OutboxStatus
 from workflows.ports import MailError, OutboxItem
@@ -88,6 +92,32 @@ async def test_faults_every_message_exactly_once_within_limits(h: Harness) -> No
     first_429 = next(r for r in h.tg.log if r.chat_id == group and "Too Many" in r.error)
     later = [r.at for r in h.tg.log if r.chat_id == group and r.at > first_429.at]
     assert min(later) - first_429.at >= 7 - EPS
+
+
+async def test_retry_after_holds_the_chat_for_every_recipient_that_reaches_it(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """STAFF_CHAT_ID changed to the supergroup the group became, with cards still owed under
+    the old id: two recipients, one chat. A 429 on one keeps the other back too."""
+    old, new = -1001000000001, -1002000000002
+    h = await make_harness(settings, engine, tmp_path, staff_chat_id=new)
+    h.tg.migrate(old, new)
+    await h.runner.store.remember_migration(old, new, h.clock.now())
+    before = build_services(
+        h.settings.model_copy(update={"staff_chat_id": old}), engine=engine, clock=h.clock
+    )
+    await seed_subscribers(engine, [subscriber_row("300001")])
+    owed = await before.journey.submit(draft("300001"))
+    fresh = await h.register(chat_id=1002)
+    assert {r.recipient for r in await h.rows()} == {str(old), str(new)}
+    h.tg.fail("429", chat_id=new, retry_after=30)
+
+    await h.deliver()
+
+    assert cards_posted(h) == {owed: 1, fresh: 1}
+    [refused, *later] = [r for r in h.tg.log if r.chat_id == new and r.name == "SendMessage"]
+    assert "Too Many" in refused.error and len(later) == 2
+    assert min(r.at for r in later) - refused.at >= 30 - EPS
 
 
 async def test_subscriber_notice_is_not_stuck_behind_the_group_backlog(h: Harness) -> None:
@@ -195,10 +225,7 @@ async def test_runner_starts_and_stops_cleanly(h: Harness) -> None:
     await h.runner.start()
     number = await h.register(chat_id=7001)
     h.runner.wake()
-    for _ in range(200):
-        if cards_posted(h):
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: bool(cards_posted(h)), what="the card")
     await h.runner.stop()
     assert cards_posted(h) == {number: 1}
     async with h.services.transactions.session_factory() as session:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_services
@@ -21,6 +22,7 @@ from tests.outbox.harness import STAFF_A, Harness, RecordingMailer, make_harness
 from workflows.models import StaffMember
 from workflows.outbox.records import OutboxStatus
 
+EPS = 1e-6
 FAST = {
     "outbox_per_chat_per_second": 1000.0,
     "outbox_per_group_per_minute": 1_000_000.0,
@@ -43,15 +45,19 @@ def _count_sends(runner: OutboxRunner) -> Counter[str]:
     return counts
 
 
+def _second_runner(h: Harness, engine: AsyncEngine) -> OutboxRunner:
+    """Another dispatcher (as in another process) on the same database and timeline."""
+    return h.new_runner(
+        "second",
+        services=build_services(h.settings, engine=engine, clock=h.clock, mailer=h.services.mailer),
+    )
+
+
 async def _race(h: Harness, second_engine: AsyncEngine) -> None:
     staff = StaffMember(STAFF_A.id, "Elvin")
     numbers = [await h.register(chat_id=8000 + i) for i in range(12)]
     first = h.runner
-    mailer = h.services.mailer
-    second = h.new_runner(
-        "second",
-        services=build_services(h.settings, engine=second_engine, clock=h.clock, mailer=mailer),
-    )
+    second = _second_runner(h, second_engine)
     for runner in (first, second):
         for lane in runner.lanes:
             lane.batch_size = 3
@@ -89,7 +95,7 @@ async def _race(h: Harness, second_engine: AsyncEngine) -> None:
     for i in range(12):
         expected = 2 if i < 4 else 1 if i < 8 else 0  # taken, then done
         assert len(h.tg.sent(8000 + i)) == expected
-    assert sorted(m.subject for m in mailer.sent) == sorted(
+    assert sorted(m.subject for m in h.services.mailer.sent) == sorted(
         f"Заявка № {n} выполнена" for n in numbers[:4]
     )
 
@@ -105,6 +111,7 @@ async def test_two_dispatchers_on_one_sqlite_file(
         await second.dispose()
 
 
+@pytest.mark.postgres
 async def test_two_dispatchers_on_postgresql(
     settings: Settings, pg_engine: AsyncEngine, tmp_path: Path
 ) -> None:
@@ -114,3 +121,35 @@ async def test_two_dispatchers_on_postgresql(
         await _race(h, second)
     finally:
         await second.dispose()
+
+
+async def test_a_retry_after_keeps_the_other_dispatcher_from_the_chat(
+    settings: Settings, engine: AsyncEngine, db_url: str, tmp_path: Path
+) -> None:
+    """A 429 with retry_after to one dispatcher: the other one (another process, which
+    never saw the 429) sends nothing to that chat until retry_after has passed."""
+    h = await make_harness(settings, engine, tmp_path, mailer=RecordingMailer())
+    staff = StaffMember(STAFF_A.id, "Elvin")
+    chat = 9001
+    number = await h.register(chat_id=chat)
+    await h.deliver()  # the card
+    await h.services.work_orders.take(number, staff)
+    await h.services.work_orders.complete(number, staff, "Bağlandı.")  # two notices owed
+    h.tg.fail("429", chat_id=chat, retry_after=30)
+
+    await h.runner.flush()
+    [refused] = [r for r in h.tg.log if r.chat_id == chat]
+    assert "Too Many Requests" in refused.error
+    free_at = refused.at + 30
+    second_engine = create_engine(db_url)
+    try:
+        second = _second_runner(h, second_engine)
+        while not h.tg.ok(chat_id=chat):  # the second one polls every virtual second
+            assert h.clock.monotonic() < free_at + 5, "the notice never went out"
+            h.clock.advance(timedelta(seconds=1))
+            await second.flush()
+        first_sent = h.tg.ok(chat_id=chat)[0]
+        assert first_sent.at >= free_at - EPS  # nothing to the chat before retry_after ended
+        assert "принята в работу" in first_sent.text  # and in order: "taken" first
+    finally:
+        await second_engine.dispose()

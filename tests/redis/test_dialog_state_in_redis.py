@@ -2,6 +2,8 @@
 whichever worker gets the next update, and survives a restart of every worker.
 
 Runs when TEST_REDIS_URL is set (``.ci/run`` points it at the local server); skipped otherwise.
+Every key goes under a prefix of this run's (the URL's db and the process), and only those
+keys are deleted: another run on the same server is left alone.
 """
 
 from __future__ import annotations
@@ -19,31 +21,41 @@ from bot.config import Settings
 from tests.support import (
     ChatMessageManager,
     Subscriber,
+    delete_redis_keys,
     make_bot,
+    redis_key_prefix,
     seed_subscribers,
     subscriber_row,
 )
 from workflows.clock import FixedClock
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
-pytestmark = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set")
+PREFIX = redis_key_prefix(REDIS_URL, "dialogs") if REDIS_URL else ""
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set"),
+]
 
 
 def redis_storage() -> RedisStorage:
     assert REDIS_URL
-    return RedisStorage.from_url(REDIS_URL, key_builder=DefaultKeyBuilder(with_destiny=True))
+    return RedisStorage.from_url(
+        REDIS_URL, key_builder=DefaultKeyBuilder(prefix=PREFIX, with_destiny=True)
+    )
 
 
 @pytest.fixture
 async def storages() -> AsyncIterator[list[RedisStorage]]:
     made: list[RedisStorage] = []
     first = redis_storage()
-    await first.redis.flushdb()
+    assert await delete_redis_keys(first.redis, PREFIX) == 0  # a fresh prefix: nothing there
     made.append(first)
     yield made
-    await made[0].redis.flushdb()
-    for storage in made:
+    cleaner = redis_storage()
+    deleted = await delete_redis_keys(cleaner.redis, PREFIX)
+    for storage in [*made, cleaner]:
         await storage.close()
+    assert deleted > 0, "the dialogs wrote no key under this run's prefix"
 
 
 def worker(settings: Settings, engine: AsyncEngine, clock: FixedClock, storage: RedisStorage):

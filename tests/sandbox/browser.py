@@ -15,6 +15,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from tests.support import GENEROUS_S
+
+PLAYWRIGHT_DEFAULT_MS = 5_000
+
 
 def chromium_path() -> str | None:
     return os.environ.get("PLAYWRIGHT_CHROMIUM_EXECUTABLE") or shutil.which("chromium")
@@ -24,6 +28,8 @@ def chromium_path() -> str | None:
 async def chromium() -> AsyncIterator[Any]:
     """A launched headless Chromium (a Playwright ``Browser``), closed after the block."""
     playwright_api = pytest.importorskip("playwright.async_api")
+    # A page on a loaded machine is slow: expect() waits generously, then its default again.
+    playwright_api.expect.set_options(timeout=GENEROUS_S * 1000)
     async with playwright_api.async_playwright() as pw:
         try:
             browser = await pw.chromium.launch(
@@ -35,6 +41,7 @@ async def chromium() -> AsyncIterator[Any]:
             yield browser
         finally:
             await browser.close()
+            playwright_api.expect.set_options(timeout=PLAYWRIGHT_DEFAULT_MS)
 
 
 @contextlib.asynccontextmanager

@@ -141,6 +141,7 @@ window.attack = async (target) => {
 </script>""".replace("USER_ID", str(AYSEL))
 
 
+@pytest.mark.browser
 async def test_another_origin_in_a_browser_cannot_act(server: SandboxServer) -> None:
     """A page on another port of 127.0.0.1 sends "simple" POSTs (no preflight) with no-cors."""
     await server.send_text(AYSEL, "mine")

@@ -33,8 +33,6 @@ from aiogram.types import (
 from sandbox.server import SandboxServer
 from tests.sandbox.browser import chromium
 
-playwright_api = pytest.importorskip("playwright.async_api")
-
 
 def demo_dispatcher(server: SandboxServer, mail_dir: Path) -> Dispatcher:
     dp = Dispatcher()
@@ -118,9 +116,10 @@ async def running(tmp_path: Path) -> AsyncIterator[SandboxServer]:
         await server.stop()
 
 
+@pytest.mark.browser
 async def test_page_drives_subscriber_staff_and_mail(running: SandboxServer) -> None:
-    expect = playwright_api.expect
     async with chromium() as browser:
+        expect = pytest.importorskip("playwright.async_api").expect
         page = await browser.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -48,6 +48,7 @@ from aiohttp import web
 from sandbox.client import SandboxClient
 from sandbox.server import SandboxServer
 from sandbox.world import DEFAULT_STAFF_CHAT_ID, DEFAULT_TOKEN, SandboxError
+from tests.support import GENEROUS_S
 
 AYSEL = 610000001  # preset subscriber, az
 JOHN = 610000003  # preset subscriber, en
@@ -160,15 +161,23 @@ async def test_user_text_arrives_in_get_updates(bot: Bot, server: SandboxServer)
     # Not confirmed yet: the same update again; confirmed by offset: gone.
     assert [u.update_id for u in await bot.get_updates()] == [updates[0].update_id]
     assert await bot.get_updates(offset=updates[0].update_id + 1) == []
-    # A long poll wakes up as soon as a message arrives.
-    loop = asyncio.get_running_loop()
-    poll = asyncio.create_task(bot.get_updates(offset=updates[0].update_id + 1, timeout=5))
-    await asyncio.sleep(0.1)
-    begin = loop.time()
+    # A long poll wakes up as soon as a message arrives (not when its 50 s are over).
+    signal = server.world.updates_signal
+    waiting = asyncio.Event()
+    wait = signal.wait
+
+    async def noted_wait(timeout: float) -> bool:
+        waiting.set()
+        return await wait(timeout)
+
+    signal.wait = noted_wait  # type: ignore[method-assign]
+    poll = asyncio.create_task(bot.get_updates(offset=updates[0].update_id + 1, timeout=50))
+    async with asyncio.timeout(GENEROUS_S):
+        await waiting.wait()  # the poll is parked in the server
     await server.send_text(JOHN, "second")
-    woke = await poll
+    async with asyncio.timeout(GENEROUS_S):  # well before the poll's own 50 s
+        woke = await poll
     assert [u.message.text for u in woke if u.message] == ["second"]
-    assert loop.time() - begin < 1.0
 
 
 async def test_answer_callback_query_only_once(bot: Bot, server: SandboxServer) -> None:
@@ -177,7 +186,7 @@ async def test_answer_callback_query_only_once(bot: Bot, server: SandboxServer) 
     last_id = (await bot.get_updates())[-1].update_id
 
     async def bot_side() -> None:
-        updates = await bot.get_updates(offset=last_id + 1, timeout=3)
+        updates = await bot.get_updates(offset=last_id + 1, timeout=50)
         query = updates[0].callback_query
         assert query is not None and query.data == "no"
         assert query.message is not None and query.message.message_id == sent.message_id
@@ -186,7 +195,7 @@ async def test_answer_callback_query_only_once(bot: Bot, server: SandboxServer) 
             await bot.answer_callback_query(query.id)
 
     task = asyncio.create_task(bot_side())
-    result = await server.press(AYSEL, AYSEL, sent.message_id, "no")
+    result = await server.press(AYSEL, AYSEL, sent.message_id, "no", wait=GENEROUS_S)
     await task
     assert result["answered"] is True
     assert result["answer"]["text"] == "Noted" and result["answer"]["show_alert"] is True
@@ -430,7 +439,7 @@ async def test_webhook_delivery_with_secret_and_retries(bot: Bot, server: Sandbo
         with pytest.raises(TelegramConflictError, match="webhook is active"):
             await bot.get_updates()
         await server.send_text(AYSEL, "ping")
-        await server.wait_for(AYSEL, "pong", timeout=5)
+        await server.wait_for(AYSEL, "pong", timeout=GENEROUS_S)
         assert received[0][0] == "s3cr3t"
         assert received[0][1]["message"]["text"] == "ping"
         info = await bot.get_webhook_info()
@@ -461,10 +470,12 @@ async def test_dispatcher_polling_end_to_end(bot: Bot, server: SandboxServer) ->
     polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
     try:
         await server.send_text(JOHN, "/start")
-        hello = await server.wait_for(JOHN, "Pick", timeout=5)
-        answer = await server.click(JOHN, JOHN, "Ok")
+        hello = await server.wait_for(JOHN, "Pick", timeout=GENEROUS_S)
+        answer = await server.click(JOHN, JOHN, "Ok", wait=GENEROUS_S)
         assert answer["answered"] and answer["answer"]["text"] == "Done"
-        picked = await server.wait_for(JOHN, lambda m: m["text"] == "Picked" and m["edited"])
+        picked = await server.wait_for(
+            JOHN, lambda m: m["text"] == "Picked" and m["edited"], timeout=GENEROUS_S
+        )
         assert picked["message_id"] == hello["message_id"]
     finally:
         await dp.stop_polling()
@@ -545,7 +556,7 @@ async def test_standalone_process_prints_ready_line(tmp_path: Path) -> None:
     )
     try:
         assert proc.stdout is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), 10)
+        line = await asyncio.wait_for(proc.stdout.readline(), GENEROUS_S)
         ready = json.loads(line)
         assert ready["event"] == "ready" and ready["token"] == DEFAULT_TOKEN
         url = f"{ready['api_url']}/bot{ready['token']}/getMe"
@@ -553,7 +564,7 @@ async def test_standalone_process_prints_ready_line(tmp_path: Path) -> None:
             assert (await resp.json())["result"]["is_bot"] is True
     finally:
         proc.terminate()
-        assert await asyncio.wait_for(proc.wait(), 5) == 0
+        assert await asyncio.wait_for(proc.wait(), GENEROUS_S) == 0
 
 
 async def test_optional_rate_limits_answer_429_like_telegram() -> None:

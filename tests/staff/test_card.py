@@ -3,35 +3,29 @@ group when it becomes a supergroup, and overdue orders are prompted again under 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
-from aiogram.types import Chat, Message
+from aiogram.types import Chat, Message, User
 
 from bot.staff.render import CARD_LIMIT, render_card
 from dialogs.wording import tg_len
+from sandbox.tghtml import parse_html
 from storage.models import ChatMigrationRow
 from tests.outbox.fake_telegram import visible
 from tests.outbox.harness import STAFF_A, Harness
+from tests.support import draft
 from workflows.models import Application, ApplicationKind, ApplicationStatus, StaffMember
 
 
 def _app(**changes: object) -> Application:
     now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     base = {
+        **dataclasses.asdict(draft("100001", chat_id=1)),
         "number": 7,
         "kind": ApplicationKind.SUSPEND,
         "status": ApplicationStatus.DONE,
-        "fin": "5ABC12D",
-        "subscriber_code": "100001",
         "address": "Bakı",
-        "reason_code": "absence",
-        "phone": "+994501234567",
-        "email": "a@example.com",
-        "description": "d",
-        "notes": None,
-        "locale": "az",
-        "telegram_user_id": 1,
-        "chat_id": 1,
         "created_at": now,
         "updated_at": now,
         "taken_by_id": 5,
@@ -161,3 +155,37 @@ async def test_overdue_orders_are_reminded_under_their_cards(h: Harness) -> None
         app = await tx.get_application(number)
     assert app is not None
     assert [e.kind.value for e in app.events].count("reminded") == 2
+
+
+async def test_a_staff_members_name_is_shown_as_typed_never_as_markup(h: Harness) -> None:
+    """Names are whatever people typed in Telegram: ``<b>``, ``&`` and a stray ``<`` are
+    text on the card, the prompt and the reminder (Telegram would refuse, or render, HTML)."""
+    rude = User(id=503, is_bot=False, first_name="<b>Rəşad</b>", last_name="& <Co")
+    shown = "<b>Rəşad</b> & <Co"
+    escaped = "&lt;b&gt;Rəşad&lt;/b&gt; &amp; &lt;Co"
+    h.tg.members.add(rude.id)
+    number = await h.register(chat_id=1001)
+    await h.deliver()
+    chat_id, card_id = await h.card_ref(number)
+
+    def seen(html_text: str, line: str) -> None:
+        assert f"{line} {escaped}" in html_text
+        assert f"{line} {shown}" in parse_html(html_text).text  # as Telegram would show it
+
+    await h.press_button(number, "Take", rude)
+    await h.deliver()
+    seen(h.card_text(chat_id, card_id), "Taken by")
+
+    h.clock.advance(timedelta(hours=73))
+    assert await h.runner.remind_overdue() == [number]
+    await h.deliver()
+    [reminder] = [r for r in h.tg.sent(chat_id) if "still open" in r.text]
+    seen(reminder.text, "Taken by")
+
+    await h.press_button(number, "Done", rude)
+    prompt = h.last_prompt()
+    prompt_html = h.card_text(chat_id, prompt.message_id)
+    assert escaped in prompt_html and shown in parse_html(prompt_html).text
+    await h.reply(prompt, rude, "Bağlandı.")
+    await h.deliver()
+    seen(h.card_text(chat_id, card_id), "Done by")

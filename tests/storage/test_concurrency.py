@@ -82,7 +82,10 @@ async def _clean(engine: AsyncEngine) -> None:
         "sqlite",
         pytest.param(
             "postgresql",
-            marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set"),
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set"),
+            ],
         ),
     ]
 )

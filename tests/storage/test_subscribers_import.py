@@ -45,7 +45,10 @@ PG_URL = os.environ.get("TEST_DATABASE_URL", "")
         "sqlite",
         pytest.param(
             "postgresql",
-            marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set"),
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set"),
+            ],
         ),
     ]
 )

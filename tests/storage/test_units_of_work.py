@@ -22,13 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
 from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
-from tests.support import isolated_pg_url, migrated_pg_url
+from tests.support import eventually, isolated_pg_url, migrated_pg_url
 from workflows.ports import UserProfile
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 async def transactions(
     request: pytest.FixtureRequest, db_url: str
 ) -> AsyncIterator[SqlTransactionFactory]:
@@ -138,6 +138,7 @@ def transaction_commands(driver_connection: Any) -> Iterator[list[str]]:
         driver_connection.remove_query_logger(log)
 
 
+@pytest.mark.postgres
 async def test_a_read_unit_on_postgresql_sends_no_begin_and_no_rollback() -> None:
     """No BEGIN, and so no ROLLBACK: two round trips fewer per read; the connection is
     transactional again for the next unit of work."""
@@ -187,6 +188,7 @@ async def test_a_read_unit_reads_what_was_committed(
     assert checked_out(transactions.engine) == 0
 
 
+@pytest.mark.postgres
 async def test_a_connection_the_postgresql_server_closed_is_replaced_before_use() -> None:
     """A restart (here: pg_terminate_backend of the pooled session) costs no unit of work an
     error, without a ping at every checkout."""
@@ -204,11 +206,8 @@ async def test_a_connection_the_postgresql_server_closed_is_replaced_before_use(
         async with admin_engine.connect() as admin:
             await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         await admin_engine.dispose()
-        for _ in range(200):  # the event loop reads the end of the stream
-            if driver.is_closed():
-                break
-            await asyncio.sleep(0.01)
-        assert driver.is_closed()
+        # the event loop reads the end of the stream
+        await eventually(driver.is_closed, what="the terminated connection to close")
 
         async with transactions.read() as tx:
             assert await tx.get_profile(12) is None

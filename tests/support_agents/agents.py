@@ -16,8 +16,6 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import (
     CallbackQuery,
     Chat,
-    ChatMemberLeft,
-    ChatMemberMember,
     Message,
     Update,
     User,
@@ -31,7 +29,7 @@ from bot.app import Services
 from bot.catalogues import compile_catalogues
 from bot.config import Settings
 from storage.models import OutboxRow
-from tests.support import RecordingSession
+from tests.support import RecordingSession, chat_member
 from workflows.clock import FixedClock
 from workflows.models import Draft, StaffMember
 
@@ -45,11 +43,15 @@ STAFF_CHAT_ID = -1001000000001  # tests/conftest.py
 
 
 class AgentSession(RecordingSession):
-    """RecordingSession that answers getChatMember and can refuse chosen scopes."""
+    """RecordingSession that answers getChatMember and can refuse chosen scopes.
+
+    ``members`` maps a user id to the status getChatMember answers ("left" when absent);
+    ``restricted`` users also need ``is_member`` there: ``("restricted", True)``.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.members: dict[int, str] = {}
+        self.members: dict[int, str | tuple[str, bool]] = {}
         self.unknown_chats: set[int] = set()
         self.results: list[tuple[Any, Any]] = []
 
@@ -59,10 +61,9 @@ class AgentSession(RecordingSession):
         name = type(method).__name__
         if name == "GetChatMember":
             self.requests.append(method)
-            user = User(id=method.user_id, is_bot=False, first_name="U")
-            if self.members.get(method.user_id) == "member":
-                return ChatMemberMember(user=user)  # type: ignore[return-value]
-            return ChatMemberLeft(user=user)  # type: ignore[return-value]
+            answer = self.members.get(method.user_id, "left")
+            status, is_member = answer if isinstance(answer, tuple) else (answer, None)
+            return chat_member(method.user_id, status, is_member=is_member)  # type: ignore[no-any-return]
         if name == "SetMyCommands":
             chat_id = getattr(method.scope, "chat_id", None)
             if chat_id in self.unknown_chats:

@@ -84,6 +84,31 @@ async def test_members_of_the_support_chat_are_agents(world: World) -> None:
     assert check.chat_id == SUPPORT_CHAT_ID and check.user_id == MEMBER_ID
 
 
+@pytest.mark.parametrize(
+    ("status", "allowed"),
+    [
+        ("creator", True),
+        ("administrator", True),
+        ("member", True),
+        (("restricted", True), True),  # limited rights, but in the support chat
+        (("restricted", False), False),  # restricted once, and gone since
+        ("left", False),
+        ("kicked", False),
+    ],
+    ids=lambda value: "-".join(map(str, value)) if isinstance(value, tuple) else str(value),
+)
+async def test_the_status_in_the_support_chat_decides(
+    world: World, status: str | tuple[str, bool], allowed: bool
+) -> None:
+    world.session.members[MEMBER_ID] = status
+
+    answer = await world.person(MEMBER_ID).send("/open")
+
+    assert answer == (["There are no open work orders."] if allowed else [REFUSAL])
+    [check] = world.session.of("GetChatMember")
+    assert check.chat_id == SUPPORT_CHAT_ID and check.user_id == MEMBER_ID
+
+
 async def test_membership_is_cached_briefly(world: World) -> None:
     world.session.members[MEMBER_ID] = "member"
     member = world.person(MEMBER_ID)

@@ -10,6 +10,7 @@ import pytest
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 
 from bot.app import build_dispatcher
+from sandbox.tghtml import parse_html
 from tests.support import ChatMessageManager
 from tests.support_agents.agents import (
     AGENT_ID,
@@ -18,6 +19,7 @@ from tests.support_agents.agents import (
     World,
     write_catalogues,
 )
+from workflows.models import StaffMember
 from workflows.outbox.records import OutboxKind, OutboxStatus
 
 
@@ -173,6 +175,20 @@ async def test_open_lists_oldest_first_with_age_and_overdue_marks(world: World) 
     assert lines[3] == f"🛠 №{middle} · Temporary suspension · 100003 · 1 d 19 h · Əli Məmmədov"
     assert lines[4] == f"🆕 №{newest} · Temporary suspension · 100005 · 23 h 5 min"
     assert f"№{closed}" not in text
+
+
+async def test_a_staff_members_name_is_text_in_the_answers(world: World) -> None:
+    number = await world.submit()
+    rude = StaffMember(user_id=7009, name="<b>Rəşad</b> & <Co")
+    await world.services.work_orders.take(number, rude)
+    escaped = "&lt;b&gt;Rəşad&lt;/b&gt; &amp; &lt;Co"
+
+    [status] = await world.person(AGENT_ID).send(f"/status {number}")
+    [listing] = await world.person(AGENT_ID).send("/open")
+
+    assert f"Taken by <b>{escaped}</b>" in status
+    assert f"Taken by {rude.name}" in parse_html(status).text  # as Telegram shows it
+    assert escaped in listing and rude.name in parse_html(listing).text
 
 
 async def test_open_with_nothing_open(world: World) -> None:
