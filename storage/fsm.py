@@ -82,19 +82,21 @@ def _other(half: Half) -> Half:
 
 
 @cache
-def _upsert(dialect: str, half: Half) -> Any:
-    """Write ``half`` of a key and return the other, which survives unless the row had expired."""
+def _upsert(dialect: str, half: Half, returning: bool) -> Any:
+    """Write ``half`` of a key (``returning`` the other, which survives unless the row had
+    expired)."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(fsm_state)
     other = _other(half)
-    return stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=[_COLUMNS.key],
         set_={
             half: stmt.excluded[half],
             other: case((_EXPIRED, None), else_=_COLUMNS[other]),
             "updated_at": stmt.excluded.updated_at,
         },
-    ).returning(_COLUMNS[other])
+    )
+    return upsert.returning(_COLUMNS[other]) if returning else upsert
 
 
 # Clearing ``half``: the row goes when the other half is empty (or expired) ...
@@ -311,17 +313,18 @@ class SqlStorage(BaseStorage):
             return ABSENT
         return row
 
-    def _unchanged(self, row_key: str, half: Half, value: str | None, now: datetime) -> bool:
-        """Whether writing ``value`` would leave the row as the cache knows it. A write of
-        a value renews the row too, so it is skipped only while the row is recent."""
+    def _known(self, row_key: str, now: datetime) -> Row | None:
+        """The row as the cache knows it at ``now``, unless a write of it is under way."""
         cached = self._cache.settled(row_key)
-        if cached is None:
-            return False
-        live = self._live(cached, now)
-        if getattr(live, half) != value:
+        return None if cached is None else self._live(cached, now)
+
+    def _unchanged(self, known: Row | None, half: Half, value: str | None, now: datetime) -> bool:
+        """Whether writing ``value`` would leave the row as it is. A write of a value renews
+        the row too, so it is skipped only while the row is recent."""
+        if known is None or getattr(known, half) != value:
             return False
         return value is None or (
-            live.updated_at is not None and live.updated_at >= now - self.renew_after
+            known.updated_at is not None and known.updated_at >= now - self.renew_after
         )
 
     async def _get(self, key: StorageKey, half: Half) -> str | None:
@@ -339,19 +342,22 @@ class SqlStorage(BaseStorage):
     async def _set(self, key: StorageKey, half: Half, value: str) -> None:
         now = self.clock.now()
         row_key = self._row_key(key)
-        if self._unchanged(row_key, half, value, now):
+        known = self._known(row_key, now)
+        if self._unchanged(known, half, value, now):
             return
         params = {"key": row_key, half: value, "updated_at": now, "cutoff": now - self.ttl}
         with self._cache.writing(row_key) as done:
             async with self._writing() as conn:
-                other = (await conn.execute(_upsert(self._dialect, half), params)).scalar_one()
+                # The other half stays as it is: from the cache, else from the database.
+                result = await conn.execute(_upsert(self._dialect, half, known is None), params)
+                other = result.scalar_one() if known is None else getattr(known, _other(half))
             done(_row(half, value, other, now))
         await self._purge_if_due(now)
 
     async def _clear(self, key: StorageKey, half: Half) -> None:
         now = self.clock.now()
         row_key = self._row_key(key)
-        if self._unchanged(row_key, half, None, now):
+        if self._unchanged(self._known(row_key, now), half, None, now):
             return
         with self._cache.writing(row_key) as done:
             async with self._writing() as conn:

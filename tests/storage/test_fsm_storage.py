@@ -383,6 +383,15 @@ async def test_a_restart_finds_every_write_in_the_database(
         assert await restarted.get_data(OTHER) == {}
     assert seen == ["SELECT", "SELECT", "SELECT"]
 
+    # A first write after a restart learns the other half from the database, not the cache.
+    again = SqlStorage(engine, clock=clock, ttl=TTL)
+    with statements(engine) as seen:
+        await again.set_data(USER, {"code": "100002"})
+        assert await again.get_state(USER) == "Form:code"
+        await again.set_state(STACK, "Form:code")
+        assert await again.get_data(STACK) == {"intents": ["a1b2"]}
+    assert seen == ["INSERT", "DELETE", "INSERT"]  # DELETE: a new storage's first purge
+
 
 async def test_overlapping_writes_and_reads_leave_the_cache_as_the_database(
     storage: SqlStorage, engine: AsyncEngine
