@@ -21,7 +21,7 @@ row as the database has it (or the knowledge that there is none), least recently
 first. A read of a cached key issues no statement; a miss reads the whole row in one SELECT. A
 write goes to the database first and only then to the cache (what a restart finds is what the
 cache said); a write that fails, is cancelled, or overlaps another write of its key leaves the
-key out of the cache, as does a read that overlaps a write. A write that would store what the
+key out of the cache, and a read that overlaps a write of its key caches nothing. A write that would store what the
 row already holds is skipped (aiogram-dialog saves every context and stack it loaded, changed
 or not), unless the row was last written more than ``ttl / 1000`` ago (ten minutes of the
 default seven days): a dialog in use keeps its row alive, at most that much short of ``ttl``
@@ -29,8 +29,8 @@ after its last save. Expiry is the database's rule applied to the cached ``updat
 the same clock, so a cached row older than ``ttl`` reads as absent.
 
 Statements per call, when the cache cannot answer: a get is one SELECT; a set is one upsert
-(``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` the other half, which the upsert forgets if
-the row had expired); clearing the state or the data is one DELETE when the other half is
+(``INSERT ... ON CONFLICT DO UPDATE``, which also forgets the other half of an expired row,
+``RETURNING`` that other half when the cache does not know it); clearing the state or the data is one DELETE when the other half is
 empty too (aiogram-dialog's closed contexts: like Redis, no row stays behind), else that DELETE
 and an UPDATE. On PostgreSQL the statements run in autocommit mode: each is atomic on its own,
 and BEGIN and COMMIT would cost a round trip each.
