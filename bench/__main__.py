@@ -9,10 +9,14 @@ crashed.
 Order: one SQLite file is migrated and loaded with a subscriber per simulated user; at each
 U the product's journey and right after it the floor's (so that the two figures of a ratio
 are measured within seconds of each other, not minutes), then the profile (U=100, product), the
-parked users (MemoryStorage; Redis when ``REDIS_URL``/``--redis-url`` is given), the
+parked users (dialog state in the database, and again in Redis when it is given), the
 outbox, and the PostgreSQL journeys when ``DATABASE_URL``/``--postgres-url`` names a
 PostgreSQL server (in a scratch database ``azersu_bench`` created next to it and dropped
 afterwards; the named database itself is not touched).
+
+The product keeps its dialog state where production would (``bot.app.build_storage``): in
+its database, or, when ``REDIS_URL``/``--redis-url`` is given, in Redis (database 14 of that
+server, flushed by each scenario before and after). The floor keeps MemoryStorage.
 """
 
 from __future__ import annotations
@@ -166,13 +170,17 @@ class Bench:
     def journey_subscribers(self) -> int:
         return sum(JOURNEY_WARMUP + u * self.rounds(u) for u in self.plan.journey_users)
 
+    def redis(self) -> list[str]:
+        """The product's dialog state in Redis (database 14) when a Redis server is given."""
+        return ["--redis-url", redis_bench_url(self.args.redis_url)] if self.args.redis_url else []
+
     def journeys(self, database_url: str, indexes: Indexes, *, with_floor: bool) -> None:
         for users in self.plan.journey_users:
             rounds = str(self.rounds(users))
             first = indexes.take(JOURNEY_WARMUP + users * self.rounds(users))
             self.worker(
                 "journey", "--target", "product", "--users", str(users), "--rounds", rounds,
-                "--first", str(first), "--database-url", database_url,
+                "--first", str(first), "--database-url", database_url, *self.redis(),
             )  # fmt: skip
             if with_floor:
                 self.worker("journey", "--target", "floor", "--users", str(users), "--rounds", rounds)
@@ -193,16 +201,15 @@ class Bench:
         first = indexes.take(JOURNEY_WARMUP + plan.profile_users)
         self.worker(
             "journey", "--target", "product", "--users", str(plan.profile_users),
-            "--first", str(first), "--database-url", sqlite_url, "--profile",
+            "--first", str(first), "--database-url", sqlite_url, "--profile", *self.redis(),
         )  # fmt: skip
         park = ["park", "--target", "product", "--users", str(plan.park_users),
                 "--batch", str(plan.park_batch), "--database-url", sqlite_url]  # fmt: skip
         first = indexes.take(park_warmup(plan.park_batch) + plan.park_users)
-        self.worker(*park, "--first", str(first))
+        self.worker(*park, "--first", str(first))  # dialog state in the database
         if self.args.redis_url:
             first = indexes.take(park_warmup(plan.park_batch) + plan.park_users)
-            redis_url = redis_bench_url(self.args.redis_url)
-            self.worker(*park, "--first", str(first), "--redis-url", redis_url)
+            self.worker(*park, "--first", str(first), *self.redis())
         if not self.args.no_outbox:
             outbox_url = f"sqlite+aiosqlite:///{self.work / 'outbox.db'}"
             self.worker(

@@ -1,12 +1,15 @@
 """The real product, wired for a benchmark: its database, settings and dispatcher.
 
-Nothing here replaces a part of the product: ``bot.app.build_services`` and
-``bot.app.build_dispatcher`` (the composition root) build the same objects production runs,
-with the default (real) aiogram-dialog message manager; only the Bot's session is a fake
-(:mod:`bench.fakes`). The database is a fresh SQLite file (or a scratch PostgreSQL
-database), migrated with ``storage.migrate.upgrade_to_head`` and loaded with the product's
-own ``import_subscribers`` from a generated CSV: one meterless, debt-free, active subscriber
-per simulated user, owned by that user's FIN (see :func:`bench.users.code_of`).
+Nothing here replaces a part of the product: ``bot.app.build_services``, ``build_storage``
+and ``build_dispatcher`` (the composition root) build the same objects production runs, with
+the default (real) aiogram-dialog message manager; only the Bot's session is a fake
+(:mod:`bench.fakes`). Dialog state lives where production keeps it for these settings: in
+the bot's database (``storage.fsm.SqlStorage``), or in Redis with ``REDIS_URL``;
+``FSM_STORAGE=memory`` in the environment puts it in MemoryStorage (the benchmark's product
+until 2026-12-07). The database is a fresh SQLite file (or a scratch PostgreSQL database),
+migrated with ``storage.migrate.upgrade_to_head`` and loaded with the product's own
+``import_subscribers`` from a generated CSV: one meterless, debt-free, active subscriber per
+simulated user, owned by that user's FIN (see :func:`bench.users.code_of`).
 """
 
 from __future__ import annotations
@@ -20,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from aiogram import Dispatcher
-from aiogram.fsm.storage.base import BaseStorage
 from sqlalchemy.engine import make_url
 
 from bench.users import code_of, fin_of
-from bot.app import Services, build_dispatcher, build_services
+from bot.app import Services, build_dispatcher, build_services, build_storage
 from bot.config import Settings
 from storage.database import create_engine
 from storage.migrate import upgrade_to_head
@@ -46,11 +48,13 @@ def bench_settings(database_url: str, mail_dir: Path, **extra: object) -> Settin
     )
 
 
-def build_product(
-    settings: Settings, storage: BaseStorage | None = None
-) -> tuple[Dispatcher, Services]:
+def build_product(settings: Settings) -> tuple[Dispatcher, Services]:
+    """The dispatcher on the storage production would use for ``settings``
+    (``bot.app.build_storage``): the bot's database, or Redis with ``REDIS_URL``."""
     services = build_services(settings)
-    return build_dispatcher(settings, services, storage=storage), services
+    storage, isolation = build_storage(settings, services)
+    dp = build_dispatcher(settings, services, storage=storage, events_isolation=isolation)
+    return dp, services
 
 
 # --- the database -----------------------------------------------------------------------------

@@ -58,22 +58,30 @@ def _users(r: dict[str, Any]) -> str:
     return f"{r['users']:,}" + (f" (×{rounds} in turn)" if rounds > 1 else "")
 
 
+STATE_IN = {"memory": "MemoryStorage", "database": "the database", "redis": "Redis (db 14)"}
+
+
+def _state(r: dict[str, Any]) -> str:
+    """Where the run kept dialog state (runs before 2026-12-07 carry no "storage")."""
+    return STATE_IN.get(r.get("storage", "memory"), "?")
+
+
 def _journey(results: list[dict[str, Any]]) -> list[str]:
     rows = [r for r in _of(results, "journey") if not r.get("profiled")]
     if not rows:
         return []
     out = ["## The journey\n", JOURNEY_LINE + ".\n"]
     out.append(
-        "| target | database | U | reached the number | updates/s | CPU µs/update | "
-        "p50 ms | p99 ms | peak RSS MB |"
+        "| target | database | dialog state | U | reached the number | updates/s | "
+        "CPU µs/update | p50 ms | p99 ms | peak RSS MB |"
     )
-    out.append("|---|---|--:|--:|--:|--:|--:|--:|--:|")
+    out.append("|---|---|---|--:|--:|--:|--:|--:|--:|--:|")
     for r in rows:
         reached = f"{r['reached_number']}/{r.get('simulated_users', r['users'])}"
         if r["failed"]:
             reached += f" ❌ ({r['failed']} failed)"
         out.append(
-            f"| {r['target']} | {r['database']} | {_users(r)} | {reached} | "
+            f"| {r['target']} | {r['database']} | {_state(r)} | {_users(r)} | {reached} | "
             f"{_f(r['updates_per_s'])} | {_f(r['cpu_us_per_update'])} | {_f(r['p50_ms'], 1)} | "
             f"{_f(r['p99_ms'], 1)} | {_f(r['peak_rss_kib'] / 1024)} |"
         )
@@ -85,15 +93,15 @@ def _journey(results: list[dict[str, Any]]) -> list[str]:
             "bare aiogram-dialog wizard with the same windows, inputs and widget ids, "
             "MemoryStorage, no database, i18n, validation or filters: `bench/floor.py`):\n"
         )
-        out.append("| database | U | ours µs | floor µs | ratio |")
-        out.append("|---|--:|--:|--:|--:|")
+        out.append("| database | dialog state | U | ours µs | floor µs | ratio |")
+        out.append("|---|---|--:|--:|--:|--:|")
         for r in ours:
             floor = floors.get(r["users"])
             if floor is None or not floor["cpu_us_per_update"]:
                 continue
             ratio = r["cpu_us_per_update"] / floor["cpu_us_per_update"]
             out.append(
-                f"| {r['database']} | {_users(r)} | {_f(r['cpu_us_per_update'])} | "
+                f"| {r['database']} | {_state(r)} | {_users(r)} | {_f(r['cpu_us_per_update'])} | "
                 f"{_f(floor['cpu_us_per_update'])} | **{ratio:.2f}** {_ok(ratio <= RATIO_TARGET)} |"
             )
     out.append(
@@ -133,7 +141,7 @@ def _memory(results: list[dict[str, Any]], report: dict[str, Any]) -> list[str]:
             )
         else:
             out.append(
-                f"| MemoryStorage | {r['users']:,} | {per:.1f} KB | — | "
+                f"| {_state(r)} | {r['users']:,} | {per:.1f} KB | — | "
                 f"≤ {PARK_TARGET_KB:.0f} KB RSS {_ok(per <= PARK_TARGET_KB)} |"
             )
         if r["failed"]:
@@ -148,7 +156,8 @@ def _memory(results: list[dict[str, Any]], report: dict[str, Any]) -> list[str]:
         "before the baseline one whole journey and one batch parked, so that the allocator "
         "arenas a batch in flight needs are already there. Redis: `MEMORY USAGE key SAMPLES "
         "0` summed over every key of the database ÷ users (the RSS column is then the "
-        "worker's own memory per dialog).\n"
+        "worker's own memory per dialog). In the database, the RSS column is what the "
+        "storage keeps in memory and SQLite's page cache.\n"
     )
     return out
 

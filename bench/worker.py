@@ -11,17 +11,18 @@ Scenarios:
   (:mod:`bench.product`).
 * ``journey``: ``--users`` U simulated users go through the whole journey at once
   (``asyncio.gather``, each user's updates in order) against ``--target product`` or
-  ``floor``, after one warm-up user. CPU per update is ``time.process_time()`` (every
-  thread of the process, so aiosqlite's too; not the PostgreSQL server's) over the run,
-  divided by the updates; latency is the wall time of each ``dp.feed_update`` call.
+  ``floor``, after one warm-up user. The product keeps dialog state where
+  ``bot.app.build_storage`` puts it: in its database (``storage.fsm.SqlStorage``), or with
+  ``--redis-url`` in Redis on that URL's database, flushed before and after; the floor in
+  MemoryStorage. CPU per update is ``time.process_time()`` (every thread of the process, so
+  aiosqlite's too; not the PostgreSQL server's) over the run, divided by the updates; latency is the wall time of each ``dp.feed_update`` call.
   ``--rounds`` R runs R such groups of U users one group after another (U=1: R users, each
   alone), so that a small U still measures enough updates to stand out from the machine's
   noise. ``--profile`` runs the same under cProfile and reports the top functions instead.
 * ``park``: ``--users`` N users go as far as the e-mail step and stay there, ``--batch``
   users in flight at a time. RSS after minus RSS before (``gc.collect()`` first, both read
-  from ``/proc/self/statm``), divided by N. With ``--redis-url`` the FSM storage is Redis (the
-  product's key builder, ``with_destiny=True``) on that URL's database, flushed before and
-  after, and ``MEMORY USAGE`` of every key, divided by N, is reported too.
+  from ``/proc/self/statm``), divided by N; the storage as for ``journey``. With
+  ``--redis-url``, ``MEMORY USAGE`` of every key, divided by N, is reported too.
 * ``outbox``: :mod:`bench.outbox_bench`.
 """
 
@@ -48,11 +49,11 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder
 
 from bench.fakes import FakeTelegram
 from bench.floor import build_floor_dispatcher
 from bench.users import JOURNEY, PARK_AT_EMAIL, Meter, SimUser
+from storage.fsm import SqlStorage
 
 PROFILE_TOP = 20
 # Users that run before the measurement (imports, first SQL compilations, caches); the
@@ -104,6 +105,19 @@ class Target:
     def __init__(self, dp: Dispatcher, closers: list[Any]) -> None:
         self.dp = dp
         self.closers = closers
+        # RedisStorage's client, flushed before and after the run (the bench's database 14)
+        self.redis: Any = getattr(dp.storage, "redis", None)
+
+    @property
+    def storage(self) -> str:
+        """Where dialog state lives: "memory", "database" or "redis"."""
+        if self.redis is not None:
+            return "redis"
+        return "database" if isinstance(self.dp.storage, SqlStorage) else "memory"
+
+    async def flush(self) -> None:
+        if self.redis is not None:
+            await self.redis.flushdb()
 
     async def close(self) -> None:
         for closer in self.closers:
@@ -111,15 +125,18 @@ class Target:
         await self.dp.storage.close()
 
 
-def build_target(kind: str, database_url: str | None, storage: BaseStorage | None) -> Target:
+def build_target(kind: str, database_url: str | None, redis_url: str | None = None) -> Target:
+    """The floor (MemoryStorage), or the product on the storage ``bot.app.build_storage``
+    picks: the database, or Redis when ``redis_url`` is given."""
     if kind == "floor":
-        return Target(build_floor_dispatcher(storage), [])
+        return Target(build_floor_dispatcher(), [])
     from bench.product import bench_settings, build_product
 
     if not database_url:
         raise SystemExit("the product needs --database-url")
     mail_dir = Path(tempfile.mkdtemp(prefix="bench-mail-"))
-    dp, services = build_product(bench_settings(database_url, mail_dir), storage)
+    # REDIS_URL always given: the orchestrator's own (a production server's) must not leak in
+    dp, services = build_product(bench_settings(database_url, mail_dir, REDIS_URL=redis_url))
     return Target(dp, [services.close])
 
 
@@ -139,7 +156,8 @@ async def drive(users: list[SimUser], steps: tuple[str, ...]) -> None:
 async def journey(args: argparse.Namespace) -> dict[str, Any]:
     session = FakeTelegram()
     bot = make_bot(session)
-    target = build_target(args.target, args.database_url, None)
+    target = build_target(args.target, args.database_url, args.redis_url)
+    await target.flush()
     warm = Meter()
     await SimUser(target.dp, bot, session, args.first, warm).run()
     if warm.failures:
@@ -161,12 +179,14 @@ async def journey(args: argparse.Namespace) -> dict[str, Any]:
     if profiler is not None:
         profiler.disable()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    await target.flush()
     await target.close()
     updates = meter.updates
     result: dict[str, Any] = {
         "scenario": "journey",
         "target": args.target,
         "database": db_kind(args.database_url) if args.target == "product" else "none",
+        "storage": target.storage,
         "users": args.users,
         "rounds": args.rounds,
         "simulated_users": count,
@@ -252,19 +272,10 @@ def profile_summary(stats: pstats.Stats) -> dict[str, Any]:
 
 
 async def park(args: argparse.Namespace) -> dict[str, Any]:
-    storage: BaseStorage | None = None
-    redis = None
-    if args.redis_url:
-        from aiogram.fsm.storage.redis import RedisStorage
-
-        storage = RedisStorage.from_url(
-            args.redis_url, key_builder=DefaultKeyBuilder(with_destiny=True)
-        )
-        redis = storage.redis
-        await redis.flushdb()
+    target = build_target(args.target, args.database_url, args.redis_url)
+    await target.flush()
     session = FakeTelegram()
     bot = make_bot(session)
-    target = build_target(args.target, args.database_url, storage)
     # Before the baseline: one whole journey (every window and query once), then one batch
     # parked at once, so that what a batch in flight allocates and frees (allocator arenas
     # that are never given back) is already there; the growth after is the dialogs'.
@@ -279,8 +290,7 @@ async def park(args: argparse.Namespace) -> dict[str, Any]:
     del parked, warm
     first = args.first + park_warmup(batch)
     meter = Meter(keep_latencies=False)  # nothing per user on our side
-    if redis is not None:
-        await redis.flushdb()  # only the measured dialogs are counted in Redis
+    await target.flush()  # only the measured dialogs are counted in Redis
     gc.collect()
     rss0 = current_rss_bytes()
     cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -301,7 +311,8 @@ async def park(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {
         "scenario": "park",
         "target": args.target,
-        "storage": "redis" if redis is not None else "memory",
+        "database": db_kind(args.database_url),
+        "storage": target.storage,
         "users": args.users,
         "batch": batch,
         "failed": len(meter.failures),
@@ -314,9 +325,9 @@ async def park(args: argparse.Namespace) -> dict[str, Any]:
         "rss_per_dialog_bytes": (rss1 - rss0) / args.users if args.users else 0.0,
         "peak_rss_kib": peak_rss_kib(),
     }
-    if redis is not None:
-        result.update(await redis_usage(redis, args.users))
-        await redis.flushdb()
+    if target.redis is not None:
+        result.update(await redis_usage(target.redis, args.users))
+    await target.flush()
     await target.close()
     return result
 

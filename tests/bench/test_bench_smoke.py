@@ -2,7 +2,8 @@
 
 Scenario: the small run (U=1, three users one after another, and U=20 through the whole
 journey against the product and the floor, the profile, 200 users parked at the e-mail step, a small outbox) in a subprocess,
-offline (no ``DATABASE_URL``/``REDIS_URL``: SQLite and MemoryStorage only). Every simulated
+offline (no ``DATABASE_URL``/``REDIS_URL``: SQLite, the product's dialog state in it, the
+floor's in MemoryStorage). Every simulated
 user reaches its application number; no timing is asserted.
 """
 
@@ -52,6 +53,11 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
         ("floor", 20),
     }
     assert [r["target"] for r in measured] == ["product", "floor", "product", "floor"]
+    # the product on the storage production defaults to without Redis; the floor in memory
+    assert {(r["target"], r["storage"]) for r in journeys} == {
+        ("product", "database"),
+        ("floor", "memory"),
+    }
     for run in journeys:
         simulated = run["users"] * (3 if run["users"] == 1 else 1)
         assert run["rounds"] * run["users"] == run["simulated_users"] == simulated
@@ -67,6 +73,7 @@ def test_quick_run_writes_the_report(tmp_path: Path) -> None:
     (parked,) = [r for r in report["results"] if r["scenario"] == "park"]
     assert parked["failed"] == 0
     assert parked["users"] == 200
+    assert parked["storage"] == "database"
     assert "rss_per_dialog_bytes" in parked
 
     (outbox,) = [r for r in report["results"] if r["scenario"] == "outbox"]
