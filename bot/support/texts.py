@@ -21,9 +21,8 @@ from dialogs.common import (
 )
 from dialogs.main_menu.handlers import LOCALE_NAMES
 from workflows.models import Application, ApplicationStatus, Event, EventKind, Reason
+from workflows.ports import ApplicationFile, Delivery
 from workflows.support import (
-    ApplicationFile,
-    Delivery,
     Found,
     OpenOrders,
     Stats,
