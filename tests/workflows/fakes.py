@@ -5,13 +5,17 @@ changes and writes only into them; ``commit`` applies them at once, leaving with
 discards them, and a read-only unit of work refuses every write. Numbers come from a counter
 that never hands a number out twice (a rolled-back insert burns its number, as a database
 sequence does), and the one-open-application rule is a constraint checked on insert and on
-commit, like the database's unique index. No mocks: a use case that forgets to commit, writes
+commit, like the database's unique index; the columns the schema declares NOT NULL refuse
+``None``. ``get(number, lock=True)`` holds the row until the unit of work ends, as ``SELECT
+... FOR UPDATE`` does, and every call yields to the event loop once, as a round trip would, so
+use cases run with ``asyncio.gather`` interleave as they do against a server. No mocks: a use case that forgets to commit, writes
 through a read, or writes the wrong service state gets the same answer it would get from SQL
 (``tests/storage/test_role_ports_contract.py`` runs one contract against both).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -30,6 +34,20 @@ V = TypeVar("V")
 
 class ReadOnlyWrite(AssertionError):
     """A unit of work opened with ``read()`` tried to write or to commit."""
+
+
+class NotNullViolation(ValueError):
+    """A value the schema declares NOT NULL was None."""
+
+
+def _not_null(**values: object) -> None:
+    missing = sorted(name for name, value in values.items() if value is None)
+    if missing:
+        raise NotNullViolation(", ".join(missing))
+
+
+async def _round_trip() -> None:
+    await asyncio.sleep(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +69,7 @@ class FakeDatabase:
     outbox: dict[str, OutboxRow] = field(default_factory=dict)
     numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     commits: int = 0
+    row_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
 
     def add_subscribers(self, *subscribers: SubscriberRecord) -> None:
         self.subscribers.update((s.code, s) for s in subscribers)
@@ -90,6 +109,25 @@ class _Changes(Generic[K, V]):
         self.changed.clear()
 
 
+# The NOT NULL columns of ``applications`` (storage/models.py); ``notes`` may be empty.
+_REQUIRED_APPLICATION_FIELDS = (
+    "kind",
+    "status",
+    "fin",
+    "subscriber_code",
+    "address",
+    "reason_code",
+    "phone",
+    "email",
+    "description",
+    "locale",
+    "telegram_user_id",
+    "chat_id",
+    "created_at",
+    "updated_at",
+)
+
+
 def _open_elsewhere(apps: Iterable[Application], app: Application) -> bool:
     return any(
         other.number != app.number
@@ -104,9 +142,12 @@ class FakeProfiles:
         self._table = table
 
     async def get(self, telegram_user_id: int) -> UserProfile | None:
+        await _round_trip()
         return self._table.get(telegram_user_id)
 
     async def save(self, profile: UserProfile, now: datetime) -> None:
+        await _round_trip()
+        _not_null(telegram_user_id=profile.telegram_user_id, updated_at=now)
         self._table.put(profile.telegram_user_id, profile)
 
 
@@ -115,6 +156,7 @@ class FakeReasonCatalogue:
         self._db = db
 
     async def active(self) -> Sequence[Reason]:
+        await _round_trip()
         return [reason for reason, active in self._db.reasons if active]
 
 
@@ -128,14 +170,18 @@ class FakeApplications:
         self._db = db
         self._apps = apps
         self._events = events
+        self.locked: set[int] = set()
 
     async def open_number(self, subscriber_code: str) -> int | None:
+        await _round_trip()
         for app in self._apps.rows():
             if app.status.is_open and app.subscriber_code == subscriber_code:
                 return app.number
         return None
 
     async def add(self, app: Application) -> int:
+        await _round_trip()
+        _not_null(**{name: getattr(app, name) for name in _REQUIRED_APPLICATION_FIELDS})
         number = next(self._db.numbers)
         stored = replace(app, number=number, events=())
         if stored.status.is_open and _open_elsewhere(self._apps.rows(), stored):
@@ -144,24 +190,34 @@ class FakeApplications:
         return number
 
     async def get(self, number: int, *, lock: bool = False) -> Application | None:
+        await _round_trip()
+        if lock and number not in self.locked:
+            await self._db.row_locks.setdefault(number, asyncio.Lock()).acquire()
+            self.locked.add(number)
         app = self._apps.get(number)
         if app is None:
             return None
         return replace(app, events=self._events.get(number) or ())
 
     async def of_fin(self, fin: str, *, limit: int) -> Sequence[Application]:
+        await _round_trip()
         mine = [app for app in self._apps.rows() if app.fin == fin]
         return sorted(mine, key=lambda app: app.number, reverse=True)[:limit]
 
     async def open_created_before(self, moment: datetime, *, limit: int) -> Sequence[Application]:
+        await _round_trip()
         found = [a for a in self._apps.rows() if a.status.is_open and a.created_at < moment]
         return sorted(found, key=lambda app: app.number)[:limit]
 
     async def update(self, app: Application) -> None:
+        await _round_trip()
+        _not_null(status=app.status, updated_at=app.updated_at)
         if self._apps.get(app.number) is not None:
             self._apps.put(app.number, replace(app, events=()))
 
     async def add_event(self, number: int, event: Event) -> None:
+        await _round_trip()
+        _not_null(at=event.at, kind=event.kind, actor=event.actor)
         self._events.put(number, (*(self._events.get(number) or ()), event))
 
 
@@ -170,6 +226,8 @@ class FakeRegistryWriteBack:
         self._table = table
 
     async def set_service_state(self, subscriber_code: str, state: ServiceState) -> None:
+        await _round_trip()
+        _not_null(service_state=state)
         found = self._table.get(subscriber_code)
         if found is not None:  # like an UPDATE that matches no row
             self._table.put(subscriber_code, replace(found, state=state))
@@ -180,6 +238,14 @@ class FakeOutboxQueue:
         self._table = table
 
     async def enqueue(self, item: OutboxItem, now: datetime) -> None:
+        await _round_trip()
+        _not_null(
+            created_at=now,
+            kind=item.kind,
+            channel=item.channel,
+            recipient=item.recipient,
+            dedupe_key=item.dedupe_key,
+        )
         if self._table.get(item.dedupe_key) is None:
             self._table.put(item.dedupe_key, OutboxRow(item, now))
 
@@ -199,7 +265,14 @@ class FakeUnitOfWork:
         self.registry = FakeRegistryWriteBack(self._subscribers)
         self.outbox = FakeOutboxQueue(self._outbox)
 
+    def release(self) -> None:
+        """The end of the unit of work: its row locks go, its uncommitted changes with it."""
+        for number in self.applications.locked:
+            self._db.row_locks[number].release()
+        self.applications.locked.clear()
+
     async def commit(self) -> None:
+        await _round_trip()
         if self._read_only:
             raise ReadOnlyWrite("a unit of work opened with read() must not commit")
         for app in self._apps.changed.values():
@@ -218,11 +291,19 @@ class FakeTransactions:
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[FakeUnitOfWork]:
-        yield FakeUnitOfWork(self.db)
+        uow = FakeUnitOfWork(self.db)
+        try:
+            yield uow
+        finally:
+            uow.release()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[FakeUnitOfWork]:
-        yield FakeUnitOfWork(self.db, read_only=True)
+        uow = FakeUnitOfWork(self.db, read_only=True)
+        try:
+            yield uow
+        finally:
+            uow.release()
 
 
 class FakeSubscriberRegistry:
@@ -233,6 +314,7 @@ class FakeSubscriberRegistry:
         self.down = False
 
     async def lookup(self, code: str) -> SubscriberRecord | None:
+        await _round_trip()
         if self.down:
             raise RegistryUnavailable(code)
         return self.db.subscribers.get(code)

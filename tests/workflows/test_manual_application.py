@@ -6,6 +6,7 @@ fakes of their ports: no aiogram, no database, no clock but a fixed one.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -32,6 +33,7 @@ from workflows.errors import (
     SubscriberNotFound,
 )
 from workflows.models import (
+    Application,
     ApplicationKind,
     ApplicationStatus,
     Event,
@@ -53,8 +55,9 @@ async def test_6_only_meterless_subscribers_may_apply_refused_at_the_first_step(
 ) -> None:
     world.db.add_subscribers(subscriber("100004", meterless=False))
 
-    with pytest.raises(MeteredSubscriber):
+    with pytest.raises(MeteredSubscriber) as refused:
         await world.journey.check_subscriber("100004", FIN)
+    assert refused.value.args == ("100004",)
 
 
 async def test_6_only_meterless_subscribers_may_apply_refused_again_on_davam_et(
@@ -71,8 +74,9 @@ async def test_6_only_meterless_subscribers_may_apply_refused_again_on_davam_et(
 
 
 async def test_6_an_unknown_subscriber_code_is_refused(world: World) -> None:
-    with pytest.raises(SubscriberNotFound):
+    with pytest.raises(SubscriberNotFound) as refused:
         await world.journey.check_subscriber("999999", FIN)
+    assert refused.value.args == ("999999",)
     with pytest.raises(SubscriberNotFound):
         await world.journey.submit(draft("999999"))
     assert_nothing_registered(world)
@@ -81,8 +85,9 @@ async def test_6_an_unknown_subscriber_code_is_refused(world: World) -> None:
 async def test_6_a_subscriber_of_another_owner_fin_is_refused(world: World) -> None:
     world.db.add_subscribers(subscriber("100005", owner_fin=FIN))
 
-    with pytest.raises(OwnerMismatch):
+    with pytest.raises(OwnerMismatch) as refused:
         await world.journey.check_subscriber("100005", OTHER_FIN)
+    assert refused.value.args == ("100005",)
     with pytest.raises(OwnerMismatch):
         await world.journey.submit(draft("100005", fin=OTHER_FIN))
     assert (await world.journey.check_subscriber("100005", FIN)).code == "100005"
@@ -124,8 +129,9 @@ async def test_6_davam_et_refuses_a_reason_that_does_not_fit_the_service_state(
 ) -> None:
     world.db.add_subscribers(subscriber("100001", state=state))
 
-    with pytest.raises(ReasonNotAllowed):
+    with pytest.raises(ReasonNotAllowed) as refused:
         await world.journey.submit(draft("100001", foreign_reason))
+    assert refused.value.args == (foreign_reason,)
     assert_nothing_registered(world)
 
 
@@ -164,8 +170,9 @@ async def test_7_a_subscriber_with_a_debt_is_stopped(world: World, debt: str) ->
     with pytest.raises(DebtOutstanding) as on_submit:
         await world.journey.submit(draft("100003"))
 
-    assert at_check.value.debt == on_submit.value.debt == Decimal(debt)
-    assert on_submit.value.subscriber_code == "100003"
+    for refused in (at_check.value, on_submit.value):
+        assert (refused.subscriber_code, refused.debt) == ("100003", Decimal(debt))
+        assert refused.args == ("100003", Decimal(debt))
     assert_nothing_registered(world)
 
 
@@ -198,13 +205,25 @@ async def test_8_a_meterless_subscriber_without_debt_is_registered_with_a_number
     second = await world.journey.submit(draft("100002", user_id=1002))
 
     assert 0 < first < second
-    app = world.db.application(first)
-    assert app.status is ApplicationStatus.REGISTERED
-    assert app.kind is ApplicationKind.SUSPEND
-    assert (app.fin, app.subscriber_code, app.reason_code) == (FIN, "100001", "absence")
-    assert app.address == "Bakı, 100001"  # from the registry, not from the form
-    assert app.created_at == app.updated_at == START
-    assert app.events == (Event(at=START, kind=EventKind.REGISTERED, actor="tg:1001"),)
+    assert world.db.application(first) == Application(
+        number=first,
+        kind=ApplicationKind.SUSPEND,
+        status=ApplicationStatus.REGISTERED,
+        fin=FIN,
+        subscriber_code="100001",
+        address="Bakı, 100001",  # from the registry, not from the form
+        reason_code="absence",
+        phone="+994501234567",
+        email="user@example.com",
+        description="Going abroad for two months.",
+        notes="Please call before noon.",
+        locale="az",
+        telegram_user_id=1001,
+        chat_id=1001,
+        created_at=START,
+        updated_at=START,
+        events=(Event(at=START, kind=EventKind.REGISTERED, actor="tg:1001"),),
+    )
 
 
 async def test_9_registration_owes_the_staff_group_the_work_order_card(world: World) -> None:
@@ -221,6 +240,7 @@ async def test_9_registration_owes_the_staff_group_the_work_order_card(world: Wo
             application_number=number,
         )
     ]
+    assert world.db.outbox[f"card:{number}"].created_at == START
     assert world.db.commits == 1
 
 
@@ -234,6 +254,7 @@ async def test_one_open_application_per_subscriber_is_told_at_the_first_step(
     with pytest.raises(OpenApplicationExists) as refused:
         await world.journey.check_subscriber("100001", FIN)
     assert refused.value.number == number
+    assert refused.value.args == (number,)
 
 
 async def test_one_open_application_per_subscriber_holds_on_davam_et(world: World) -> None:
@@ -281,10 +302,33 @@ async def test_5_status_of_another_fins_application_is_not_found(world: World) -
     number = await world.journey.submit(draft("100001"))
 
     assert (await world.journey.application_of(FIN, number)).number == number
-    with pytest.raises(ApplicationNotFound):
+    with pytest.raises(ApplicationNotFound) as refused:
         await world.journey.application_of(OTHER_FIN, number)
+    assert refused.value.args == (number,)
     with pytest.raises(ApplicationNotFound):
         await world.journey.application_of(FIN, number + 1)
+
+
+async def test_5_status_shows_the_20_newest_applications(world: World) -> None:
+    codes = [str(200000 + i) for i in range(21)]
+    world.db.add_subscribers(*(subscriber(code) for code in codes))
+    numbers = [await world.journey.submit(draft(code)) for code in codes]
+
+    shown = await world.journey.applications_of(FIN)
+
+    assert [app.number for app in shown] == numbers[:0:-1]
+
+
+async def test_6_the_reason_list_is_read_again_after_a_minute(world: World) -> None:
+    # The catalogue is data an operator may change; the bot keeps it for one minute.
+    before = await world.journey.reasons(ApplicationKind.SUSPEND)
+    world.db.add_reasons([reason("drought", ApplicationKind.SUSPEND)])
+
+    world.clock.advance(timedelta(seconds=59))
+    assert await world.journey.reasons(ApplicationKind.SUSPEND) == before
+    world.clock.advance(timedelta(seconds=1))
+    codes = [r.code for r in await world.journey.reasons(ApplicationKind.SUSPEND)]
+    assert codes == [*SUSPEND_REASONS, "drought"]
 
 
 async def test_2_the_profile_remembers_the_fin_and_the_language(world: World) -> None:

@@ -9,11 +9,13 @@ buttons; Done and Reject ask for a note first (``check``), then act on the reply
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
+from tests.workflows.fakes import FakeTransactions
 from tests.workflows.world import (
     ALI,
     LEYLA,
@@ -25,6 +27,7 @@ from tests.workflows.world import (
     draft,
     subscriber,
 )
+from workflows.clock import FixedClock
 from workflows.errors import (
     AlreadyClosed,
     AlreadyTaken,
@@ -42,6 +45,7 @@ from workflows.models import (
     StaffMember,
 )
 from workflows.ports import OutboxItem
+from workflows.work_orders import WorkOrders
 
 DONE = ApplicationStatus.DONE
 REJECTED = ApplicationStatus.REJECTED
@@ -86,6 +90,7 @@ async def test_9_take_pressed_twice_by_the_same_person_changes_nothing(world: Wo
         await world.work_orders.take(number, ALI)
 
     assert (refused.value.number, refused.value.status) == (number, "taken")
+    assert (refused.value.actor_name, refused.value.args) == ("Ali", (number, "taken"))
     assert kinds(world, number) == [EventKind.REGISTERED, EventKind.TAKEN]
 
 
@@ -96,13 +101,18 @@ async def test_9_take_of_an_order_taken_by_another_names_the_taker(world: World)
     with pytest.raises(TakenByAnother) as refused:
         await world.work_orders.take(number, LEYLA)
 
-    assert refused.value.actor_name == "Ali"
+    assert (refused.value.number, refused.value.status, refused.value.actor_name) == (
+        number,
+        "taken",
+        "Ali",
+    )
     assert world.db.application(number).taken_by_id == ALI.user_id
 
 
 async def test_9_a_press_on_an_unknown_order_is_not_found(world: World) -> None:
-    with pytest.raises(ApplicationNotFound):
+    with pytest.raises(ApplicationNotFound) as refused:
         await world.work_orders.take(404, ALI)
+    assert refused.value.args == (404,)
     with pytest.raises(ApplicationNotFound):
         await world.work_orders.check(404, DONE, ALI)
 
@@ -111,8 +121,9 @@ async def test_9_a_press_on_an_unknown_order_is_not_found(world: World) -> None:
 async def test_9_done_needs_take_first(world: World) -> None:
     number = await registered(world)
 
-    with pytest.raises(NotTakenYet):
+    with pytest.raises(NotTakenYet) as refused:
         await world.work_orders.check(number, DONE, ALI)
+    assert (refused.value.number, refused.value.status) == (number, "registered")
     with pytest.raises(NotTakenYet):
         await world.work_orders.complete(number, ALI, "Valve closed.")
     assert world.db.application(number).status is ApplicationStatus.REGISTERED
@@ -123,8 +134,9 @@ async def test_9_only_the_taker_can_close_the_order(world: World) -> None:
     await world.work_orders.take(number, ALI)
 
     for target in (DONE, REJECTED):
-        with pytest.raises(TakenByAnother):
+        with pytest.raises(TakenByAnother) as refused:
             await world.work_orders.check(number, target, LEYLA)
+        assert (refused.value.number, refused.value.status) == (number, "taken")
     with pytest.raises(TakenByAnother):
         await world.work_orders.complete(number, LEYLA, "Valve closed.")
     with pytest.raises(TakenByAnother):
@@ -228,13 +240,28 @@ async def test_9_reject_of_a_registered_order_needs_no_take(world: World) -> Non
 async def test_9_take_owes_a_card_edit_and_a_notice_but_no_e_mail(world: World) -> None:
     number = await registered(world)
 
+    world.clock.advance(timedelta(minutes=2))
     await world.work_orders.take(number, ALI)
 
-    assert {item.dedupe_key for item in world.db.outbox_of(number)} == {
-        f"card:{number}",
-        f"card_edit:{number}:taken",
-        f"notice:{number}:taken",
-    }
+    assert world.db.outbox_of(number)[1:] == [
+        OutboxItem(
+            kind="staff_card_edit",
+            channel="telegram",
+            recipient=str(STAFF_CHAT_ID),
+            dedupe_key=f"card_edit:{number}:taken",
+            application_number=number,
+        ),
+        OutboxItem(
+            kind="notice",
+            channel="telegram",
+            recipient="1001",
+            dedupe_key=f"notice:{number}:taken",
+            application_number=number,
+            payload={"event": "taken"},
+        ),
+    ]
+    owed_at = {row.created_at for row in world.db.outbox.values()}
+    assert owed_at == {START, START + timedelta(minutes=2)}
 
 
 @pytest.mark.parametrize("first", [DONE, REJECTED])
@@ -250,7 +277,8 @@ async def test_9_a_press_on_a_closed_order_changes_nothing(
 
     with pytest.raises(AlreadyClosed) as refused:
         await world.work_orders.check(number, second, ALI)
-    assert (refused.value.status, refused.value.actor_name) == (first.value, "Ali")
+    assert (refused.value.number, refused.value.status) == (number, first.value)
+    assert refused.value.actor_name == "Ali"
     with pytest.raises(AlreadyClosed):
         await world.work_orders.take(number, LEYLA)
     assert world.db.application(number) == before
@@ -314,6 +342,28 @@ async def test_9_a_reject_note_after_somebody_else_rejected_the_order(world: Wor
     assert kinds(world, number).count(EventKind.REJECTED) == 1
 
 
+@pytest.mark.parametrize("second", [DONE, REJECTED])
+async def test_9_two_notes_answered_at_once_record_one_result(
+    world: World, second: ApplicationStatus
+) -> None:
+    # Both prompts answered in the same moment (two bot workers, or two fast replies): the
+    # order is read under a lock, so the second sees the first's result and is refused.
+    number = await registered(world)
+    await world.work_orders.take(number, ALI)
+
+    results = await asyncio.gather(
+        world.work_orders.complete(number, ALI, "Valve closed."),
+        _close(world, number, second, ALI, "Second thoughts."),
+        return_exceptions=True,
+    )
+
+    assert isinstance(results[1], AlreadyClosed), results
+    app = world.db.application(number)
+    assert (app.status, app.result_note) == (DONE, "Valve closed.")
+    assert kinds(world, number) == [EventKind.REGISTERED, EventKind.TAKEN, EventKind.DONE]
+    assert len([i for i in world.db.outbox_of(number) if i.channel == "email"]) == 1
+
+
 # --- overdue reminders -----------------------------------------------------------------------
 DEADLINE = timedelta(hours=48)
 INTERVAL = timedelta(hours=24)
@@ -367,6 +417,43 @@ async def test_overdue_reminders_go_oldest_first(world: World) -> None:
     world.clock.advance(DEADLINE * 2)
 
     assert await world.work_orders.remind_overdue(DEADLINE, INTERVAL) == [first, second]
+
+
+async def test_a_recently_reminded_order_does_not_hold_back_a_newly_overdue_one(
+    world: World,
+) -> None:
+    first = await registered(world, "100001")
+    world.clock.advance(timedelta(hours=2))
+    second = await registered(world, "100002")
+    world.clock.advance(DEADLINE - timedelta(hours=2) + timedelta(seconds=1))
+    assert await world.work_orders.remind_overdue(DEADLINE, INTERVAL) == [first]
+
+    world.clock.advance(timedelta(hours=2))
+
+    assert await world.work_orders.remind_overdue(DEADLINE, INTERVAL) == [second]
+
+
+async def test_one_run_reminds_the_500_oldest_overdue_orders(world: World) -> None:
+    codes = [str(300000 + i) for i in range(501)]
+    numbers = [await registered(world, code) for code in codes]
+    world.clock.advance(DEADLINE * 2)
+
+    assert await world.work_orders.remind_overdue(DEADLINE, INTERVAL) == numbers[:500]
+
+
+async def test_two_workers_reminding_at_once_send_one_reminder(world: World) -> None:
+    number = await registered(world)
+    world.clock.advance(DEADLINE + timedelta(hours=1))
+    later = FixedClock(world.clock.now() + timedelta(seconds=1))  # the other worker's clock
+    other = WorkOrders(FakeTransactions(world.db), later, STAFF_CHAT_ID)
+
+    reminded = await asyncio.gather(
+        world.work_orders.remind_overdue(DEADLINE, INTERVAL),
+        other.remind_overdue(DEADLINE, INTERVAL),
+    )
+
+    assert reminded == [[number], [number]]  # both saw it due before either committed
+    assert len([i for i in world.db.outbox_of(number) if i.kind == "reminder"]) == 1
 
 
 # --- helpers -----------------------------------------------------------------------------------

@@ -7,12 +7,23 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.workflows.world import ALI, FIN, OTHER_FIN, World, draft, reason, subscriber
+from tests.workflows.fakes import FakeSupportQueries
+from tests.workflows.world import (
+    ALI,
+    DEADLINE,
+    FIN,
+    OTHER_FIN,
+    World,
+    draft,
+    reason,
+    subscriber,
+)
 from workflows.errors import ApplicationNotFound
 from workflows.models import ApplicationKind, ApplicationStatus
 from workflows.support import (
     InvalidSearch,
     SearchTerm,
+    Support,
     describe_actor,
     mask_fin,
     percentile,
@@ -43,8 +54,15 @@ def test_bad_search_terms(text: str) -> None:
         SearchTerm.parse(text)
 
 
+def test_a_search_argument_of_up_to_64_characters_is_read() -> None:
+    assert SearchTerm.parse("100001" + " " * 58).subscriber_code == "100001"
+    with pytest.raises(InvalidSearch):
+        SearchTerm.parse("100001" + " " * 59)
+
+
 def test_a_fin_is_shown_masked() -> None:
     assert mask_fin("5ABC12D") == "5A*****"
+    assert (mask_fin("5"), mask_fin("")) == ("5", "")
     assert SearchTerm.parse("5ABC12D").shown == "5A*****"
     assert SearchTerm.parse("100001").shown == "100001"
 
@@ -52,6 +70,7 @@ def test_a_fin_is_shown_masked() -> None:
 def test_actors() -> None:
     assert describe_actor("staff:7001:Əli: the boss") == ("staff", "Əli: the boss")
     assert describe_actor("staff:7001:") == ("staff", None)
+    assert describe_actor("staff:7001") == ("staff", None)
     assert describe_actor("tg:1001") == ("subscriber", None)
     assert describe_actor("system") == ("system", None)
 
@@ -88,10 +107,24 @@ async def test_find_by_fin_or_code_newest_first_and_counted_beyond_the_limit(
     by_code = await support.find(SearchTerm.parse("100004"))
 
     assert [app.number for app in found.applications] == [c, b]
-    assert found.total == 3
+    assert (found.term, found.total) == (SearchTerm.parse(FIN), 3)
     assert (len(everything.applications), everything.total) == (3, 3)
     assert ([app.number for app in by_code.applications], by_code.total) == ([b], 1)
     assert a not in [app.number for app in found.applications]
+
+
+async def test_seven_digits_find_by_subscriber_code_and_by_fin_and_count_both(
+    world: World,
+) -> None:
+    # "1234567" is a subscriber code and a FIN at once: both are searched and counted.
+    (by_code,) = await submitted(world, "1234567", fin=FIN)
+    by_fin = await submitted(world, "100003", "100004", fin="1234567")
+
+    found = await world.support().find(SearchTerm.parse("1234567"), limit=2)
+
+    assert [app.number for app in found.applications] == by_fin[::-1]
+    assert found.total == 3
+    assert by_code not in [app.number for app in found.applications]
 
 
 async def test_open_orders_oldest_first_with_their_age_and_the_deadline(world: World) -> None:
@@ -112,6 +145,9 @@ async def test_open_orders_oldest_first_with_their_age_and_the_deadline(world: W
     later = await world.support(deadline).open_orders()
     assert [o.overdue for o in later.orders] == [True, True, False]
     assert later.orders[2].application.number == third
+    (fresh,) = await submitted(world, "100006")
+    just_now = (await world.support(deadline).open_orders()).orders[-1]
+    assert (just_now.application.number, just_now.age) == (fresh, timedelta(0))
 
 
 async def test_stats_count_today_in_baku_the_last_7_days_and_completions(world: World) -> None:
@@ -141,6 +177,23 @@ async def test_stats_count_today_in_baku_the_last_7_days_and_completions(world: 
     assert stats.completed_in_window == 1
     assert stats.median_completion == stats.p90_completion == timedelta(days=6, hours=4)
     assert stats.completion_window == timedelta(hours=2)
+    # in UTC the day began at 00:00 UTC: the one registered at 20:00 UTC is yesterday's
+    in_utc = await Support(FakeSupportQueries(world.db), world.clock, DEADLINE, UTC).stats()
+    assert in_utc.registered_today == 0
+
+
+async def test_stats_median_and_90th_percentile_of_the_completion_times(world: World) -> None:
+    numbers = await submitted(world, "100001", "100002", "100003", "100004")
+    for number in numbers:  # all registered at once, completed an hour apart
+        await world.work_orders.take(number, ALI)
+        world.clock.advance(timedelta(hours=1))
+        await world.work_orders.complete(number, ALI, "Valve closed.")
+
+    stats = await world.support().stats()
+
+    assert stats.completed_in_window == 4
+    assert stats.median_completion == timedelta(hours=2, minutes=30)
+    assert stats.p90_completion == timedelta(hours=3, minutes=42)
 
 
 async def test_an_application_file_and_the_reason_labels(world: World) -> None:
@@ -153,5 +206,6 @@ async def test_an_application_file_and_the_reason_labels(world: World) -> None:
     assert file.application.number == number
     assert [(d.kind, d.status) for d in file.deliveries] == [("staff_card", "pending")]
     assert "retired" in await support.reasons()  # old applications still show their reason
-    with pytest.raises(ApplicationNotFound):
+    with pytest.raises(ApplicationNotFound) as refused:
         await support.application(number + 1)
+    assert refused.value.args == (number + 1,)

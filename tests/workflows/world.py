@@ -69,7 +69,7 @@ def draft(
         phone="+994501234567",
         email="user@example.com",
         description="Going abroad for two months.",
-        notes=None,
+        notes="Please call before noon.",
         locale="az",
         telegram_user_id=user_id,
         chat_id=user_id,
