@@ -128,13 +128,10 @@ _REQUIRED_APPLICATION_FIELDS = (
 )
 
 
-def _open_elsewhere(apps: Iterable[Application], app: Application) -> bool:
-    return any(
-        other.number != app.number
-        and other.status.is_open
-        and other.subscriber_code == app.subscriber_code
-        for other in apps
-    )
+def _two_open_for_one_subscriber(apps: Iterable[Application]) -> bool:
+    """Whether these rows break the unique index on the open application's subscriber."""
+    codes = [app.subscriber_code for app in apps if app.status.is_open]
+    return len(codes) != len(set(codes))
 
 
 class FakeProfiles:
@@ -184,7 +181,7 @@ class FakeApplications:
         _not_null(**{name: getattr(app, name) for name in _REQUIRED_APPLICATION_FIELDS})
         number = next(self._db.numbers)
         stored = replace(app, number=number, events=())
-        if stored.status.is_open and _open_elsewhere(self._apps.rows(), stored):
+        if _two_open_for_one_subscriber([*self._apps.rows(), stored]):
             raise OpenApplicationExists(0)
         self._apps.put(number, stored)
         return number
@@ -275,9 +272,8 @@ class FakeUnitOfWork:
         await _round_trip()
         if self._read_only:
             raise ReadOnlyWrite("a unit of work opened with read() must not commit")
-        for app in self._apps.changed.values():
-            if app.status.is_open and _open_elsewhere(self._db.applications.values(), app):
-                raise OpenApplicationExists(0)
+        if _two_open_for_one_subscriber(self._apps.rows()):
+            raise OpenApplicationExists(0)
         for table in (self._subscribers, self._profiles, self._apps, self._events, self._outbox):
             table.apply()
         self._db.commits += 1
