@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,12 +20,17 @@ from storage.database import create_session_factory
 from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
 from storage.support import SqlSupportQueries
 from tests.support import seed_subscribers, subscriber_row
-from tests.workflows.fakes import (
-    FakeSubscriberRegistry,
-    FakeSupportQueries,
-    FakeTransactions,
+from tests.workflows.fakes import FakeSubscriberRegistry
+from tests.workflows.world import (
+    FIN,
+    OTHER_FIN,
+    RESTORE_REASONS,
+    START,
+    SUSPEND_REASONS,
+    World,
+    subscriber,
 )
-from tests.workflows.world import RESTORE_REASONS, SUSPEND_REASONS, World, subscriber
+from tests.workflows.world import application as registered
 from workflows.errors import OpenApplicationExists
 from workflows.models import (
     Application,
@@ -43,7 +48,7 @@ from workflows.ports import (
     UserProfile,
 )
 
-NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+NOW = START
 
 
 @dataclass
@@ -64,8 +69,8 @@ class Ports:
 @pytest.fixture(params=["fake", "sql"])
 async def ports(request: pytest.FixtureRequest, engine: AsyncEngine) -> AsyncIterator[Ports]:
     if request.param == "fake":
-        db = World().db
-        yield Ports(FakeTransactions(db), FakeSubscriberRegistry(db), FakeSupportQueries(db))
+        world = World()
+        yield Ports(world.transactions, world.registry, world.queries)
         return
     sessions = create_session_factory(engine)
     yield Ports(
@@ -76,26 +81,9 @@ async def ports(request: pytest.FixtureRequest, engine: AsyncEngine) -> AsyncIte
     )
 
 
-def application(code: str = "100001", *, fin: str = "5ABC12D", minutes: int = 0) -> Application:
-    at = NOW + timedelta(minutes=minutes)
-    return Application(
-        number=0,
-        kind=ApplicationKind.SUSPEND,
-        status=ApplicationStatus.REGISTERED,
-        fin=fin,
-        subscriber_code=code,
-        address="Bakı",
-        reason_code="absence",
-        phone="+994501234567",
-        email="user@example.com",
-        description="Going abroad.",
-        notes=None,
-        locale="az",
-        telegram_user_id=1001,
-        chat_id=1001,
-        created_at=at,
-        updated_at=at,
-    )
+def application(code: str = "100001", *, fin: str = FIN, minutes: int = 0) -> Application:
+    """A registered application to insert (its number is the port's to assign)."""
+    return registered(0, code, fin=fin, at=NOW + timedelta(minutes=minutes))
 
 
 async def add(ports: Ports, app: Application) -> int:
@@ -112,11 +100,11 @@ async def test_profiles_are_saved_updated_and_read(ports: Ports) -> None:
         await uow.profiles.save(UserProfile(7, locale="ru"), NOW)
         await uow.commit()
     async with ports.transactions() as uow:
-        await uow.profiles.save(UserProfile(7, locale="en", fin="5ABC12D"), NOW)
+        await uow.profiles.save(UserProfile(7, locale="en", fin=FIN), NOW)
         await uow.commit()
 
     async with ports.transactions.read() as uow:
-        assert await uow.profiles.get(7) == UserProfile(7, locale="en", fin="5ABC12D")
+        assert await uow.profiles.get(7) == UserProfile(7, locale="en", fin=FIN)
 
 
 async def test_leaving_without_commit_keeps_nothing(ports: Ports) -> None:
@@ -160,9 +148,9 @@ async def test_an_application_gets_a_new_number_and_keeps_its_history(ports: Por
     async with ports.transactions.read() as uow:
         stored = await uow.applications.get(first)
         assert await uow.applications.get(second + 100) is None
-    assert stored == replace(
-        application("100001"),
-        number=first,
+    assert stored == registered(
+        first,
+        "100001",
         events=(
             Event(NOW, EventKind.REGISTERED, "tg:1001"),
             Event(NOW + timedelta(minutes=1), EventKind.TAKEN, "staff:5:Ali"),
@@ -191,11 +179,11 @@ async def test_one_open_application_per_subscriber_is_a_constraint(ports: Ports)
 async def test_applications_of_a_fin_newest_first(ports: Ports) -> None:
     a = await add(ports, application("100001"))
     b = await add(ports, application("100002"))
-    await add(ports, application("100003", fin="7XYZ98K"))
+    await add(ports, application("100003", fin=OTHER_FIN))
 
     async with ports.transactions.read() as uow:
-        assert [x.number for x in await uow.applications.of_fin("5ABC12D", limit=10)] == [b, a]
-        assert [x.number for x in await uow.applications.of_fin("5ABC12D", limit=1)] == [b]
+        assert [x.number for x in await uow.applications.of_fin(FIN, limit=10)] == [b, a]
+        assert [x.number for x in await uow.applications.of_fin(FIN, limit=1)] == [b]
 
 
 async def test_open_applications_created_before_oldest_first(ports: Ports) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -15,8 +15,11 @@ from tests.workflows.fakes import (
 from workflows.clock import FixedClock
 from workflows.journey import Journey
 from workflows.models import (
+    Application,
     ApplicationKind,
+    ApplicationStatus,
     Draft,
+    Event,
     Reason,
     ServiceState,
     StaffMember,
@@ -76,6 +79,28 @@ def draft(
     )
 
 
+def application(
+    number: int,
+    code: str = "100001",
+    *,
+    fin: str = FIN,
+    at: datetime = START,
+    events: tuple[Event, ...] = (),
+) -> Application:
+    """The record ``draft(code, fin=fin)`` registers as a suspension at ``at``."""
+    typed = {f.name: getattr(draft(code, fin=fin), f.name) for f in fields(Draft)}
+    return Application(
+        number=number,
+        kind=ApplicationKind.SUSPEND,
+        status=ApplicationStatus.REGISTERED,
+        address=f"Bakı, {code}",  # from the registry, not from the form
+        created_at=at,
+        updated_at=at,
+        events=events,
+        **typed,
+    )
+
+
 @dataclass(slots=True)
 class World:
     """One in-memory installation: the database, the registry, the clock and the use cases."""
@@ -83,6 +108,8 @@ class World:
     db: FakeDatabase = field(default_factory=FakeDatabase)
     clock: FixedClock = field(default_factory=lambda: FixedClock(START))
     registry: FakeSubscriberRegistry = field(init=False)
+    transactions: FakeTransactions = field(init=False)
+    queries: FakeSupportQueries = field(init=False)
     journey: Journey = field(init=False)
     work_orders: WorkOrders = field(init=False)
 
@@ -90,12 +117,13 @@ class World:
         self.db.add_reasons(reason(code, ApplicationKind.SUSPEND) for code in SUSPEND_REASONS)
         self.db.add_reasons(reason(code, ApplicationKind.RESTORE) for code in RESTORE_REASONS)
         self.registry = FakeSubscriberRegistry(self.db)
-        transactions = FakeTransactions(self.db)
-        self.journey = Journey(self.registry, transactions, self.clock, STAFF_CHAT_ID)
-        self.work_orders = WorkOrders(transactions, self.clock, STAFF_CHAT_ID)
+        self.transactions = FakeTransactions(self.db)
+        self.queries = FakeSupportQueries(self.db)
+        self.journey = Journey(self.registry, self.transactions, self.clock, STAFF_CHAT_ID)
+        self.work_orders = WorkOrders(self.transactions, self.clock, STAFF_CHAT_ID)
 
     def support(self, deadline: timedelta = DEADLINE) -> Support:
-        return Support(FakeSupportQueries(self.db), self.clock, deadline)
+        return Support(self.queries, self.clock, deadline)
 
     def state_of(self, code: str) -> ServiceState:
         return self.db.subscribers[code].state
