@@ -3,13 +3,12 @@
 Workload: ``--messages`` pending rows, ``--group-messages`` of them staff cards for the staff
 group (spread evenly over the queue) and the rest subscriber notices round-robin over
 ``--chats`` private chats, with the applications they are about (bulk-inserted rows of the
-product's tables, exactly what ``Transaction.enqueue`` writes). They are sent by the
-product's ``OutboxRunner`` as ``bot.app.build_outbox_runner`` wires it: the real
-``OutboxDispatcher``, ``RateLimiter``, ``SqlOutboxStore``, ``TelegramSender`` and renderers,
-with the product's settings (its ``OUTBOX_*`` limits), through
-:class:`bench.fakes.LimitedTelegram`, which holds Telegram's limits (1 message/s per chat,
-20/min per group, 30/s overall, as sliding windows over the messages it accepted) and
-answers 429 with ``retry_after`` past them.
+product's tables, exactly what ``OutboxQueue.enqueue`` writes). They are sent by the
+product's ``OutboxRunner`` as ``bot.app.build_outbox_runner`` wires it: the real ``OutboxDispatcher``, ``RateLimiter``,
+``SqlOutboxStore``, ``TelegramSender`` and renderers, with the product's settings (its
+``OUTBOX_*`` limits), through :class:`bench.fakes.LimitedTelegram`, which holds Telegram's
+limits (1 message/s per chat, 20/min per group, 30/s overall, as sliding windows over the
+messages it accepted) and answers 429 with ``retry_after`` past them.
 
 The yardstick: :func:`best_schedule` sends the same messages greedily at the earliest moment
 the server's windows allow, what a perfect sender would do. ``of_best`` is our rate over
@@ -150,7 +149,7 @@ def _window(per_period: float, period: float) -> tuple[int, float]:
 async def _enqueue(engine: Any, workload: Workload, now: datetime) -> int:
     """The applications the messages are about, then the pending outbox rows.
 
-    A bulk insert of the rows ``Transaction.enqueue`` and ``add_application`` write (the
+    A bulk insert of the rows ``OutboxQueue.enqueue`` and ``Applications.add`` write (the
     product's path takes ~4,500 single statements here: setup time, not the subject).
     """
     recipients = workload.recipients()

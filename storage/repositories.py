@@ -1,4 +1,4 @@
-"""The SQL implementation of the ``Transaction`` port and of the embedded registry.
+"""The SQL implementation of the unit of work's role ports and of the embedded registry.
 
 SQLAlchemy Core on one ``AsyncConnection`` per unit of work, not the ORM: the journey's
 statements are a handful of single-row reads and inserts, and the ORM's unit of work, identity
@@ -43,7 +43,16 @@ from workflows.models import (
     Subscriber,
 )
 from workflows.outbox.records import OutboxStatus
-from workflows.ports import OutboxItem, Transaction, UserProfile
+from workflows.ports import (
+    Applications,
+    OutboxItem,
+    OutboxQueue,
+    Profiles,
+    ReasonCatalogue,
+    RegistryWriteBack,
+    UnitOfWork,
+    UserProfile,
+)
 
 users: Table = UserRow.__table__  # type: ignore[assignment]
 subscribers: Table = SubscriberRow.__table__  # type: ignore[assignment]
@@ -66,6 +75,7 @@ _PROFILE = select(users.c.locale, users.c.fin).where(
 )
 _SUBSCRIBER = select(subscribers).where(subscribers.c.code == bindparam("code"))
 _OPEN_NUMBER = select(applications.c.number).where(applications.c.open_lock == bindparam("code"))
+_ACTIVE_REASONS = select(reasons).where(reasons.c.active.is_(True)).order_by(reasons.c.position)
 _ADD_APPLICATION = applications.insert().returning(applications.c.number)
 _ADD_EVENT = events.insert()
 _APPLICATION = select(applications).where(applications.c.number == bindparam("number"))
@@ -150,19 +160,21 @@ def _application(row: Any, history: Sequence[Any] = ()) -> Application:
     )
 
 
-class SqlTransaction(Transaction):
+class SqlProfiles(Profiles):
+    __slots__ = ("_conn", "_dialect")
+
     def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
+        self._conn = conn
         self._dialect = conn.dialect.name
 
-    async def get_profile(self, telegram_user_id: int) -> UserProfile | None:
-        row = (await self.conn.execute(_PROFILE, {"user_id": telegram_user_id})).first()
+    async def get(self, telegram_user_id: int) -> UserProfile | None:
+        row = (await self._conn.execute(_PROFILE, {"user_id": telegram_user_id})).first()
         if row is None:
             return None
         return UserProfile(telegram_user_id=telegram_user_id, locale=row.locale, fin=row.fin)
 
-    async def save_profile(self, profile: UserProfile, now: datetime) -> None:
-        await self.conn.execute(
+    async def save(self, profile: UserProfile, now: datetime) -> None:
+        await self._conn.execute(
             _save_profile(self._dialect),
             {
                 "telegram_user_id": profile.telegram_user_id,
@@ -172,16 +184,27 @@ class SqlTransaction(Transaction):
             },
         )
 
-    async def list_reasons(self, kind: ApplicationKind | None = None) -> Sequence[Reason]:
-        stmt = select(reasons).where(reasons.c.active.is_(True)).order_by(reasons.c.position)
-        if kind is not None:
-            stmt = stmt.where(reasons.c.kind == kind.value)
-        return [_reason(r) for r in await self.conn.execute(stmt)]
 
-    async def find_open_application(self, subscriber_code: str) -> int | None:
-        return await self.conn.scalar(_OPEN_NUMBER, {"code": subscriber_code})
+class SqlReasonCatalogue(ReasonCatalogue):
+    __slots__ = ("_conn",)
 
-    async def add_application(self, app: Application) -> int:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def active(self) -> Sequence[Reason]:
+        return [_reason(r) for r in await self._conn.execute(_ACTIVE_REASONS)]
+
+
+class SqlApplications(Applications):
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def open_number(self, subscriber_code: str) -> int | None:
+        return await self._conn.scalar(_OPEN_NUMBER, {"code": subscriber_code})
+
+    async def add(self, app: Application) -> int:
         """Insert; on the open-application constraint raise ``OpenApplicationExists(0)``.
 
         No savepoint: the caller's transaction is over after the refusal (PostgreSQL aborts
@@ -206,48 +229,41 @@ class SqlTransaction(Transaction):
             "updated_at": app.updated_at,
         }
         try:
-            number = (await self.conn.execute(_ADD_APPLICATION, values)).scalar_one()
+            number = (await self._conn.execute(_ADD_APPLICATION, values)).scalar_one()
         except IntegrityError as exc:
             if "open_lock" not in str(exc.orig):
                 raise
             raise OpenApplicationExists(0) from exc
         return int(number)
 
-    async def get_application(self, number: int, *, lock: bool = False) -> Application | None:
+    async def get(self, number: int, *, lock: bool = False) -> Application | None:
         stmt = _APPLICATION.with_for_update() if lock else _APPLICATION
-        row = (await self.conn.execute(stmt, {"number": number})).first()
+        row = (await self._conn.execute(stmt, {"number": number})).first()
         if row is None:
             return None
-        history = await self.conn.execute(_HISTORY, {"number": number})
+        history = await self._conn.execute(_HISTORY, {"number": number})
         return _application(row, list(history))
 
-    async def list_applications(
-        self,
-        *,
-        fin: str | None = None,
-        subscriber_code: str | None = None,
-        open_only: bool = False,
-        oldest_first: bool = False,
-        created_before: datetime | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> Sequence[Application]:
-        stmt = select(applications)
-        if fin is not None:
-            stmt = stmt.where(applications.c.fin == fin)
-        if subscriber_code is not None:
-            stmt = stmt.where(applications.c.subscriber_code == subscriber_code)
-        if open_only:
-            stmt = stmt.where(applications.c.open_lock.is_not(None))
-        if created_before is not None:
-            stmt = stmt.where(applications.c.created_at < created_before)
-        number = applications.c.number
-        stmt = stmt.order_by(number.asc() if oldest_first else number.desc())
-        stmt = stmt.limit(limit).offset(offset)
-        return [_application(r) for r in await self.conn.execute(stmt)]
+    async def of_fin(self, fin: str, *, limit: int) -> Sequence[Application]:
+        stmt = (
+            select(applications)
+            .where(applications.c.fin == fin)
+            .order_by(applications.c.number.desc())
+            .limit(limit)
+        )
+        return [_application(r) for r in await self._conn.execute(stmt)]
 
-    async def update_application(self, app: Application) -> None:
-        await self.conn.execute(
+    async def open_created_before(self, moment: datetime, *, limit: int) -> Sequence[Application]:
+        stmt = (
+            select(applications)
+            .where(applications.c.open_lock.is_not(None), applications.c.created_at < moment)
+            .order_by(applications.c.number.asc())
+            .limit(limit)
+        )
+        return [_application(r) for r in await self._conn.execute(stmt)]
+
+    async def update(self, app: Application) -> None:
+        await self._conn.execute(
             update(applications)
             .where(applications.c.number == app.number)
             .values(
@@ -264,7 +280,7 @@ class SqlTransaction(Transaction):
         )
 
     async def add_event(self, number: int, event: Event) -> None:
-        await self.conn.execute(
+        await self._conn.execute(
             _ADD_EVENT,
             {
                 "application_number": number,
@@ -275,15 +291,44 @@ class SqlTransaction(Transaction):
             },
         )
 
+
+class SqlRegistryWriteBack(RegistryWriteBack):
+    """The service state in the embedded ``subscribers`` table (no row: nothing to do)."""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
     async def set_service_state(self, subscriber_code: str, state: ServiceState) -> None:
-        await self.conn.execute(
+        await self._conn.execute(
             update(subscribers)
             .where(subscribers.c.code == subscriber_code)
             .values(service_state=state.value)
         )
 
+
+class SqlOutboxQueue(OutboxQueue):
+    __slots__ = ("_conn", "_dialect")
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self._dialect = conn.dialect.name
+
     async def enqueue(self, item: OutboxItem, now: datetime) -> None:
-        await self.conn.execute(_enqueue(self._dialect), outbox_values(item, now))
+        await self._conn.execute(_enqueue(self._dialect), outbox_values(item, now))
+
+
+class SqlUnitOfWork(UnitOfWork):
+    """The roles of one unit of work, all on one connection."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.profiles = SqlProfiles(conn)
+        self.reasons = SqlReasonCatalogue(conn)
+        self.applications = SqlApplications(conn)
+        self.registry = SqlRegistryWriteBack(conn)
+        self.outbox = SqlOutboxQueue(conn)
 
     async def commit(self) -> None:
         await self.conn.commit()
@@ -307,14 +352,14 @@ class SqlTransactionFactory:
         self.engine = _engine_of(session_factory)
 
     @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[SqlTransaction]:
+    async def __call__(self) -> AsyncIterator[SqlUnitOfWork]:
         async with connected(self.engine) as conn:
-            yield SqlTransaction(conn)
+            yield SqlUnitOfWork(conn)
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[SqlTransaction]:
+    async def read(self) -> AsyncIterator[SqlUnitOfWork]:
         async with connected(self.engine, read_only=True) as conn:
-            yield SqlTransaction(conn)
+            yield SqlUnitOfWork(conn)
 
 
 class SqlSubscriberRegistry:

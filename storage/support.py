@@ -10,9 +10,9 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from storage.models import ApplicationRow, ReasonRow
-from storage.repositories import SqlTransaction, _application, _engine_of, _reason, outbox
+from storage.repositories import SqlApplications, _application, _engine_of, _reason, outbox
 from workflows.models import Application, ApplicationStatus, Reason
-from workflows.support import ApplicationFile, Delivery, SupportQueries
+from workflows.ports import ApplicationFile, Delivery, SupportQueries
 
 OPEN_STATUSES = [s.value for s in ApplicationStatus if s.is_open]
 
@@ -49,7 +49,7 @@ class SqlSupportQueries(SupportQueries):
 
     async def get_application_file(self, number: int) -> ApplicationFile | None:
         async with _engine_of(self.session_factory).connect() as conn:
-            app = await SqlTransaction(conn).get_application(number)
+            app = await SqlApplications(conn).get(number)
             if app is None:
                 return None
             rows = await conn.execute(

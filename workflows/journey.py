@@ -70,21 +70,21 @@ class Journey:
 
     # --- profile -----------------------------------------------------------------------
     async def profile(self, telegram_user_id: int) -> UserProfile:
-        async with self.transactions.read() as tx:
-            found = await tx.get_profile(telegram_user_id)
+        async with self.transactions.read() as uow:
+            found = await uow.profiles.get(telegram_user_id)
         return found or UserProfile(telegram_user_id=telegram_user_id)
 
     async def save_profile(self, profile: UserProfile) -> None:
-        async with self.transactions() as tx:
-            await tx.save_profile(profile, self.clock.now())
-            await tx.commit()
+        async with self.transactions() as uow:
+            await uow.profiles.save(profile, self.clock.now())
+            await uow.commit()
 
     # --- the checks --------------------------------------------------------------------
     async def check_subscriber(self, code: str, fin: str) -> Subscriber:
         """Tell every refusal at the first step, so nobody fills the form in vain."""
         subscriber = await self._registered_subscriber(code, fin)
-        async with self.transactions.read() as tx:
-            number = await tx.find_open_application(code)
+        async with self.transactions.read() as uow:
+            number = await uow.applications.open_number(code)
         if number is not None:
             raise OpenApplicationExists(number)
         if subscriber.has_debt:
@@ -108,8 +108,8 @@ class Journey:
         now = self.clock.now()
         if self._reasons is not None and now - self._reasons[0] < self.reasons_ttl:
             return self._reasons[1]
-        async with self.transactions.read() as tx:
-            reasons = tuple(await tx.list_reasons())
+        async with self.transactions.read() as uow:
+            reasons = tuple(await uow.reasons.active())
         self._reasons = (now, reasons)
         return reasons
 
@@ -147,31 +147,31 @@ class Journey:
             updated_at=now,
         )
         try:
-            async with self.transactions() as tx:
-                number = await tx.add_application(app)
-                await tx.add_event(
+            async with self.transactions() as uow:
+                number = await uow.applications.add(app)
+                await uow.applications.add_event(
                     number,
                     Event(at=now, kind=EventKind.REGISTERED, actor=f"tg:{draft.telegram_user_id}"),
                 )
-                await tx.enqueue(staff_card_item(number, self.staff_chat_id), now)
-                await tx.commit()
+                await uow.outbox.enqueue(staff_card_item(number, self.staff_chat_id), now)
+                await uow.commit()
         except OpenApplicationExists as exc:
             if exc.number:
                 raise
-            async with self.transactions.read() as tx:
-                open_number = await tx.find_open_application(code)
+            async with self.transactions.read() as uow:
+                open_number = await uow.applications.open_number(code)
             raise OpenApplicationExists(open_number or 0) from exc
         return number
 
     # --- status ------------------------------------------------------------------------
     async def applications_of(self, fin: str, *, limit: int = 20) -> Sequence[Application]:
-        async with self.transactions.read() as tx:
-            return await tx.list_applications(fin=fin, limit=limit)
+        async with self.transactions.read() as uow:
+            return await uow.applications.of_fin(fin, limit=limit)
 
     async def application_of(self, fin: str, number: int) -> Application:
         """One application with its history; another FIN's is "not found", like a gap."""
-        async with self.transactions.read() as tx:
-            app = await tx.get_application(number)
+        async with self.transactions.read() as uow:
+            app = await uow.applications.get(number)
         if app is None or app.fin != fin:
             raise ApplicationNotFound(number)
         return app

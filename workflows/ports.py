@@ -1,16 +1,39 @@
-"""Ports: what the use cases need from the outside world, as Protocols."""
+"""Ports: what the use cases need from the outside world, as Protocols, one per role.
+
+The roles, and where the use cases meet them:
+
+- the time: :class:`Clock`;
+- the subscriber registry (billing): :class:`SubscriberRegistry` looks a subscriber up,
+  outside any unit of work; :class:`RegistryWriteBack` records the service state a finished
+  work order leaves, inside one;
+- subscriber profiles: :class:`Profiles`;
+- the reason catalogue: :class:`ReasonCatalogue`;
+- applications and their history: :class:`Applications`;
+- the outbox, on the writing side: :class:`OutboxQueue` (the dispatcher's side,
+  ``OutboxStore`` and ``Sender``, is in :mod:`workflows.outbox`);
+- the support agents' reads: :class:`SupportQueries`;
+- e-mail: :class:`Mailer`.
+
+A :class:`UnitOfWork` exposes the roles that change together and makes their changes
+durable at once::
+
+    async with transactions() as uow:
+        number = await uow.applications.add(app)
+        await uow.outbox.enqueue(item, now)
+        await uow.commit()
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from workflows.models import (
     Application,
-    ApplicationKind,
+    ApplicationStatus,
     Event,
     Reason,
     ServiceState,
@@ -23,11 +46,18 @@ class Clock(Protocol):
         """Aware UTC now."""
 
 
+# --- the subscriber registry ----------------------------------------------------------------
 class SubscriberRegistry(Protocol):
     async def lookup(self, code: str) -> Subscriber | None:
         """The subscriber with this code, None if unknown; RegistryUnavailable if down."""
 
 
+class RegistryWriteBack(Protocol):
+    async def set_service_state(self, subscriber_code: str, state: ServiceState) -> None:
+        """Record the new service state in the embedded registry (no-op elsewhere)."""
+
+
+# --- subscriber profiles --------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class UserProfile:
     telegram_user_id: int
@@ -35,6 +65,45 @@ class UserProfile:
     fin: str | None = None
 
 
+class Profiles(Protocol):
+    async def get(self, telegram_user_id: int) -> UserProfile | None:
+        """The stored profile of a Telegram user."""
+
+    async def save(self, profile: UserProfile, now: datetime) -> None:
+        """Insert or update a profile."""
+
+
+# --- the reason catalogue -------------------------------------------------------------------
+class ReasonCatalogue(Protocol):
+    async def active(self) -> Sequence[Reason]:
+        """The reasons a new application may give, in their display order."""
+
+
+# --- applications and their events ---------------------------------------------------------
+class Applications(Protocol):
+    async def open_number(self, subscriber_code: str) -> int | None:
+        """The number of an open application for this subscriber, if any."""
+
+    async def add(self, app: Application) -> int:
+        """Insert (number is assigned); OpenApplicationExists on a concurrent duplicate."""
+
+    async def get(self, number: int, *, lock: bool = False) -> Application | None:
+        """One application with its events; ``lock`` for an update in this unit of work."""
+
+    async def of_fin(self, fin: str, *, limit: int) -> Sequence[Application]:
+        """The applications of a FIN, newest first (no events)."""
+
+    async def open_created_before(self, moment: datetime, *, limit: int) -> Sequence[Application]:
+        """Open applications registered before ``moment``, oldest first (no events)."""
+
+    async def update(self, app: Application) -> None:
+        """Store the status and work-order fields of an application."""
+
+    async def add_event(self, number: int, event: Event) -> None:
+        """Append to the application's history."""
+
+
+# --- the outbox, writing side ---------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     """A message the system owes; the dispatcher renders and sends it after the commit.
@@ -52,65 +121,88 @@ class OutboxItem:
     payload: dict[str, Any] | None = None
 
 
-class Transaction(Protocol):
-    """One unit of work; nothing is stored until ``commit``."""
-
-    async def get_profile(self, telegram_user_id: int) -> UserProfile | None:
-        """The stored profile of a Telegram user."""
-
-    async def save_profile(self, profile: UserProfile, now: datetime) -> None:
-        """Insert or update a profile."""
-
-    async def list_reasons(self, kind: ApplicationKind | None = None) -> Sequence[Reason]:
-        """The reason catalogue, in its display order."""
-
-    async def find_open_application(self, subscriber_code: str) -> int | None:
-        """The number of an open application for this subscriber, if any."""
-
-    async def add_application(self, app: Application) -> int:
-        """Insert (number is assigned); OpenApplicationExists on a concurrent duplicate."""
-
-    async def get_application(self, number: int, *, lock: bool = False) -> Application | None:
-        """One application with its events; ``lock`` for an update in this transaction."""
-
-    async def list_applications(
-        self,
-        *,
-        fin: str | None = None,
-        subscriber_code: str | None = None,
-        open_only: bool = False,
-        oldest_first: bool = False,
-        created_before: datetime | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> Sequence[Application]:
-        """Applications filtered by FIN or subscriber code (newest first by default)."""
-
-    async def update_application(self, app: Application) -> None:
-        """Store the status and work-order fields of an application."""
-
-    async def add_event(self, number: int, event: Event) -> None:
-        """Append to the application's history."""
-
-    async def set_service_state(self, subscriber_code: str, state: ServiceState) -> None:
-        """Record the new service state in the embedded registry (no-op elsewhere)."""
-
+class OutboxQueue(Protocol):
     async def enqueue(self, item: OutboxItem, now: datetime) -> None:
         """Add a message to the outbox (ignored if its dedupe_key exists)."""
 
+
+# --- the unit of work -----------------------------------------------------------------------
+class UnitOfWork(Protocol):
+    """The roles that change together; nothing is stored until ``commit``."""
+
+    profiles: Profiles
+    reasons: ReasonCatalogue
+    applications: Applications
+    registry: RegistryWriteBack
+    outbox: OutboxQueue
+
     async def commit(self) -> None:
-        """Make everything above durable at once."""
+        """Make everything done through the roles above durable at once."""
 
 
 class TransactionFactory(Protocol):
-    def __call__(self) -> AbstractAsyncContextManager[Transaction]:
-        """Open a unit of work."""
+    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """Open a unit of work; leaving it without ``commit`` discards its changes."""
 
-    def read(self) -> AbstractAsyncContextManager[Transaction]:
+    def read(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """Open a unit of work that only reads; it may run outside a database transaction,
         so it must not write, and two of its reads need not see the same snapshot."""
 
 
+# --- the support agents' reads --------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One outbox row of an application: what was owed and how far its sending got."""
+
+    kind: str
+    channel: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None = None
+    last_error: str | None = None
+    event: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationFile:
+    """An application with its events and its deliveries (oldest first)."""
+
+    application: Application
+    deliveries: tuple[Delivery, ...] = ()
+
+
+class SupportQueries(Protocol):
+    """Read-only queries for the agents; each call is its own short read."""
+
+    async def get_application_file(self, number: int) -> ApplicationFile | None:
+        """The application with its events and outbox deliveries, None if there is none."""
+
+    async def find_applications(
+        self, *, subscriber_code: str | None, fin: str | None, limit: int
+    ) -> Sequence[Application]:
+        """Applications of this subscriber code or this FIN, newest first (no events)."""
+
+    async def count_applications(self, *, subscriber_code: str | None, fin: str | None) -> int:
+        """How many applications ``find_applications`` would return without a limit."""
+
+    async def open_applications(self, *, limit: int) -> Sequence[Application]:
+        """Registered or taken applications, oldest first (no events)."""
+
+    async def count_by_status(self) -> Mapping[ApplicationStatus, int]:
+        """The number of applications in each status (absent statuses may be missing)."""
+
+    async def count_registered_since(self, since: datetime) -> int:
+        """How many applications were registered at or after ``since``."""
+
+    async def completion_durations(self, closed_since: datetime) -> Sequence[timedelta]:
+        """Registration-to-done times of the applications completed since ``closed_since``."""
+
+    async def reasons(self) -> Sequence[Reason]:
+        """The whole reason catalogue, inactive entries included (old applications use them)."""
+
+
+# --- e-mail ---------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class EmailMessage:
     """A rendered e-mail; ``message_id`` is stable per outbox row, so a resend is recognisable."""

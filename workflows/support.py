@@ -17,12 +17,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
-from typing import Protocol
 
 from workflows.clock import BAKU
 from workflows.errors import ApplicationNotFound
 from workflows.models import Application, ApplicationStatus, Reason
-from workflows.ports import Clock
+from workflows.ports import ApplicationFile, Clock, SupportQueries
 from workflows.values import FIN_RE, InvalidFin, parse_fin
 
 COMPLETION_WINDOW = timedelta(days=30)
@@ -35,28 +34,6 @@ SUBSCRIBER_CODE_RE = re.compile(r"\d{1,32}", re.ASCII)
 
 
 # --- records ------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One outbox row of an application: what was owed and how far its sending got."""
-
-    kind: str
-    channel: str
-    status: str
-    attempts: int
-    created_at: datetime
-    sent_at: datetime | None = None
-    last_error: str | None = None
-    event: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ApplicationFile:
-    """An application with its events and its deliveries (oldest first)."""
-
-    application: Application
-    deliveries: tuple[Delivery, ...] = ()
-
-
 @dataclass(frozen=True, slots=True)
 class Found:
     """Applications matching a search, newest first; ``total`` counts beyond the limit."""
@@ -169,37 +146,6 @@ def start_of_day(moment: datetime, zone: tzinfo = BAKU) -> datetime:
     """Midnight of ``moment``'s calendar day in ``zone``, as an aware datetime."""
     local = moment.astimezone(zone)
     return datetime.combine(local.date(), time(0), tzinfo=zone)
-
-
-# --- the port -----------------------------------------------------------------------------
-class SupportQueries(Protocol):
-    """Read-only queries for the agents; each call is its own short read."""
-
-    async def get_application_file(self, number: int) -> ApplicationFile | None:
-        """The application with its events and outbox deliveries, None if there is none."""
-
-    async def find_applications(
-        self, *, subscriber_code: str | None, fin: str | None, limit: int
-    ) -> Sequence[Application]:
-        """Applications of this subscriber code or this FIN, newest first (no events)."""
-
-    async def count_applications(self, *, subscriber_code: str | None, fin: str | None) -> int:
-        """How many applications ``find_applications`` would return without a limit."""
-
-    async def open_applications(self, *, limit: int) -> Sequence[Application]:
-        """Registered or taken applications, oldest first (no events)."""
-
-    async def count_by_status(self) -> Mapping[ApplicationStatus, int]:
-        """The number of applications in each status (absent statuses may be missing)."""
-
-    async def count_registered_since(self, since: datetime) -> int:
-        """How many applications were registered at or after ``since``."""
-
-    async def completion_durations(self, closed_since: datetime) -> Sequence[timedelta]:
-        """Registration-to-done times of the applications completed since ``closed_since``."""
-
-    async def reasons(self) -> Sequence[Reason]:
-        """The whole reason catalogue, inactive entries included (old applications use them)."""
 
 
 # --- the use case -------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from workflows.models import (
     StaffMember,
 )
 from workflows.outbox.records import Channel, OutboxKind
-from workflows.ports import Clock, OutboxItem, Transaction, TransactionFactory
+from workflows.ports import Clock, OutboxItem, TransactionFactory, UnitOfWork
 
 # The whole state table in one place.
 ALLOWED: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
@@ -84,8 +84,8 @@ class WorkOrders:
     clock: Clock
     staff_chat_id: int
 
-    async def _load(self, tx: Transaction, number: int) -> Application:
-        app = await tx.get_application(number, lock=True)
+    async def _load(self, uow: UnitOfWork, number: int) -> Application:
+        app = await uow.applications.get(number, lock=True)
         if app is None:
             raise ApplicationNotFound(number)
         return app
@@ -105,8 +105,8 @@ class WorkOrders:
 
     async def check(self, number: int, target: ApplicationStatus, staff: StaffMember) -> None:
         """Raise now if the action would be refused (before asking for a note)."""
-        async with self.transactions() as tx:
-            self._check(await self._load(tx, number), target, staff)
+        async with self.transactions() as uow:
+            self._check(await self._load(uow, number), target, staff)
 
     async def _change(
         self,
@@ -116,8 +116,8 @@ class WorkOrders:
         note: str | None,
     ) -> Application:
         now = self.clock.now()
-        async with self.transactions() as tx:
-            app = await self._load(tx, number)
+        async with self.transactions() as uow:
+            app = await self._load(uow, number)
             self._check(app, target, staff)
             changes: dict[str, object] = {"status": target, "updated_at": now}
             if target is ApplicationStatus.TAKEN:
@@ -131,9 +131,9 @@ class WorkOrders:
                 if app.taken_by_id is None:
                     changes |= {"taken_by_id": staff.user_id, "taken_by_name": staff.name}
             updated = replace(app, **changes)  # type: ignore[arg-type]
-            await tx.update_application(updated)
+            await uow.applications.update(updated)
             event = EventKind(target.value)
-            await tx.add_event(
+            await uow.applications.add_event(
                 number,
                 Event(at=now, kind=event, actor=f"staff:{staff.user_id}:{staff.name}", note=note),
             )
@@ -143,10 +143,10 @@ class WorkOrders:
                     if app.kind is ApplicationKind.SUSPEND
                     else ServiceState.ACTIVE
                 )
-                await tx.set_service_state(app.subscriber_code, new_state)
+                await uow.registry.set_service_state(app.subscriber_code, new_state)
             for item in owed_messages(updated, self.staff_chat_id, event):
-                await tx.enqueue(item, now)
-            await tx.commit()
+                await uow.outbox.enqueue(item, now)
+            await uow.commit()
         return updated
 
     async def take(self, number: int, staff: StaffMember) -> Application:
@@ -162,19 +162,17 @@ class WorkOrders:
         """Enqueue a reminder for each open order past the deadline, once per interval."""
         now = self.clock.now()
         reminded: list[int] = []
-        async with self.transactions() as tx:
-            overdue = await tx.list_applications(
-                open_only=True, oldest_first=True, created_before=now - deadline, limit=500
-            )
+        async with self.transactions() as uow:
+            overdue = await uow.applications.open_created_before(now - deadline, limit=500)
             for app in overdue:
                 if app.last_reminder_at is not None and now - app.last_reminder_at < interval:
                     continue
                 period = int(now.timestamp() // interval.total_seconds())
-                await tx.update_application(replace(app, last_reminder_at=now))
-                await tx.add_event(
+                await uow.applications.update(replace(app, last_reminder_at=now))
+                await uow.applications.add_event(
                     app.number, Event(at=now, kind=EventKind.REMINDED, actor="system")
                 )
-                await tx.enqueue(
+                await uow.outbox.enqueue(
                     OutboxItem(
                         kind=OutboxKind.REMINDER,
                         channel=Channel.TELEGRAM,
@@ -186,5 +184,5 @@ class WorkOrders:
                     now,
                 )
                 reminded.append(app.number)
-            await tx.commit()
+            await uow.commit()
         return reminded

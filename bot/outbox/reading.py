@@ -20,12 +20,12 @@ class ApplicationReader:
         if number is None:
             raise PermanentFailure("the row names no application")
         async with self.transactions() as tx:
-            app = await tx.get_application(number)
+            app = await tx.applications.get(number)
             if app is None:
                 raise PermanentFailure(f"application {number} does not exist")
             if not reason:
                 return app, app.reason_code
-            reasons = {r.code: r for r in await tx.list_reasons()}
+            reasons = {r.code: r for r in await tx.reasons.active()}
         found = reasons.get(app.reason_code)
         label = found.label(locale or app.locale) if found else app.reason_code
         return app, label

@@ -23,9 +23,8 @@ from dialogs.wording import (
 )
 from workflows.models import Application, ApplicationStatus, Event, EventKind, Reason
 from workflows.outbox.records import Channel, OutboxKind, OutboxStatus
+from workflows.ports import ApplicationFile, Delivery
 from workflows.support import (
-    ApplicationFile,
-    Delivery,
     Found,
     OpenOrders,
     Stats,

@@ -71,7 +71,7 @@ async def test_a_row_whose_chat_frees_within_a_moment_is_held_not_handed_back(
     await h.deliver()
     async with h.services.transactions() as tx:
         for k in range(3):
-            await tx.enqueue(
+            await tx.outbox.enqueue(
                 OutboxItem(
                     kind=OutboxKind.NOTICE,
                     channel=Channel.TELEGRAM,

@@ -191,7 +191,7 @@ async def test_identical_edit_counts_as_sent(h: Harness) -> None:
     await h.deliver()
     # a second edit of an unchanged card: Telegram answers "message is not modified"
     async with h.services.transactions() as tx:
-        await tx.enqueue(
+        await tx.outbox.enqueue(
             OutboxItem(
                 kind=OutboxKind.STAFF_CARD_EDIT,
                 channel=Channel.TELEGRAM,

@@ -59,7 +59,7 @@ async def _take(h: Harness, user: User, number: int) -> str:
 
 async def _status(h: Harness, number: int) -> ApplicationStatus:
     async with h.services.transactions() as tx:
-        app = await tx.get_application(number)
+        app = await tx.applications.get(number)
     assert app is not None
     return app.status
 

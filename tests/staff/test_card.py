@@ -152,7 +152,7 @@ async def test_overdue_orders_are_reminded_under_their_cards(h: Harness) -> None
     h.clock.advance(timedelta(hours=50))
     assert await h.runner.remind_overdue() == [fresh]  # closed orders are left alone
     async with h.services.transactions() as tx:
-        app = await tx.get_application(number)
+        app = await tx.applications.get(number)
     assert app is not None
     assert [e.kind.value for e in app.events].count("reminded") == 2
 

@@ -16,7 +16,7 @@ from workflows.models import ApplicationStatus, EventKind
 
 async def _status(h: Harness, number: int) -> tuple[ApplicationStatus, list[EventKind]]:
     async with h.services.transactions() as tx:
-        app = await tx.get_application(number)
+        app = await tx.applications.get(number)
     assert app is not None
     return app.status, [e.kind for e in app.events]
 
@@ -182,5 +182,5 @@ async def test_a_bad_note_is_explained_and_asked_again(h: Harness) -> None:
 
     await h.reply(h.last_prompt(), STAFF_A, "y" * 1000)  # exactly the limit
     async with h.services.transactions() as tx:
-        app = await tx.get_application(number)
+        app = await tx.applications.get(number)
     assert app is not None and app.result_note == "y" * 1000

@@ -110,7 +110,7 @@ async def test_register_reject_sends_the_reason(h: Harness, smtp: tuple[Inbox, i
     assert "Müvəqqəti olmama" in plain  # the reason label in Azerbaijani
     assert f"start=status_{number}" in rich and "www.e-gov.az" in rich
     async with h.services.transactions() as tx:
-        app = await tx.get_application(number)
+        app = await tx.applications.get(number)
     assert app is not None
     assert [e.kind.value for e in app.events] == ["registered", "rejected"]
     assert app.events[-1].actor.startswith(f"staff:{STAFF_A.id}:")

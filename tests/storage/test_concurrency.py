@@ -37,7 +37,12 @@ from storage.models import (
     SubscriberRow,
     UserRow,
 )
-from storage.repositories import SqlSubscriberRegistry, SqlTransaction, SqlTransactionFactory
+from storage.repositories import (
+    SqlApplications,
+    SqlSubscriberRegistry,
+    SqlTransactionFactory,
+    SqlUnitOfWork,
+)
 from tests.support import isolated_pg_url, seed_subscribers, subscriber_row
 from workflows.clock import FixedClock
 from workflows.errors import OpenApplicationExists
@@ -116,7 +121,7 @@ def _journey(engine: AsyncEngine, *, transactions: Any = None) -> Journey:
 
 
 class _CheckedTogether:
-    """Transactions whose insert of an application starts only once ``parties`` got there.
+    """Units of work whose insert of an application starts only once ``parties`` got there.
 
     Both submits have passed every check before either inserts: the race that two bot
     workers (or a double press) produce, made certain instead of likely.
@@ -127,25 +132,26 @@ class _CheckedTogether:
         self.barrier = asyncio.Barrier(parties)
 
     @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[Any]:
-        async with self.inner() as tx:
-            yield _BarrierTransaction(tx, self.barrier)
+    async def __call__(self) -> AsyncIterator[SqlUnitOfWork]:
+        async with self.inner() as uow:
+            uow.applications = _BarrierApplications(uow.applications, self.barrier)  # type: ignore[assignment]
+            yield uow
 
     def read(self) -> Any:
         return self.inner.read()
 
 
-class _BarrierTransaction:
-    def __init__(self, tx: SqlTransaction, barrier: asyncio.Barrier) -> None:
-        self._tx = tx
+class _BarrierApplications:
+    def __init__(self, inner: SqlApplications, barrier: asyncio.Barrier) -> None:
+        self._inner = inner
         self._barrier = barrier
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._tx, name)
+        return getattr(self._inner, name)
 
-    async def add_application(self, app: Any) -> int:
+    async def add(self, app: Any) -> int:
         await self._barrier.wait()
-        return await self._tx.add_application(app)
+        return await self._inner.add(app)
 
 
 def _draft(code: str, user_id: int) -> Draft:

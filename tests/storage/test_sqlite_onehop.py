@@ -47,7 +47,7 @@ async def _warm_transactions(engine: AsyncEngine) -> SqlTransactionFactory:
     """A factory whose pool has opened its connection already (opening is not counted)."""
     transactions = SqlTransactionFactory(create_session_factory(engine))
     async with transactions() as tx:
-        await tx.get_profile(1)
+        await tx.profiles.get(1)
     return transactions
 
 
@@ -61,7 +61,7 @@ async def test_a_read_is_one_round_trip_and_its_rollback_none(engine: AsyncEngin
     transactions = await _warm_transactions(engine)
     with round_trips() as calls:
         async with transactions() as tx:
-            assert await tx.get_profile(42) is None
+            assert await tx.profiles.get(42) is None
     assert calls == ["_execute"]
 
 
@@ -69,14 +69,14 @@ async def test_a_profile_upsert_is_one_statement_and_a_commit(engine: AsyncEngin
     transactions = await _warm_transactions(engine)
     with round_trips() as calls:
         async with transactions() as tx:
-            await tx.save_profile(UserProfile(7, locale="ru", fin="5ABC12D"), NOW)
+            await tx.profiles.save(UserProfile(7, locale="ru", fin="5ABC12D"), NOW)
             await tx.commit()
     assert calls == ["_execute", "commit"]
     async with transactions() as tx:
-        await tx.save_profile(UserProfile(7, locale="en", fin="5ABC12D"), NOW)
+        await tx.profiles.save(UserProfile(7, locale="en", fin="5ABC12D"), NOW)
         await tx.commit()
     async with transactions() as tx:
-        assert await tx.get_profile(7) == UserProfile(7, locale="en", fin="5ABC12D")
+        assert await tx.profiles.get(7) == UserProfile(7, locale="en", fin="5ABC12D")
 
 
 async def test_rowcount_lastrowid_and_executemany(engine: AsyncEngine) -> None:

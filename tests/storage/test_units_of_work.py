@@ -62,7 +62,7 @@ def created_tasks() -> Iterator[list[asyncio.Task]]:
 
 async def _profile(transactions: SqlTransactionFactory, user_id: int) -> UserProfile | None:
     async with transactions() as tx:
-        return await tx.get_profile(user_id)
+        return await tx.profiles.get(user_id)
 
 
 async def test_a_unit_of_work_that_commits_creates_no_task_and_returns_its_connection(
@@ -70,7 +70,7 @@ async def test_a_unit_of_work_that_commits_creates_no_task_and_returns_its_conne
 ) -> None:
     with created_tasks() as tasks:
         async with transactions() as tx:
-            await tx.save_profile(UserProfile(telegram_user_id=7, locale="ru"), NOW)
+            await tx.profiles.save(UserProfile(telegram_user_id=7, locale="ru"), NOW)
             await tx.commit()
         assert checked_out(transactions.engine) == 0
     assert tasks == []
@@ -82,7 +82,7 @@ async def test_a_unit_of_work_that_fails_rolls_back_and_returns_its_connection(
 ) -> None:
     with pytest.raises(RuntimeError, match="after the write"):
         async with transactions() as tx:
-            await tx.save_profile(UserProfile(telegram_user_id=8, locale="en"), NOW)
+            await tx.profiles.save(UserProfile(telegram_user_id=8, locale="en"), NOW)
             raise RuntimeError("after the write")
     assert checked_out(transactions.engine) == 0
     assert await _profile(transactions, 8) is None
@@ -95,7 +95,7 @@ async def test_a_cancelled_unit_of_work_rolls_back_and_returns_its_connection(
 
     async def unit() -> None:
         async with transactions() as tx:
-            await tx.save_profile(UserProfile(telegram_user_id=9, locale="az"), NOW)
+            await tx.profiles.save(UserProfile(telegram_user_id=9, locale="az"), NOW)
             wrote.set()
             await asyncio.sleep(3600)
 
@@ -155,20 +155,20 @@ async def test_a_read_unit_on_postgresql_sends_no_begin_and_no_rollback() -> Non
 
         with transaction_commands(driver) as commands:
             async with transactions() as tx:
-                assert await tx.get_profile(10) is None
+                assert await tx.profiles.get(10) is None
             await asyncio.sleep(0)
         assert commands == ["BEGIN", "ROLLBACK"]
 
         with transaction_commands(driver) as commands:
             async with transactions.read() as tx:
-                assert await tx.get_profile(10) is None
+                assert await tx.profiles.get(10) is None
             await asyncio.sleep(0)
         assert commands == []
 
         with transaction_commands(driver) as commands:
             with pytest.raises(RuntimeError):
                 async with transactions() as tx:
-                    await tx.save_profile(UserProfile(telegram_user_id=10, locale="ru"), NOW)
+                    await tx.profiles.save(UserProfile(telegram_user_id=10, locale="ru"), NOW)
                     raise RuntimeError("after the write")
             await asyncio.sleep(0)
         assert commands == ["BEGIN", "ROLLBACK"]
@@ -181,10 +181,10 @@ async def test_a_read_unit_reads_what_was_committed(
     transactions: SqlTransactionFactory,
 ) -> None:
     async with transactions() as tx:
-        await tx.save_profile(UserProfile(telegram_user_id=11, locale="en"), NOW)
+        await tx.profiles.save(UserProfile(telegram_user_id=11, locale="en"), NOW)
         await tx.commit()
     async with transactions.read() as tx:
-        assert await tx.get_profile(11) == UserProfile(telegram_user_id=11, locale="en")
+        assert await tx.profiles.get(11) == UserProfile(telegram_user_id=11, locale="en")
     assert checked_out(transactions.engine) == 0
 
 
@@ -210,7 +210,7 @@ async def test_a_connection_the_postgresql_server_closed_is_replaced_before_use(
         await eventually(driver.is_closed, what="the terminated connection to close")
 
         async with transactions.read() as tx:
-            assert await tx.get_profile(12) is None
+            assert await tx.profiles.get(12) is None
             assert await tx.conn.scalar(text("SELECT pg_backend_pid()")) != pid
     finally:
         await engine.dispose()

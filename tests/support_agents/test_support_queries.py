@@ -1,9 +1,10 @@
-"""The agents' use cases and their SQL: search terms, masking, percentiles, Baku's "today",
-and the counts and limits of the queries on a real (SQLite) database."""
+"""The agents' use cases and their SQL: the counts and limits of the queries on a real
+(SQLite) database. The plain rules (search terms, masking, percentiles, Baku's "today") are
+in ``tests/workflows/test_support.py``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
@@ -14,66 +15,7 @@ from tests.support_agents.agents import FIN, World
 from workflows.errors import ApplicationNotFound
 from workflows.models import ApplicationStatus
 from workflows.outbox.records import OutboxKind, OutboxStatus
-from workflows.support import (
-    InvalidSearch,
-    SearchTerm,
-    Support,
-    describe_actor,
-    mask_fin,
-    percentile,
-    start_of_day,
-)
-
-
-@pytest.mark.parametrize(
-    ("text", "code", "fin"),
-    [
-        ("100001", "100001", None),
-        (" 100 001 ", "100001", None),
-        ("1234567", "1234567", "1234567"),
-        ("5abc12d", None, "5ABC12D"),
-        ("5ABC 12D", None, "5ABC12D"),
-    ],
-)
-def test_search_terms(text: str, code: str | None, fin: str | None) -> None:
-    term = SearchTerm.parse(text)
-
-    assert (term.subscriber_code, term.fin) == (code, fin)
-    assert SearchTerm.parse(term.key) == term
-
-
-@pytest.mark.parametrize("text", ["", "abc", "5ABC1OD", "5АВС12D", "1" * 33, "x" * 200])
-def test_bad_search_terms(text: str) -> None:
-    with pytest.raises(InvalidSearch):
-        SearchTerm.parse(text)
-
-
-def test_a_fin_is_shown_masked() -> None:
-    assert mask_fin("5ABC12D") == "5A*****"
-    assert SearchTerm.parse("5ABC12D").shown == "5A*****"
-    assert SearchTerm.parse("100001").shown == "100001"
-
-
-def test_actors() -> None:
-    assert describe_actor("staff:7001:Əli: the boss") == ("staff", "Əli: the boss")
-    assert describe_actor("staff:7001:") == ("staff", None)
-    assert describe_actor("tg:1001") == ("subscriber", None)
-    assert describe_actor("system") == ("system", None)
-
-
-def test_percentiles_interpolate() -> None:
-    hours = [timedelta(hours=h) for h in (10, 2, 4, 8)]
-
-    assert percentile([], 0.5) is None
-    assert percentile(hours[:1], 0.9) == timedelta(hours=10)
-    assert percentile(hours, 0.5) == timedelta(hours=6)
-    assert percentile(hours, 0.9) == timedelta(hours=9, minutes=24)
-
-
-def test_today_begins_at_midnight_in_baku() -> None:
-    late_evening_utc = datetime(2026, 11, 26, 21, 30, tzinfo=UTC)  # 01:30 on the 27th in Baku
-
-    assert start_of_day(late_evening_utc) == datetime(2026, 11, 26, 20, 0, tzinfo=UTC)
+from workflows.support import SearchTerm, Support
 
 
 def support_of(world: World, deadline: timedelta = timedelta(hours=72)) -> Support:

@@ -234,6 +234,7 @@ def test_subscriber_code_refused(text: str, code: str) -> None:
 def test_subscriber_code_pattern_is_ascii() -> None:
     assert DEFAULT_CODE.flags & re.ASCII
     assert DEFAULT_CODE.fullmatch("١٢٣٤٥٦") is None
+    assert compile_subscriber_code_pattern(r"\d+").fullmatch("١٢٣") is None
 
 
 @pytest.mark.parametrize("pattern", ["", "   ", "(", "a{2,1}", "[0-9", "*"])
@@ -525,6 +526,25 @@ def test_parsers_return_or_raise_invalid_value(parser: Callable[[str], object], 
     except InvalidValue as exc:
         assert isinstance(exc.code, str) and exc.code
     # any other exception fails the test
+
+
+def test_inputs_are_read_up_to_their_limits() -> None:
+    # A token typed with separators may be 256 characters, a phone 32, an e-mail 254.
+    assert parse_fin("5ABC12D" + " " * 249) == "5ABC12D"
+    with pytest.raises(InvalidFin) as fin:
+        parse_fin("5ABC12D" + " " * 250)
+    assert parse_code("100001" + " " * 250) == "100001"
+    with pytest.raises(InvalidSubscriberCode) as code:
+        parse_code("100001" + " " * 251)
+    assert parse_phone("+994" + " " * 19 + "501234567") == "+994501234567"
+    with pytest.raises(InvalidPhone) as phone:
+        parse_phone("+994" + " " * 20 + "501234567")
+    email = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com"
+    assert parse_email(email) == email
+    with pytest.raises(InvalidEmail) as too_long:
+        parse_email("a" + email)
+    assert (fin.value.code, code.value.code) == ("length", "format")
+    assert (phone.value.code, too_long.value.code) == ("too_long", "too_long")
 
 
 @pytest.mark.parametrize("parser", PARSERS.values(), ids=PARSERS.keys())

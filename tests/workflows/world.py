@@ -1,0 +1,135 @@
+"""The use cases wired to the in-memory fakes, with a fixed clock and the demo's records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from tests.workflows.fakes import (
+    FakeDatabase,
+    FakeSubscriberRegistry,
+    FakeSupportQueries,
+    FakeTransactions,
+)
+from workflows.clock import FixedClock
+from workflows.journey import Journey
+from workflows.models import (
+    Application,
+    ApplicationKind,
+    ApplicationStatus,
+    Draft,
+    Event,
+    Reason,
+    ServiceState,
+    StaffMember,
+    Subscriber,
+)
+from workflows.support import Support
+from workflows.work_orders import WorkOrders
+
+STAFF_CHAT_ID = -1001000000001
+START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+DEADLINE = timedelta(hours=48)
+FIN = "5ABC12D"
+OTHER_FIN = "7XYZ98K"
+ALI = StaffMember(user_id=501, name="Ali")
+LEYLA = StaffMember(user_id=502, name="Leyla")
+
+SUSPEND_REASONS = ("absence", "renovation", "vacant", "seasonal", "suspend_other")
+RESTORE_REASONS = ("returned", "renovation_done", "new_occupant", "restore_other")
+
+
+def reason(code: str, kind: ApplicationKind) -> Reason:
+    return Reason(code=code, kind=kind, labels={"az": code, "ru": code, "en": code})
+
+
+def subscriber(
+    code: str = "100001",
+    *,
+    meterless: bool = True,
+    debt: str = "0",
+    state: ServiceState = ServiceState.ACTIVE,
+    owner_fin: str | None = None,
+) -> Subscriber:
+    return Subscriber(
+        code=code,
+        meterless=meterless,
+        debt=Decimal(debt),
+        state=state,
+        address=f"Bakı, {code}",
+        owner_fin=owner_fin,
+    )
+
+
+def draft(
+    code: str = "100001", reason_code: str = "absence", *, fin: str = FIN, user_id: int = 1001
+) -> Draft:
+    return Draft(
+        fin=fin,
+        subscriber_code=code,
+        reason_code=reason_code,
+        phone="+994501234567",
+        email="user@example.com",
+        description="Going abroad for two months.",
+        notes="Please call before noon.",
+        locale="az",
+        telegram_user_id=user_id,
+        chat_id=user_id,
+    )
+
+
+def application(
+    number: int,
+    code: str = "100001",
+    *,
+    fin: str = FIN,
+    at: datetime = START,
+    events: tuple[Event, ...] = (),
+) -> Application:
+    """The record ``draft(code, fin=fin)`` registers as a suspension at ``at``."""
+    typed = {f.name: getattr(draft(code, fin=fin), f.name) for f in fields(Draft)}
+    return Application(
+        number=number,
+        kind=ApplicationKind.SUSPEND,
+        status=ApplicationStatus.REGISTERED,
+        address=f"Bakı, {code}",  # from the registry, not from the form
+        created_at=at,
+        updated_at=at,
+        events=events,
+        **typed,
+    )
+
+
+@dataclass(slots=True)
+class World:
+    """One in-memory installation: the database, the registry, the clock and the use cases."""
+
+    db: FakeDatabase = field(default_factory=FakeDatabase)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(START))
+    registry: FakeSubscriberRegistry = field(init=False)
+    transactions: FakeTransactions = field(init=False)
+    queries: FakeSupportQueries = field(init=False)
+    journey: Journey = field(init=False)
+    work_orders: WorkOrders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.db.add_reasons(reason(code, ApplicationKind.SUSPEND) for code in SUSPEND_REASONS)
+        self.db.add_reasons(reason(code, ApplicationKind.RESTORE) for code in RESTORE_REASONS)
+        self.registry = FakeSubscriberRegistry(self.db)
+        self.transactions = FakeTransactions(self.db)
+        self.queries = FakeSupportQueries(self.db)
+        self.journey = Journey(self.registry, self.transactions, self.clock, STAFF_CHAT_ID)
+        self.work_orders = WorkOrders(self.transactions, self.clock, STAFF_CHAT_ID)
+
+    def support(self, deadline: timedelta = DEADLINE) -> Support:
+        return Support(self.queries, self.clock, deadline)
+
+    def state_of(self, code: str) -> ServiceState:
+        return self.db.subscribers[code].state
+
+    async def offered(self, code: str, fin: str = FIN) -> set[str]:
+        """The reasons the form offers after the subscriber-code step (as the dialog asks)."""
+        found = await self.journey.check_subscriber(code, fin)
+        kind = ApplicationKind.for_state(found.state)
+        return {r.code for r in await self.journey.reasons(kind)}
