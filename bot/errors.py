@@ -3,15 +3,15 @@
 A database or Redis error (a lost connection, a full pool that waited too long, a
 deadlock) ends the handler. It is caught by an outer update middleware that sits outside
 aiogram's own error middleware: aiogram-dialog's error middleware reads the dialog stack
-from the same storage, so an error observer would fail the same way. The guard logs the update id and the exception's type (never the row values or the text) and tells
-the person, in their language, to try again: what they typed so far is in the dialog
-state, which the next update reads again.
+from the same storage, so an error observer would fail the same way. The guard logs the
+update id and the exception's type (never the row values or the text) and tells the
+person, in their language, to try again: what they typed so far is in the dialog state,
+which the next update reads again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -22,6 +22,7 @@ from aiogram.utils.i18n import I18n
 from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.middlewares import Data, Handler
 from dialogs.wording import N_
 
 logger = logging.getLogger(__name__)
@@ -42,12 +43,7 @@ class StorageErrorGuard(BaseMiddleware):
         code = (user.language_code or "").split("-")[0].lower() if user else ""
         return code if code in self.i18n.available_locales else self.default_locale
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: Data) -> Any:
         try:
             return await handler(event, data)
         except STORAGE_ERRORS as exc:

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
-    NextRequestMiddlewareType,
+)
+from aiogram.client.session.middlewares.base import (
+    NextRequestMiddlewareType as NextRequest,
 )
 from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import TelegramMethod
-from aiogram.methods.base import Response, TelegramType
+from aiogram.methods.base import Response
+from aiogram.methods.base import TelegramType as T
 from aiogram.types import TelegramObject, Update
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from bot.middlewares import Data, Handler
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -35,12 +39,7 @@ TELEGRAM_ERRORS = Counter(
 class UpdateMetricsMiddleware(BaseMiddleware):
     """Outer middleware on ``dp.update``: counts updates by type and times the handling."""
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: Data) -> Any:
         kind = event.event_type if isinstance(event, Update) else type(event).__name__
         UPDATES.labels(kind).inc()
         started = time.perf_counter()
@@ -71,11 +70,8 @@ class ApiErrorMetrics(BaseRequestMiddleware):
     """Session middleware: counts Telegram API errors by their HTTP-like code."""
 
     async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+        self, make_request: NextRequest[T], bot: Bot, method: TelegramMethod[T]
+    ) -> Response[T]:
         try:
             return await make_request(bot, method)
         except TelegramAPIError as exc:

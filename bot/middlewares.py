@@ -16,6 +16,10 @@ from dialogs.common import PROFILE_KEY
 from workflows.journey import Journey
 from workflows.ports import UserProfile
 
+Data = dict[str, Any]
+# What an update middleware calls next (aiogram's NextMiddlewareType, spelled once).
+Handler = Callable[[TelegramObject, Data], Awaitable[Any]]
+
 
 class ProfileI18nMiddleware(I18nMiddleware):
     """Puts ``profile`` into the handler data and picks the locale.
@@ -85,11 +89,6 @@ class InFlightLimit(BaseMiddleware):
         self.limit = limit
         self._slots = asyncio.Semaphore(limit)
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def __call__(self, handler: Handler, event: TelegramObject, data: Data) -> Any:
         async with self._slots:
             return await handler(event, data)

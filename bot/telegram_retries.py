@@ -43,7 +43,9 @@ import aiohttp
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
-    NextRequestMiddlewareType,
+)
+from aiogram.client.session.middlewares.base import (
+    NextRequestMiddlewareType as NextRequest,
 )
 from aiogram.exceptions import (
     ClientDecodeError,
@@ -52,7 +54,8 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import TelegramMethod
-from aiogram.methods.base import Response, TelegramType
+from aiogram.methods.base import Response
+from aiogram.methods.base import TelegramType as T
 
 logger = logging.getLogger(__name__)
 
@@ -140,11 +143,8 @@ class TelegramRetries(BaseRequestMiddleware):
         self.rng = rng or random.Random()  # noqa: S311 - retry jitter, not a secret
 
     async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
+        self, make_request: NextRequest[T], bot: Bot, method: TelegramMethod[T]
+    ) -> Response[T]:
         if isinstance(bot, UnretriedBot) or method.__api_method__ in PASS_THROUGH:
             return await make_request(bot, method)
         waited = 0.0

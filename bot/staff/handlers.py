@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import logging
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiogram import Bot
@@ -118,23 +119,14 @@ class PromptFilter(Filter):
         return {"prompt": prompt}
 
 
+@dataclass
 class StaffHandlers:
-    def __init__(
-        self,
-        work_orders: WorkOrders,
-        chats: StaffChats,
-        access: StaffAccess,
-        clock: Clock,
-        *,
-        locale: str,
-        outbox: Waker | None = None,
-    ) -> None:
-        self.work_orders = work_orders
-        self.outbox = outbox
-        self.chats = chats
-        self.access = access
-        self.clock = clock
-        self.locale = locale
+    work_orders: WorkOrders
+    chats: StaffChats
+    access: StaffAccess
+    clock: Clock
+    locale: str = field(kw_only=True)
+    outbox: Waker | None = field(default=None, kw_only=True)
 
     def _wake_outbox(self) -> None:
         """The use case queued a card edit or a notice: have it sent now, not at the next poll."""
@@ -160,11 +152,7 @@ class StaffHandlers:
 
     # --- the card's buttons ------------------------------------------------------------------
     async def on_work_order(
-        self,
-        callback: CallbackQuery,
-        callback_data: WorkOrderCD,
-        bot: Bot,
-        i18n: I18n,
+        self, callback: CallbackQuery, callback_data: WorkOrderCD, bot: Bot, i18n: I18n,
         fsm_storage: BaseStorage,
     ) -> None:
         _ = self._t(i18n)
