@@ -22,13 +22,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram_dialog.manager.message_manager import MessageManager
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.product import write_registry
 from bench.users import Meter, SimUser
-from bot.app import build_dispatcher, build_i18n, build_services
+from bot.app import build_dispatcher, build_i18n, build_services, build_storage
 from bot.config import Settings
 from bot.outbox.runner import OutboxRunner
 from bot.telegram_retries import TelegramRetries
@@ -95,6 +96,8 @@ def build_rig(
     *,
     retries: bool = True,
     seed: int = 1,
+    storage: BaseStorage | None = None,
+    isolation: BaseEventIsolation | None = None,
 ) -> Rig:
     clock = VirtualClock(START)
     waits: list[float] = []
@@ -110,7 +113,15 @@ def build_rig(
     i18n = build_i18n(settings)
     manager = None if retries else MessageManager()
     runner = virtual_runner(bot, services, settings, i18n, clock, seed=seed)
-    dp = build_dispatcher(settings, services, message_manager=manager, i18n=i18n, outbox=runner)
+    dp = build_dispatcher(
+        settings,
+        services,
+        storage=storage,
+        events_isolation=isolation,
+        message_manager=manager,
+        i18n=i18n,
+        outbox=runner,
+    )
     return Rig(session, bot, dp, runner, clock, waits)
 
 
@@ -121,10 +132,20 @@ async def faulted_journeys(
     *,
     users: int = 200,
     retries: bool = True,
+    storage: BaseStorage | None = None,
+    isolation: BaseEventIsolation | None = None,
 ) -> Outcome:
     """``users`` subscribers at once through the journey, then the outbox until it is
     empty. The registry must hold ``bench.product``'s rows (:func:`load_registry`)."""
-    rig = build_rig(settings, engine, session, retries=retries, seed=session.seed)
+    rig = build_rig(
+        settings,
+        engine,
+        session,
+        retries=retries,
+        seed=session.seed,
+        storage=storage,
+        isolation=isolation,
+    )
     meter = Meter(keep_latencies=False)
     await asyncio.gather(
         *(SimUser(rig.dp, rig.bot, session, i, meter).run() for i in range(users))
@@ -163,14 +184,19 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--before", action="store_true", help="no retries (the old code)")
+    parser.add_argument("--database-url", help="an empty database to use (default: SQLite)")
+    parser.add_argument("--redis-url", help="dialog state in this Redis (flushed first)")
+    parser.add_argument("--redis-pool", type=int, help="REDIS_MAX_CONNECTIONS")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="faulted-") as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/bot.db"
+        url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bot.db"
         upgrade_to_head(url)
         settings = Settings(  # type: ignore[call-arg]
             BOT_TOKEN="42:TEST",
             STAFF_CHAT_ID=STAFF_CHAT_ID,
             DATABASE_URL=url,
+            REDIS_URL=args.redis_url,
+            REDIS_MAX_CONNECTIONS=args.redis_pool,
             MAIL_DIR=f"{tmp}/mail",
             LOG_LEVEL="ERROR",
             _env_file=None,
@@ -181,8 +207,20 @@ def main() -> None:
             try:
                 await load_registry(engine, args.users, Path(tmp))
                 session = FaultyTelegram(args.rate, seed=args.seed)
+                storage, isolation = None, None
+                if args.redis_url:
+                    storage, isolation = build_storage(
+                        settings, build_services(settings, engine=engine)
+                    )
+                    await storage.redis.flushdb()
                 return await faulted_journeys(
-                    settings, engine, session, users=args.users, retries=not args.before
+                    settings,
+                    engine,
+                    session,
+                    users=args.users,
+                    retries=not args.before,
+                    storage=storage,
+                    isolation=isolation,
                 )
             finally:
                 await engine.dispose()
