@@ -97,7 +97,9 @@ class SqlSeenUpdates:
                 purged = await conn.execute(_PURGE, {"now": now})
                 await conn.commit()
         except SQLAlchemyError as exc:  # the claim has been made: keep it so
-            logger.warning("seen updates: the purge of expired rows failed: %s", type(exc).__name__)
+            logger.warning(
+                "seen updates: the purge of expired rows failed: %s", type(exc).__name__
+            )
             return
         if purged.rowcount:
             logger.debug("seen updates: %d expired rows deleted", purged.rowcount)
