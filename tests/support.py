@@ -7,7 +7,8 @@ import dataclasses
 import itertools
 import json
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -319,3 +320,24 @@ async def migrated_pg_url(name: str) -> str:
         pytest.skip("TEST_DATABASE_URL is not set")
     await asyncio.to_thread(upgrade_to_head, url)  # Alembic's env.py runs a loop of its own
     return url
+
+
+@asynccontextmanager
+async def emptied_engine(
+    backend: str, db_url: str, name: str, row: type[Any]
+) -> AsyncIterator[AsyncEngine]:
+    """An engine on the migrated SQLite file ``db_url`` or, for ``backend`` "postgresql", on
+    the database ``test_<name>`` (the test skips without TEST_DATABASE_URL); ``row``'s table
+    emptied first, disposed of at the end."""
+    from sqlalchemy import delete
+
+    from storage.database import create_engine
+
+    postgres = backend == "postgresql"
+    engine = create_engine(await migrated_pg_url(name) if postgres else db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(delete(row))
+        yield engine
+    finally:
+        await engine.dispose()

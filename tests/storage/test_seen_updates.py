@@ -11,16 +11,15 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import create_engine
 from storage.models import SeenUpdateRow
 from storage.seen_updates import SqlSeenUpdates
-from tests.support import migrated_pg_url
+from tests.support import emptied_engine
 from workflows.clock import FixedClock
 
-T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # the time of the conftest's clock
 TTL = timedelta(seconds=10)
 PURGE_EVERY = timedelta(minutes=1)
 BOT = 42
@@ -28,17 +27,8 @@ BOT = 42
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(request: pytest.FixtureRequest, db_url: str) -> AsyncIterator[AsyncEngine]:
-    postgres = request.param == "postgresql"
-    engine = create_engine(await migrated_pg_url("seen_updates") if postgres else db_url)
-    async with engine.begin() as conn:
-        await conn.execute(delete(SeenUpdateRow))
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(T0)
+    async with emptied_engine(request.param, db_url, "seen_updates", SeenUpdateRow) as engine:
+        yield engine
 
 
 @pytest.fixture
