@@ -171,3 +171,15 @@ async def test_metrics_port_0_without_a_token_serves_them_nowhere(
         for path in ("/metrics", "/healthz"):
             assert (await get(f"http://127.0.0.1:{port}{path}", BEARER))[0] == 404
         assert await health_check(s) == 0  # nothing to ask: the container runs
+
+
+def test_the_health_check_with_bad_settings_fails_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("METRICS_PORT", "nine thousand")
+    assert healthcheck.main() == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "Setting METRICS_PORT is invalid: Input should be a valid integer, "
+        "unable to parse string as an integer"
+    ]
