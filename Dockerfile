@@ -44,10 +44,12 @@ USER 10001:10001
 VOLUME ["/app/data"]
 EXPOSE 8000
 
-# A webhook worker answers GET /healthz (the database, and Redis when used) on LISTEN_PORT;
-# a polling worker serves no HTTP, so for it the check only says the container runs.
+# Every worker, webhook or polling, answers GET /healthz (the database, and Redis when used)
+# on its metrics listener (METRICS_HOST:METRICS_PORT, 127.0.0.1:9000 by default), or on
+# LISTEN_PORT behind METRICS_TOKEN when METRICS_PORT is 0; bot.healthcheck asks wherever
+# the settings serve it.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-    CMD ["python", "-c", "import os, sys, urllib.request as r; os.environ.get('WEBHOOK_URL') or sys.exit(0); r.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('LISTEN_PORT', '8000'), timeout=4)"]
+    CMD ["python", "-m", "bot.healthcheck"]
 
 # bot.py applies the migrations, then runs polling, or webhook when WEBHOOK_URL is set.
 CMD ["python", "bot.py", "run"]

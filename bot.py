@@ -39,6 +39,11 @@ def sandbox_settings(settings: Settings, database: str | None) -> Settings:
             "fsm_storage": "memory" if settings.fsm_storage == "memory" else "database",
             "mail_dir": str(data_dir / "mail"),
             "smtp_host": None,
+            # No metrics listener beside the page; and no record of seen updates: the
+            # sandbox's Telegram numbers its updates from the same id at every start.
+            "metrics_port": 0,
+            "metrics_token": None,
+            "seen_updates_ttl_hours": 0,
         }
     )
 

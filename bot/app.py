@@ -34,6 +34,7 @@ from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
 from bot.errors import StorageErrorGuard
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
+from bot.once import OnceOnly, RedisSeenUpdates, SeenUpdates
 from bot.outbox.email import EmailSender
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
@@ -46,6 +47,7 @@ from storage.database import create_engine, create_session_factory
 from storage.fsm import SqlStorage
 from storage.outbox import SqlOutboxStore
 from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
+from storage.seen_updates import SqlSeenUpdates
 from storage.support import SqlSupportQueries
 from workflows.clock import SystemClock
 from workflows.journey import Journey
@@ -186,8 +188,10 @@ def build_dispatcher(
     message_manager: MessageManagerProtocol | None = None,
     i18n: I18n | None = None,
     outbox: Waker | None = None,
+    seen_updates: SeenUpdates | None = None,
 ) -> Dispatcher:
-    """The dispatcher with every router, in order; ``outbox`` is woken after a staff press."""
+    """The dispatcher with every router, in order; ``outbox`` is woken after a staff press;
+    with ``seen_updates`` (``build_seen_updates``) an update delivered again is skipped."""
     use_random_intent_ids()
     i18n = i18n or build_i18n(settings)
     dialog_deps = DialogDeps(
@@ -201,9 +205,13 @@ def build_dispatcher(
         events_isolation=events_isolation or SimpleEventIsolation(),
         dialog_deps=dialog_deps,
     )
+    # A copy of an update is skipped after it waited its turn (the check holds a connection)
+    # and before anything else touches a store.
+    once = [OnceOnly(seen_updates)] if seen_updates is not None else []
     outermost(
         dp,
         InFlightLimit(settings.max_updates_in_flight),
+        *once,
         StorageErrorGuard(i18n, settings.default_locale),
     )
     commands.register_error_handlers(dp)
@@ -360,3 +368,17 @@ def build_storage(
     if settings.fsm_backend == "database":
         return SqlStorage(services.engine, clock=services.clock, ttl=ttl), SimpleEventIsolation()
     return MemoryStorage(), SimpleEventIsolation()
+
+
+def build_seen_updates(
+    settings: Settings, services: Services, storage: BaseStorage
+) -> SeenUpdates | None:
+    """The record of updates already taken, shared by every worker: in Redis when dialog
+    state is there (through the same connection pool), else in the bot's database; None
+    with SEEN_UPDATES_TTL_HOURS 0."""
+    if not settings.seen_updates_ttl_hours:
+        return None
+    ttl = timedelta(hours=settings.seen_updates_ttl_hours)
+    if isinstance(storage, RedisStorage):
+        return RedisSeenUpdates(storage.redis, ttl)
+    return SqlSeenUpdates(services.engine, ttl=ttl, clock=services.clock)

@@ -16,6 +16,8 @@ from dialogs.wording import LOCALES
 MASK = "***"
 # Shorter secrets are not looked for in log lines: they would mask ordinary words.
 MIN_REDACTED = 4
+# A bearer token that guards /metrics on a public port: too short, it could be guessed.
+MIN_METRICS_TOKEN = 16
 
 
 def _split(url: str) -> SplitResult | None:
@@ -132,6 +134,17 @@ class Settings(BaseSettings):
     # The webhook must be reachable by Telegram or the load balancer; LISTEN_HOST narrows it.
     listen_host: str = Field(default="0.0.0.0", alias="LISTEN_HOST")  # noqa: S104
     listen_port: int = Field(default=8000, alias="LISTEN_PORT")
+    # /metrics and /healthz: on a listener of their own (METRICS_HOST:METRICS_PORT, loopback
+    # by default, in webhook and polling mode), never on the webhook's public one, unless
+    # METRICS_PORT is 0 and METRICS_TOKEN is set: then on LISTEN_PORT behind the token (see
+    # ``metrics_listener``). With a token, /metrics asks for it on either listener.
+    metrics_host: str = Field(default="127.0.0.1", alias="METRICS_HOST")
+    metrics_port: int = Field(default=9000, ge=0, le=65535, alias="METRICS_PORT")
+    metrics_token: SecretStr | None = Field(default=None, alias="METRICS_TOKEN")
+    # How long an update's id is remembered, so a copy delivered again is skipped; Telegram
+    # keeps an unconfirmed update for 24 hours. 0 turns the check off (the sandbox, whose
+    # Telegram numbers its updates from the same id at every start).
+    seen_updates_ttl_hours: float = Field(default=24, ge=0, alias="SEEN_UPDATES_TTL_HOURS")
 
     sandbox_port: int = Field(default=8080, alias="SANDBOX_PORT")
     sandbox_api_port: int = Field(default=8081, alias="SANDBOX_API_PORT")
@@ -178,6 +191,15 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_METRICS_TOKEN:
+            raise ValueError(
+                f"must be at least {MIN_METRICS_TOKEN} characters (e.g. openssl rand -hex 24)"
+            )
+        return value
+
     @field_validator("pay_url_template")
     @classmethod
     def _pay_url(cls, value: str) -> str:
@@ -204,13 +226,21 @@ class Settings(BaseSettings):
             raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
         if self.fsm_storage == "redis" and not self.redis_url:
             raise ValueError("REDIS_URL is required when FSM_STORAGE is redis")
+        if self.webhook_url and self.metrics_port == self.listen_port:
+            raise ValueError("METRICS_PORT must differ from LISTEN_PORT (the webhook's)")
         return self
 
     def secret_values(self) -> set[str]:
         """Every secret this process knows, as it could appear in a log line or an error:
         the tokens, the SMTP password and the URLs' passwords (raw and percent-decoded)."""
         found: set[str] = set()
-        tokens = (self.bot_token, self.webhook_secret, self.smtp_password, self.billing_api_token)
+        tokens = (
+            self.bot_token,
+            self.webhook_secret,
+            self.smtp_password,
+            self.billing_api_token,
+            self.metrics_token,
+        )
         found.update(token.get_secret_value() for token in tokens if token is not None)
         for url in (self.database_url, self.redis_url, self.billing_api_url):
             password = url_password(url.get_secret_value()) if url is not None else None
@@ -221,6 +251,15 @@ class Settings(BaseSettings):
     @property
     def sandbox(self) -> bool:
         return self.bot_token is None
+
+    @property
+    def metrics_listener(self) -> Literal["own", "public", "none"]:
+        """Where /metrics and /healthz are served: on METRICS_HOST:METRICS_PORT ("own"); with
+        METRICS_PORT 0, on LISTEN_HOST:LISTEN_PORT behind METRICS_TOKEN ("public"), or, without
+        a token, nowhere ("none"): never on the public port without the token."""
+        if self.metrics_port:
+            return "own"
+        return "public" if self.metrics_token is not None else "none"
 
     @property
     def redis_pool_size(self) -> int:

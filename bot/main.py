@@ -26,6 +26,7 @@ from bot.app import (
     build_dispatcher,
     build_i18n,
     build_outbox_runner,
+    build_seen_updates,
     build_services,
     build_storage,
     command_menus,
@@ -33,6 +34,7 @@ from bot.app import (
 from bot.config import MASK, Settings, describe_error
 from bot.import_cli import run_import_cli
 from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
+from bot.monitoring import Listener, Monitoring
 from bot.outbox.runner import OutboxRunner
 from bot.support import CommandMenus, register_commands
 from bot.webhook import WEBHOOK_PATH, WebhookServer
@@ -131,7 +133,13 @@ async def run(
     i18n = build_i18n(settings)
     runner = build_outbox_runner(settings, services, bot, i18n)
     dp = build_dispatcher(
-        settings, services, storage=storage, events_isolation=isolation, i18n=i18n, outbox=runner
+        settings,
+        services,
+        storage=storage,
+        events_isolation=isolation,
+        i18n=i18n,
+        outbox=runner,
+        seen_updates=build_seen_updates(settings, services, storage),
     )
     dp.update.outer_middleware(UpdateMetricsMiddleware())
     background = await start_background(bot, runner, command_menus(settings), i18n)
@@ -141,6 +149,7 @@ async def run(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
+        background.append(await start_monitoring(settings, services, storage))
         if ready is not None:
             await ready(bot, dp)
         if settings.webhook_url:
@@ -162,6 +171,40 @@ async def start_background(
     await runner.start()
     await register_commands(bot, menus, i18n)
     return [runner.stop]
+
+
+def monitoring_of(settings: Settings, services: Services, storage: BaseStorage) -> Monitoring:
+    token = settings.metrics_token
+    return Monitoring(
+        health=lambda: health_of(services, storage),
+        refresh_metrics=lambda: refresh_outbox_gauges(services.outbox_store),
+        token=token.get_secret_value() if token is not None else None,
+        guard_health=settings.metrics_listener == "public",
+    )
+
+
+async def start_monitoring(
+    settings: Settings, services: Services, storage: BaseStorage
+) -> Callable[[], Awaitable[None]]:
+    """/metrics and /healthz where ``Settings.metrics_listener`` says; returns the stopper.
+    On the public port in webhook mode the webhook server serves them (``run_webhook``);
+    in polling mode that port is opened for them alone."""
+    where = settings.metrics_listener
+    if where == "none":
+        logger.info("/metrics and /healthz are not served (METRICS_PORT 0, no METRICS_TOKEN)")
+    if where == "none" or (where == "public" and settings.webhook_url):
+        return _nothing_to_stop
+    own = where == "own"
+    listener = Listener(monitoring_of(settings, services, storage).app(), "metrics listener")
+    await listener.start(
+        settings.metrics_host if own else settings.listen_host,
+        settings.metrics_port if own else settings.listen_port,
+    )
+    return listener.stop
+
+
+async def _nothing_to_stop() -> None:
+    pass
 
 
 async def run_polling(bot: Bot, dp: Dispatcher, stop: asyncio.Event) -> None:
@@ -188,13 +231,9 @@ async def run_webhook(
     if not (settings.webhook_url and settings.webhook_secret):
         raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     secret = settings.webhook_secret.get_secret_value()
-    server = WebhookServer(
-        dp,
-        bot,
-        secret,
-        health=lambda: health_of(services, storage),
-        refresh_metrics=lambda: refresh_outbox_gauges(services.outbox_store),
-    )
+    public = settings.metrics_listener == "public"
+    monitoring = monitoring_of(settings, services, storage) if public else None
+    server = WebhookServer(dp, bot, secret, monitoring)
     await server.start(settings.listen_host, settings.listen_port)
     await dp.emit_startup(bot=bot, **dp.workflow_data)
     if settings.webhook_set:

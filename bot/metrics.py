@@ -1,4 +1,4 @@
-"""Prometheus metrics of one worker (served on /metrics in webhook mode)."""
+"""Prometheus metrics of one worker, served on /metrics by bot.monitoring."""
 
 from __future__ import annotations
 
@@ -28,6 +28,11 @@ LATENCY = Histogram(
     "bot_update_seconds",
     "Time to handle one update",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+DUPLICATE_UPDATES = Counter(
+    "bot_updates_duplicate_total",
+    "Updates delivered again and skipped (bot.once); not in bot_updates_total",
     registry=REGISTRY,
 )
 OUTBOX = Gauge("bot_outbox_messages", "Outbox rows by status", ["status"], registry=REGISTRY)

@@ -1,8 +1,11 @@
 """Webhook mode: an aiohttp server that answers Telegram at once and works in the background.
 
-Every request must carry X-Telegram-Bot-Api-Secret-Token; a wrong one gets 401, a body that
-is not an Update gets 400, and neither disturbs the server. /healthz checks the database
-(and Redis when used); /metrics is Prometheus.
+Every request must carry X-Telegram-Bot-Api-Secret-Token (compared in constant time); a wrong
+one gets 401, a body that is not an Update gets 400 (bodies over 1 MiB 413), and neither
+disturbs the server. The webhook is all this public listener shows: /healthz and /metrics
+live on the metrics listener (bot.monitoring), and come here only behind METRICS_TOKEN when
+an operator asks for it (METRICS_PORT 0); any other path is 404. An update delivered again
+is answered 200 like the first and skipped by the dispatcher (bot.once).
 """
 
 from __future__ import annotations
@@ -11,44 +14,36 @@ import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
-from bot.metrics import REGISTRY
+from bot.monitoring import Listener, Monitoring
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
-
-HealthCheck = Callable[[], Awaitable[dict[str, bool]]]
+MAX_BODY = 1024 * 1024
 
 
 class WebhookServer:
     def __init__(
-        self,
-        dp: Dispatcher,
-        bot: Bot,
-        secret: str,
-        health: HealthCheck,
-        refresh_metrics: Callable[[], Awaitable[None]] | None = None,
+        self, dp: Dispatcher, bot: Bot, secret: str, monitoring: Monitoring | None = None
     ) -> None:
+        """``monitoring``: /healthz and /metrics served here too (guarded by their token)."""
         self.dp, self.bot, self.secret = dp, bot, secret
-        self.health = health
-        self.refresh_metrics = refresh_metrics
+        self.monitoring = monitoring
         self.tasks: set[asyncio.Task[Any]] = set()
-        self.runner: web.AppRunner | None = None
+        self.listener = Listener(self.app(), "webhook server")
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=1024 * 1024)
+        app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(WEBHOOK_PATH, self.handle)
-        app.router.add_get("/healthz", self.healthz)
-        app.router.add_get("/metrics", self.metrics)
+        if self.monitoring is not None:
+            self.monitoring.add_routes(app)
         return app
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -71,29 +66,13 @@ class WebhookServer:
         except Exception:
             logger.exception("update %s failed", update.update_id)
 
-    async def healthz(self, request: web.Request) -> web.Response:
-        checks = await self.health()
-        ok = all(checks.values())
-        return web.json_response({"ok": ok, **checks}, status=200 if ok else 503)
-
-    async def metrics(self, request: web.Request) -> web.Response:
-        if self.refresh_metrics is not None:
-            await self.refresh_metrics()
-        return web.Response(
-            body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
-        )
-
     async def start(self, host: str, port: int) -> None:
-        self.runner = web.AppRunner(self.app(), handle_signals=False)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, host, port).start()
-        logger.info("webhook server listening on %s:%s", host, port)
+        await self.listener.start(host, port)
 
     async def stop(self) -> None:
         """Stop taking requests, then let the updates in flight finish."""
-        if self.runner is not None:
-            await self.runner.shutdown()
+        if self.listener.runner is not None:
+            await self.listener.runner.shutdown()
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=30)
-        if self.runner is not None:
-            await self.runner.cleanup()
+        await self.listener.stop()

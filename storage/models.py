@@ -185,3 +185,14 @@ class FsmStateRow(Base):
     state: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[str | None] = mapped_column(Text)  # JSON text, as RedisStorage stores it
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SeenUpdateRow(Base):
+    """An update a worker has taken (``storage.seen_updates``): a copy delivered again before
+    ``expires_at`` is skipped. Keyed per bot: update ids are numbered per bot."""
+
+    __tablename__ = "seen_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

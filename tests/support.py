@@ -13,7 +13,8 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -469,3 +470,24 @@ async def delete_redis_keys(redis: Any, prefix: str) -> int:
     for start in range(0, len(keys), 500):
         await redis.delete(*keys[start : start + 500])
     return len(keys)
+
+
+@asynccontextmanager
+async def emptied_engine(
+    backend: str, db_url: str, name: str, row: type[Any]
+) -> AsyncIterator[AsyncEngine]:
+    """An engine on the migrated SQLite file ``db_url`` or, for ``backend`` "postgresql", on
+    the database ``test_<name>`` (the test skips without TEST_DATABASE_URL); ``row``'s table
+    emptied first, disposed of at the end."""
+    from sqlalchemy import delete
+
+    from storage.database import create_engine
+
+    postgres = backend == "postgresql"
+    engine = create_engine(await migrated_pg_url(name) if postgres else db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(delete(row))
+        yield engine
+    finally:
+        await engine.dispose()

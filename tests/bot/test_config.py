@@ -42,6 +42,9 @@ def test_token_without_staff_chat_is_named() -> None:
         ({"WORK_ORDER_DEADLINE_HOURS": "-1"}, "WORK_ORDER_DEADLINE_HOURS"),
         ({"FSM_STORAGE": "disk"}, "FSM_STORAGE"),
         ({"FSM_STATE_TTL_DAYS": "0"}, "FSM_STATE_TTL_DAYS"),
+        ({"METRICS_PORT": "70000"}, "METRICS_PORT"),
+        ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
+        ({"SEEN_UPDATES_TTL_HOURS": "-1"}, "SEEN_UPDATES_TTL_HOURS"),
     ],
 )
 def test_malformed_setting_is_named(env: dict[str, str], name: str) -> None:
@@ -56,6 +59,36 @@ def test_lists_are_comma_separated() -> None:
 
 def test_webhook_needs_a_secret() -> None:
     assert "WEBHOOK_SECRET" in error_for(WEBHOOK_URL="https://x.example/hook")
+
+
+def test_metrics_are_on_their_own_loopback_listener_unless_port_0_with_a_token(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    default = Settings(_env_file=None)
+    assert (default.metrics_host, default.metrics_port) == ("127.0.0.1", 9000)
+    assert default.metrics_listener == "own"
+    token = "t" * 16
+    assert Settings(_env_file=None, METRICS_TOKEN=token).metrics_listener == "own"
+    assert Settings(_env_file=None, METRICS_PORT="0").metrics_listener == "none"
+    public = Settings(_env_file=None, METRICS_PORT="0", METRICS_TOKEN=token)
+    assert public.metrics_listener == "public"
+    # an empty value in the environment is no value: the default port, never the public one
+    monkeypatch.setenv("METRICS_PORT", "")
+    monkeypatch.setenv("METRICS_TOKEN", "")
+    empty = Settings(_env_file=None)
+    assert (empty.metrics_port, empty.metrics_token) == (9000, None)
+
+
+def test_the_metrics_port_must_differ_from_the_webhook_s() -> None:
+    hook = {"WEBHOOK_URL": "https://x.example/hook", "WEBHOOK_SECRET": "s"}
+    assert "METRICS_PORT" in error_for(**hook, LISTEN_PORT="9000")
+    # in polling mode LISTEN_PORT is not opened: any port will do
+    assert Settings(_env_file=None, LISTEN_PORT="9000").metrics_port == 9000
+
+
+def test_seen_updates_are_remembered_for_a_day_by_default() -> None:
+    assert Settings(_env_file=None).seen_updates_ttl_hours == 24
+    assert Settings(_env_file=None, SEEN_UPDATES_TTL_HOURS="0").seen_updates_ttl_hours == 0
 
 
 def test_fsm_storage_defaults_to_redis_with_a_url_else_the_database() -> None:

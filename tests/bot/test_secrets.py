@@ -44,8 +44,10 @@ def test_secret_values_cover_every_secret_setting() -> None:
         SMTP_PASSWORD="smtp-pw",
         WEBHOOK_URL="https://x.example/hook",
         WEBHOOK_SECRET="hook-secret",
+        METRICS_TOKEN="metrics-token-0123",
     )
     assert settings.secret_values() == {
+        "metrics-token-0123",
         "42:bot-token",
         "pa%40ss-db",
         "pa@ss-db",

@@ -118,6 +118,9 @@ def bot_env(**settings: object) -> dict[str, str]:
     """The environment of a bot process: ours without any of the bot's settings, plus these."""
     env = {k: v for k, v in os.environ.items() if k.upper() not in SETTINGS_NAMES}
     env.update({k: str(v) for k, v in settings.items() if v is not None})
+    # A metrics listener of its own per bot process: two on one machine (the workers of a
+    # cluster, or two test runs at once) would collide on the default port.
+    env.setdefault("METRICS_PORT", str(free_port()))
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("LOG_LEVEL", "INFO")
     return env

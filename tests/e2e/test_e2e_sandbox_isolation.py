@@ -163,6 +163,16 @@ def test_sandbox_settings_move_every_store_into_the_data_dir(tmp_path: Path) -> 
     assert Settings(_env_file=None).sandbox_data_dir == "data/sandbox"
 
 
+def test_the_sandbox_opens_no_metrics_listener_and_keeps_no_record_of_updates() -> None:
+    """Its page is the only listener beside its Bot API; and its Telegram numbers the
+    updates from the same id at every start, so a record of them would swallow the first
+    ones after a restart."""
+    settings = production(METRICS_TOKEN="metrics-token-0123", SEEN_UPDATES_TTL_HOURS="24")
+    box = entry_script().sandbox_settings(settings, None)
+    assert box.metrics_listener == "none"
+    assert box.seen_updates_ttl_hours == 0
+
+
 def test_the_data_line_hides_the_password_of_a_chosen_database(tmp_path: Path) -> None:
     entry = entry_script()
     url = "postgresql+asyncpg://demo:hunter2-pw@db.example/demo"

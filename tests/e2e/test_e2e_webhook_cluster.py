@@ -8,7 +8,12 @@ header, to worker 1, 2, 1, 2 ... and remembers who got what. Scenarios (issue 5)
 * a subscriber's consecutive updates land on both workers, and one who starts the form on
   worker 1 finishes it on worker 2 (the dialog state lives in Redis);
 * 200 subscribers registering at once, spread over both workers, get 200 distinct numbers;
-* every application's staff card is posted exactly once (both workers run the outbox).
+* every application's staff card is posted exactly once (both workers run the outbox);
+* one update delivered to both workers at once is answered once (issue 17: every update
+  once, the record in the shared Redis).
+
+Each worker serves /healthz and /metrics on a metrics listener of its own (METRICS_PORT),
+never on its webhook port.
 
 Runs when TEST_DATABASE_URL (postgresql+asyncpg://…) and TEST_REDIS_URL are set; locally
 ``postgresql+asyncpg://postgres@127.0.0.1:5432/test`` and ``redis://127.0.0.1:6379/15``.
@@ -44,6 +49,7 @@ from sqlalchemy.engine import make_url
 from sandbox.server import SandboxServer
 from tests.e2e.harness import (
     BOT_PY,
+    FIN_PROMPT,
     START_TIMEOUT,
     Chat,
     Proc,
@@ -52,8 +58,10 @@ from tests.e2e.harness import (
     bot_env,
     card_numbers,
     free_port,
+    has_text,
     register,
     run_bot_command,
+    shown,
 )
 from tests.support import delete_redis_keys, run_scoped_name
 
@@ -96,6 +104,7 @@ class RoundRobin:
         self.targets = targets
         self.routes: list[tuple[int, int | None, int]] = []  # (update_id, user_id, worker)
         self.pins: dict[int, int] = {}
+        self.mirrored: set[int] = set()  # users whose updates go to every worker at once
         self.failures: list[str] = []
         self._turn = itertools.count()
         self._runner: web.AppRunner | None = None
@@ -130,10 +139,21 @@ class RoundRobin:
             worker = self.pins[user]
         else:
             worker = next(self._turn) % len(self.targets)
-        self.routes.append((int(update.get("update_id", -1)), user, worker))
         headers = {"Content-Type": "application/json"}
         if SECRET_HEADER in request.headers:
             headers[SECRET_HEADER] = request.headers[SECRET_HEADER]
+        if user in self.mirrored:
+            answers = await asyncio.gather(
+                *(self._post(w, update, body, headers) for w in range(len(self.targets)))
+            )
+            return answers[0]
+        return await self._post(worker, update, body, headers)
+
+    async def _post(
+        self, worker: int, update: dict[str, Any], body: bytes, headers: dict[str, str]
+    ) -> web.Response:
+        assert self._session is not None
+        self.routes.append((int(update.get("update_id", -1)), user_of(update), worker))
         try:
             async with self._session.post(self.targets[worker], data=body, headers=headers) as r:
                 payload = await r.read()
@@ -150,6 +170,8 @@ class Cluster:
     lb: RoundRobin
     workers: list[Proc]
     db_url: str
+    metrics_ports: list[int]
+    webhook_ports: list[int]
     numbers: dict[int, int] = field(default_factory=dict)  # user id -> application number
 
     def logs(self) -> str:
@@ -191,6 +213,23 @@ async def delete_bot_keys(bot_id: int) -> int:
         return await delete_redis_keys(client, f"fsm:{bot_id}")
     finally:
         await client.aclose()
+
+
+def metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+async def duplicates_skipped(ports: list[int]) -> float:
+    """bot_updates_duplicate_total summed over the workers' metrics listeners."""
+    total = 0.0
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as http:
+        for port in ports:
+            async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
+                total += metric(await resp.text(), "bot_updates_duplicate_total")
+    return total
 
 
 async def healthy(port: int) -> bool:
@@ -249,17 +288,19 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
             )
         )
         ports = [free_port(), free_port()]
-        for i, port in enumerate(ports, start=1):
+        metrics_ports = [free_port(), free_port()]
+        for i, (port, metrics_port) in enumerate(zip(ports, metrics_ports, strict=True), 1):
             env = bot_env(
                 **common,
                 WEBHOOK_URL=f"http://127.0.0.1:{port}{WEBHOOK_PATH}",
                 LISTEN_PORT=port,
+                METRICS_PORT=metrics_port,
             )
             workers.append(
                 Proc.start(f"worker{i}", [sys.executable, str(BOT_PY), "run"], env=env, cwd=tmp)
             )
         await importing
-        for port, worker in zip(ports, workers, strict=True):
+        for port, worker in zip(metrics_ports, workers, strict=True):
             await apoll_until(
                 lambda port=port: healthy(port),
                 timeout=START_TIMEOUT,
@@ -279,7 +320,7 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Clu
         assert answer.get("ok"), answer
         tg = Telegram(server, diagnose=lambda: "\n".join(w.tail(30) for w in workers))
         tg.poll = 0.05
-        yield Cluster(server, tg, lb, workers, db_url)
+        yield Cluster(server, tg, lb, workers, db_url, metrics_ports, ports)
     finally:
         # workers first: they finish the updates in hand, which still call the sandbox
         await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
@@ -411,3 +452,37 @@ async def test_each_staff_card_is_posted_once(cluster: Cluster) -> None:
         n for m in server.messages(server.staff_chat_id) for n in card_numbers(m["reply_markup"])
     )
     assert in_chat == Counter(dict.fromkeys(expected, 1))
+
+
+async def test_the_public_port_shows_only_the_webhook(cluster: Cluster) -> None:
+    async with aiohttp.ClientSession() as http:
+        for port in cluster.webhook_ports:
+            for path in ("/metrics", "/healthz"):
+                async with http.get(f"http://127.0.0.1:{port}{path}") as resp:
+                    assert resp.status == 404, (port, path)
+
+
+async def test_one_update_delivered_to_both_workers_is_answered_once(cluster: Cluster) -> None:
+    user = 830001
+    cluster.lb.mirrored.add(user)
+    before = await duplicates_skipped(cluster.metrics_ports)
+    first = len(cluster.lb.routes)
+    await chat(cluster, user).send("/start", has_text(shown(FIN_PROMPT, "en")))
+    routed = [(update, worker) for update, who, worker in cluster.lb.routes[first:] if who == user]
+    assert sorted(worker for _, worker in routed) == [0, 1], routed
+    assert len({update for update, _ in routed}) == 1, routed
+    # the worker that lost the claim has counted the copy it skipped: nothing more is coming
+    await apoll_until(
+        lambda: _more_than(cluster.metrics_ports, before),
+        timeout=STEP_TIMEOUT,
+        what="a worker to skip the copy",
+        procs=cluster.workers,
+    )
+    assert await duplicates_skipped(cluster.metrics_ports) == before + 1
+    answers = [m for m in cluster.server.messages(user) if m["from"]["is_bot"]]
+    assert len(answers) == 1, answers
+    assert cluster.lb.failures == [], cluster.lb.failures
+
+
+async def _more_than(ports: list[int], count: float) -> bool:
+    return await duplicates_skipped(ports) > count

@@ -18,13 +18,12 @@ import pytest
 from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
-from sqlalchemy import delete, event, select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import create_engine
 from storage.fsm import Row, RowCache, SqlStorage
 from storage.models import FsmStateRow
-from tests.support import migrated_pg_url
+from tests.support import emptied_engine
 from workflows.clock import FixedClock
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -41,12 +40,8 @@ class Form(StatesGroup):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(request: pytest.FixtureRequest, db_url: str) -> AsyncIterator[AsyncEngine]:
-    postgres = request.param == "postgresql"
-    engine = create_engine(await migrated_pg_url("fsm_storage") if postgres else db_url)
-    async with engine.begin() as conn:
-        await conn.execute(delete(FsmStateRow))
-    yield engine
-    await engine.dispose()
+    async with emptied_engine(request.param, db_url, "fsm_storage", FsmStateRow) as engine:
+        yield engine
 
 
 @pytest.fixture
