@@ -4,13 +4,13 @@ The subscriber's windows, the staff cards, the notices, the e-mails and the agen
 all take from here: the list of languages, the labels of kinds and statuses, and how money,
 dates (in Baku time), HTML and Telegram's lengths are handled. A fourth language is its
 ``locales/<code>/LC_MESSAGES/messages.po``, one line in :data:`LANGUAGES` and its reason
-labels in ``storage/seed/reason_labels.csv``.
+labels in ``storage/seed/reason_labels.csv`` (README, "Catalogues").
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, KeysView, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -27,7 +27,10 @@ LANGUAGES: Mapping[str, str] = {
     "ru": "🇷🇺 Русский",
     "en": "🇬🇧 English",
 }
-LOCALES = tuple(LANGUAGES)
+# The codes, as a view of LANGUAGES rather than a copy, so that the list of languages is that
+# one mapping: the settings' check of DEFAULT_LOCALE/STAFF_LOCALE and the command menus see
+# any language it has (a test adds one at run time).
+LOCALES: KeysView[str] = LANGUAGES.keys()
 
 Translate = Callable[[str], str]
 

@@ -1,4 +1,5 @@
-"""Apply the Alembic migrations; called at start (from a thread: env.py runs its own loop)."""
+"""Apply the Alembic migrations and sync the reason catalogue from its data files; called at
+start (outside any event loop, or from a thread: env.py runs its own loop)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from storage.catalogue import SEED_DIR, sync_reason_files
 from storage.database import ensure_sqlite_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +23,9 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade_to_head(url: str) -> None:
+def upgrade_to_head(url: str, *, seed: Path = SEED_DIR) -> None:
+    """Migrate to head, then bring the reason catalogue in line with ``seed``'s files (on
+    most starts two small reads and no write)."""
     ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), "head")
+    sync_reason_files(url, seed)

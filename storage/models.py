@@ -81,15 +81,25 @@ class SubscriberRow(Base):
 
 
 class ReasonRow(Base):
+    """An entry of the reason catalogue; ``storage/seed/reasons.csv`` is its source."""
+
     __tablename__ = "reasons"
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer)
-    label_az: Mapped[str] = mapped_column(String(200))
-    label_ru: Mapped[str] = mapped_column(String(200))
-    label_en: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ReasonLabelRow(Base):
+    """A reason's label in one language (``storage/seed/reason_labels.csv``): a new language
+    is new rows, not a migration."""
+
+    __tablename__ = "reason_labels"
+
+    reason_code: Mapped[str] = mapped_column(ForeignKey("reasons.code"), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(8), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
 
 
 class ApplicationRow(Base):

@@ -10,7 +10,7 @@ NOTHING`` instead of a dedupe query.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -27,6 +27,7 @@ from storage.models import (
     ApplicationRow,
     EventRow,
     OutboxRow,
+    ReasonLabelRow,
     ReasonRow,
     SubscriberRow,
     UserRow,
@@ -57,6 +58,7 @@ from workflows.ports import (
 users: Table = UserRow.__table__  # type: ignore[assignment]
 subscribers: Table = SubscriberRow.__table__  # type: ignore[assignment]
 reasons: Table = ReasonRow.__table__  # type: ignore[assignment]
+reason_labels: Table = ReasonLabelRow.__table__  # type: ignore[assignment]
 applications: Table = ApplicationRow.__table__  # type: ignore[assignment]
 events: Table = EventRow.__table__  # type: ignore[assignment]
 outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
@@ -75,7 +77,14 @@ _PROFILE = select(users.c.locale, users.c.fin).where(
 )
 _SUBSCRIBER = select(subscribers).where(subscribers.c.code == bindparam("code"))
 _OPEN_NUMBER = select(applications.c.number).where(applications.c.open_lock == bindparam("code"))
-_ACTIVE_REASONS = select(reasons).where(reasons.c.active.is_(True)).order_by(reasons.c.position)
+# The reasons with their labels in one query: a row per label (a reason without any: one row
+# with a NULL locale), in the catalogue's order.
+_ALL_REASONS = (
+    select(reasons.c.code, reasons.c.kind, reason_labels.c.locale, reason_labels.c.label)
+    .select_from(reasons.outerjoin(reason_labels))
+    .order_by(reasons.c.position, reasons.c.code)
+)
+_ACTIVE_REASONS = _ALL_REASONS.where(reasons.c.active.is_(True))
 _ADD_APPLICATION = applications.insert().returning(applications.c.number)
 _ADD_EVENT = events.insert()
 _APPLICATION = select(applications).where(applications.c.number == bindparam("number"))
@@ -122,12 +131,20 @@ def outbox_values(item: OutboxItem, now: datetime) -> dict[str, Any]:
     }
 
 
-def _reason(row: Any) -> Reason:
-    return Reason(
-        code=row.code,
-        kind=ApplicationKind(row.kind),
-        labels={"az": row.label_az, "ru": row.label_ru, "en": row.label_en},
-    )
+def _reasons(rows: Iterable[Any]) -> list[Reason]:
+    """Reasons from the rows of ``_ALL_REASONS``, in their order."""
+    found: dict[str, tuple[str, dict[str, str]]] = {}
+    for row in rows:
+        labels = found.setdefault(row.code, (row.kind, {}))[1]
+        if row.locale is not None:
+            labels[row.locale] = row.label
+    return [Reason(code, ApplicationKind(kind), labels) for code, (kind, labels) in found.items()]
+
+
+async def read_reasons(conn: AsyncConnection, *, active_only: bool = True) -> list[Reason]:
+    """The catalogue with each reason's labels; ``active_only=False`` adds the inactive ones
+    (old applications give them)."""
+    return _reasons(await conn.execute(_ACTIVE_REASONS if active_only else _ALL_REASONS))
 
 
 def _application(row: Any, history: Sequence[Any] = ()) -> Application:
@@ -192,7 +209,7 @@ class SqlReasonCatalogue(ReasonCatalogue):
         self._conn = conn
 
     async def active(self) -> Sequence[Reason]:
-        return [_reason(r) for r in await self._conn.execute(_ACTIVE_REASONS)]
+        return await read_reasons(self._conn)
 
 
 class SqlApplications(Applications):

@@ -9,8 +9,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from storage.models import ApplicationRow, ReasonRow
-from storage.repositories import SqlApplications, _application, _engine_of, _reason, outbox
+from storage.models import ApplicationRow
+from storage.repositories import (
+    SqlApplications,
+    _application,
+    _engine_of,
+    outbox,
+    read_reasons,
+)
 from workflows.models import Application, ApplicationStatus, Reason
 from workflows.ports import ApplicationFile, Delivery, SupportQueries
 
@@ -114,6 +120,5 @@ class SqlSupportQueries(SupportQueries):
         return [closed - created for created, closed in rows if closed is not None]
 
     async def reasons(self) -> Sequence[Reason]:
-        stmt = select(ReasonRow).order_by(ReasonRow.position)
-        async with self.session_factory() as session:
-            return [_reason(r) for r in await session.scalars(stmt)]
+        async with _engine_of(self.session_factory).connect() as conn:
+            return await read_reasons(conn, active_only=False)

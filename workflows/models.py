@@ -5,6 +5,7 @@ Money is ``Decimal`` (AZN), time is timezone-aware UTC, ids are integers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -62,16 +63,21 @@ class Subscriber:
         return self.debt > 0
 
 
+# The utility's own language (its manual's): what a reason says where a language lacks a label.
+FALLBACK_LOCALE = "az"
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """An entry of the reason catalogue (data, not code)."""
+    """An entry of the reason catalogue (data, not code): its labels by locale."""
 
     code: str
     kind: ApplicationKind
-    labels: dict[str, str]
+    labels: Mapping[str, str]
 
     def label(self, locale: str) -> str:
-        return self.labels.get(locale) or self.labels["az"]
+        """In ``locale``, else in the fallback language, else the code itself."""
+        return self.labels.get(locale) or self.labels.get(FALLBACK_LOCALE) or self.code
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,8 +155,10 @@ def make_world(
     *,
     storage: BaseStorage | None = None,
     events_isolation: BaseEventIsolation | None = None,
+    i18n: I18n | None = None,
 ) -> World:
-    """A worker: services, dispatcher and (unless shared) its own FSM storage."""
+    """A worker: services, dispatcher and (unless shared) its own FSM storage; ``i18n``:
+    catalogues other than the committed ones."""
     services = build_services(settings, engine=engine, clock=clock)
     mm = CheckingMessageManager()
     dp = build_dispatcher(
@@ -165,6 +167,7 @@ def make_world(
         storage=storage or JsonMemoryStorage(),
         message_manager=mm,
         events_isolation=events_isolation,
+        i18n=i18n,
     )
     bot, session = make_bot()
     return World(

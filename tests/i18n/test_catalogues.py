@@ -1,4 +1,5 @@
-"""The catalogues: complete in az, ru and en, and the manual's strings verbatim in az."""
+"""The catalogues: complete in every language of ``dialogs.wording.LANGUAGES`` (the strings
+and the reason labels), and the manual's strings verbatim in az."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.catalogues import LOCALES_DIR
-
-LOCALES = ("az", "ru", "en")
+from bot.catalogues import DOMAIN, LOCALES_DIR
+from dialogs.wording import LOCALES
+from storage.catalogue import load_reason_catalogue
 
 # The utility's manual (seed/manual.az.txt): UI strings the az catalogue must carry word
 # for word, keyed by our English msgid.
@@ -60,7 +61,24 @@ def test_template_is_up_to_date(tmp_path: Path) -> None:
     assert extracted == template_ids()
 
 
-@pytest.mark.parametrize("locale", LOCALES)
+def test_the_catalogues_are_the_listed_languages() -> None:
+    """A language is its catalogue and its line in LANGUAGES: neither without the other."""
+    folders = {po.parent.parent.name for po in LOCALES_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")}
+    assert folders == set(LOCALES)
+
+
+@pytest.mark.parametrize("locale", tuple(LOCALES))
+def test_every_reason_is_labelled(locale: str) -> None:
+    catalogue = load_reason_catalogue()
+    missing = [r.code for r in catalogue.reasons if (r.code, locale) not in catalogue.labels]
+    assert not missing, f"{locale}: no label for {missing} in storage/seed/reason_labels.csv"
+
+
+def test_reason_labels_are_in_listed_languages_only() -> None:
+    assert {locale for _code, locale in load_reason_catalogue().labels} <= set(LOCALES)
+
+
+@pytest.mark.parametrize("locale", tuple(LOCALES))
 def test_every_msgid_is_translated(locale: str) -> None:
     catalog = load(locale)
     ids = template_ids()
@@ -70,7 +88,7 @@ def test_every_msgid_is_translated(locale: str) -> None:
     assert not fuzzy, f"{locale}: fuzzy {fuzzy[:5]}"
 
 
-@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("locale", tuple(LOCALES))
 def test_placeholders_survive_translation(locale: str) -> None:
     import re
 

@@ -249,8 +249,10 @@ async def make_harness(
     tmp_path: Path,
     *,
     mailer: Mailer | None = None,
+    i18n: I18n | None = None,
     **overrides: Any,
 ) -> Harness:
+    """``i18n``: by default small catalogues of its own (``make_i18n``)."""
     settings = settings.model_copy(update={"staff_locale": "en", **overrides})
     clock = VirtualClock(START)
     bot, tg = fake_bot(clock.monotonic)
@@ -258,7 +260,7 @@ async def make_harness(
     tg.group(staff_chat_id)
     tg.members.update({STAFF_A.id, STAFF_B.id})
     services = build_services(settings, engine=engine, clock=clock, mailer=mailer)
-    i18n = make_i18n(tmp_path / "locales")
+    i18n = i18n or make_i18n(tmp_path / "locales")
     h = Harness(
         settings=settings,
         services=services,

@@ -22,6 +22,13 @@ def test_a_reason_is_labelled_in_the_language_asked_for_or_else_in_azerbaijani()
     assert reason.label("de") == "Müvəqqəti olmama"
 
 
+def test_a_reason_without_labels_is_shown_by_its_code() -> None:
+    reason = Reason(code="meter_fitted", kind=ApplicationKind.RESTORE, labels={"en": "Fitted"})
+
+    assert reason.label("en") == "Fitted"
+    assert reason.label("ru") == "meter_fitted"
+
+
 def test_the_system_clock_tells_aware_utc_time() -> None:
     assert SystemClock().now().tzinfo is UTC
 
