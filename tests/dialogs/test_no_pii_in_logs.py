@@ -52,10 +52,7 @@ async def test_a_crash_while_registering_logs_no_personal_data(
     caplog.set_level(logging.INFO)
 
     # Webhook mode: a real request to the bot's webhook server.
-    async def healthy() -> dict[str, bool]:
-        return {"database": True}
-
-    server = WebhookServer(world.dp, world.bot, SECRET_TOKEN, health=healthy)
+    server = WebhookServer(world.dp, world.bot, SECRET_TOKEN)
     port = _free_port()
     await server.start("127.0.0.1", port)
     try:

@@ -6,7 +6,7 @@ copied; the downgrade puts them back into the columns (a language other than az/
 lost then, and a missing label takes the az one, or the code).
 
 Revision ID: 0006_reason_labels
-Revises: 0003_fsm_state
+Revises: 0005_seen_updates
 Create Date: 2026-12-08
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_reason_labels"
-down_revision: str | None = "0003_fsm_state"
+down_revision: str | None = "0005_seen_updates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
