@@ -34,12 +34,15 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.utils.i18n import I18n
 
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from sandbox.server import SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
 BOT_PY = REPO / "bot.py"
@@ -190,6 +193,44 @@ class Proc:
                 self.popen.wait(10)
         self.stopped_rc = self.popen.returncode
         return self.stopped_rc
+
+
+@dataclass
+class RestartingBot:
+    """``python bot.py run`` polling ``server`` (in this process), killed with SIGKILL and
+    started again at will; ``procs`` are its runs, the current one last."""
+
+    server: SandboxServer
+    database: Path
+    env: dict[str, str]
+    cwd: Path
+    procs: list[Proc] = field(default_factory=list)
+
+    @property
+    def proc(self) -> Proc:
+        return self.procs[-1]
+
+    def logs(self) -> str:
+        return "\n".join(proc.tail(30) for proc in self.procs)
+
+    async def start(self) -> None:
+        """Start a run and wait until it polls."""
+        name = f"bot-{len(self.procs) + 1}"
+        self.procs.append(
+            Proc.start(name, [sys.executable, str(BOT_PY), "run"], env=self.env, cwd=self.cwd)
+        )
+
+        async def polling() -> bool:  # every start of the polling loop drops the webhook
+            return len(self.server.requests("deleteWebhook")) >= len(self.procs)
+
+        await apoll_until(
+            polling, timeout=START_TIMEOUT, what=f"{name} to poll", procs=[self.proc]
+        )
+
+    async def kill(self) -> None:
+        """SIGKILL the current run and wait until it is gone."""
+        self.proc.popen.send_signal(signal.SIGKILL)
+        assert await asyncio.to_thread(self.proc.popen.wait, 10) == -signal.SIGKILL
 
 
 @dataclass
