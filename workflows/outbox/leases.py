@@ -19,9 +19,10 @@ its rows).
 Per-chat order is the store's: a row is claimed only when no older row of its recipient
 is pending, leased or not, so a newer row never overtakes a row of a dead process.
 
-The one window of a duplicate: a process that dies after Telegram (or the SMTP server)
-accepted a message and before the row was marked sent leaves the row pending; it is sent
-again by whoever claims it next.
+The one window of a duplicate lies between Telegram (or the SMTP server) accepting a
+message and the row being marked sent: a process killed in it, an answer lost on the way
+(a timeout after the message was accepted), or a process frozen in it for longer than the
+lease leaves the row pending, and whoever claims it next sends it again.
 """
 
 from __future__ import annotations
