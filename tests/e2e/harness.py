@@ -31,7 +31,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -231,6 +231,38 @@ class RestartingBot:
         """SIGKILL the current run and wait until it is gone."""
         self.proc.popen.send_signal(signal.SIGKILL)
         assert await asyncio.to_thread(self.proc.popen.wait, 10) == -signal.SIGKILL
+
+
+@contextlib.asynccontextmanager
+async def polling_bot(
+    tmp_path: Path, kind: type[RestartingBot] = RestartingBot, **settings: object
+) -> AsyncIterator[Any]:
+    """A migrated SQLite file, a sandbox in this process and a bot (``kind``, not started
+    yet) that polls it with ``settings`` on top of the token, the API URL and the staff
+    chat; at the end every run of the bot is stopped, then the sandbox."""
+    from sandbox.server import SandboxServer
+    from storage.migrate import upgrade_to_head
+
+    database = tmp_path / "bot.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    await asyncio.to_thread(upgrade_to_head, url)
+    server = SandboxServer(api_port=0, web_port=0, mail_dir=tmp_path / "mail")
+    await server.start()
+    env = bot_env(
+        BOT_TOKEN=server.token,
+        TELEGRAM_API_URL=server.api_url,
+        STAFF_CHAT_ID=server.staff_chat_id,
+        DATABASE_URL=url,
+        MAIL_DIR=tmp_path / "mail",
+        **settings,
+    )
+    bot = kind(server, database, env, tmp_path)
+    try:
+        yield bot
+    finally:
+        for proc in bot.procs:
+            await asyncio.to_thread(proc.stop)
+        await server.stop()
 
 
 @dataclass

@@ -21,7 +21,6 @@ how long the cards took to resume (from the restart's start, and from the kill).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import sqlite3
@@ -38,8 +37,13 @@ from bot.app import build_services
 from bot.config import Settings
 from sandbox.server import SandboxServer
 from storage.database import create_engine
-from storage.migrate import upgrade_to_head
-from tests.e2e.harness import START_TIMEOUT, RestartingBot, apoll_until, bot_env, card_numbers
+from tests.e2e.harness import (
+    START_TIMEOUT,
+    RestartingBot,
+    apoll_until,
+    card_numbers,
+    polling_bot,
+)
 from tests.support import seed_subscribers, subscriber_row
 from workflows.models import Draft
 
@@ -83,28 +87,13 @@ def posted(server: SandboxServer) -> list[int]:
 
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[RestartingBot]:
-    database = tmp_path / "bot.db"
-    url = f"sqlite+aiosqlite:///{database}"
-    await asyncio.to_thread(upgrade_to_head, url)
-    server = SandboxServer(api_port=0, web_port=0, mail_dir=tmp_path / "mail")
-    await server.start()
-    env = bot_env(
-        BOT_TOKEN=server.token,
-        TELEGRAM_API_URL=server.api_url,
-        STAFF_CHAT_ID=server.staff_chat_id,
-        DATABASE_URL=url,
-        MAIL_DIR=tmp_path / "mail",
+    async with polling_bot(
+        tmp_path,
         OUTBOX_PER_CHAT_PER_SECOND=2,
         OUTBOX_PER_GROUP_PER_MINUTE=120,
         OUTBOX_LEASE_S=600,
-    )
-    bot = RestartingBot(server, database, env, tmp_path)
-    try:
+    ) as bot:
         yield bot
-    finally:
-        for proc in bot.procs:
-            await asyncio.to_thread(proc.stop)
-        await server.stop()
 
 
 async def enqueue_cards(bot: RestartingBot, count: int) -> list[int]:

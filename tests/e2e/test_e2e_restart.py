@@ -13,7 +13,6 @@ confirmed, so the crash falls between two steps, never inside one.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import sqlite3
@@ -23,9 +22,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.server import SandboxServer
 from storage.database import create_engine
-from storage.migrate import upgrade_to_head
 from storage.subscribers_import import import_subscribers
 from tests.e2e.harness import (
     DEMO_CSV,
@@ -34,7 +31,7 @@ from tests.e2e.harness import (
     RestartingBot,
     Telegram,
     apoll_until,
-    bot_env,
+    polling_bot,
     register,
     shown,
 )
@@ -68,31 +65,14 @@ class FormBot(RestartingBot):
 
 @pytest.fixture
 async def bot(tmp_path: Path) -> AsyncIterator[FormBot]:
-    database = tmp_path / "bot.db"
-    url = f"sqlite+aiosqlite:///{database}"
-    await asyncio.to_thread(upgrade_to_head, url)
-    engine = create_engine(url)
-    try:
-        await import_subscribers(engine, DEMO_CSV)
-    finally:
-        await engine.dispose()
-    server = SandboxServer(api_port=0, web_port=0, mail_dir=tmp_path / "mail")
-    await server.start()
-    env = bot_env(
-        BOT_TOKEN=server.token,
-        TELEGRAM_API_URL=server.api_url,
-        STAFF_CHAT_ID=server.staff_chat_id,
-        DATABASE_URL=url,
-        MAIL_DIR=tmp_path / "mail",
-    )
-    bot = FormBot(server, database, env, tmp_path)
-    try:
+    async with polling_bot(tmp_path, FormBot) as bot:
+        engine = create_engine(bot.env["DATABASE_URL"])
+        try:
+            await import_subscribers(engine, DEMO_CSV)
+        finally:
+            await engine.dispose()
         await bot.start()
         yield bot
-    finally:
-        for proc in bot.procs:
-            await asyncio.to_thread(proc.stop)
-        await server.stop()
 
 
 def application(database: Path, number: int) -> dict[str, Any]:

@@ -12,7 +12,9 @@ dispatcher, and a restarted one, from that chat for as long.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -56,6 +58,24 @@ def workers(h: Harness, engine: AsyncEngine, bot: Bot | None = None) -> list[Out
     return [h.new_runner("w1", bot=bot), h.new_runner("w2", bot=bot, services=services)]
 
 
+@dataclass
+class Queue:
+    """Two workers sending ``CARDS`` staff cards to one rate-limited Bot API."""
+
+    session: LimitedTelegram
+    workers: list[OutboxRunner]
+    counts: list[Counter[str]]  # what each one sent
+    numbers: list[int]
+
+
+async def two_workers_and_cards(h: Harness, engine: AsyncEngine) -> Queue:
+    bot, session = limited_bot(h)
+    pair = workers(h, engine, bot)
+    counts = [count_sends(runner) for runner in pair]
+    numbers = [await h.register(chat_id=6000 + i) for i in range(CARDS)]
+    return Queue(session, pair, counts, numbers)
+
+
 async def drive(h: Harness, alive: list[OutboxRunner], *, stop_when: object = None) -> None:
     """Let the ``alive`` workers send (each its own flushes, at once) until nothing is
     pending, or ``stop_when()`` is true; the virtual clock jumps to the next moment."""
@@ -80,12 +100,10 @@ def group_use(session: LimitedTelegram, cards: int) -> float:
 async def test_two_workers_hold_the_group_limit_together_and_use_it(
     h: Harness, second_engine: AsyncEngine
 ) -> None:
-    bot, session = limited_bot(h)
-    pair = workers(h, second_engine, bot)
-    counts = [count_sends(runner) for runner in pair]
-    numbers = [await h.register(chat_id=6000 + i) for i in range(CARDS)]
+    queue = await two_workers_and_cards(h, second_engine)
+    session, counts = queue.session, queue.counts
 
-    await drive(h, pair)
+    await drive(h, queue.workers)
 
     assert session.refused == 0, session.refused_by
     assert session.accepted_by_chat[h.staff_chat_id] == CARDS
@@ -95,17 +113,14 @@ async def test_two_workers_hold_the_group_limit_together_and_use_it(
     # One of them sent every card, the other none: it never led meanwhile.
     sent = sorted(sum(c.values()) for c in counts)
     assert sent == [0, CARDS], counts
-    assert sorted(int(k.split(":")[1]) for c in counts for k in c) == numbers
+    assert sorted(int(k.split(":")[1]) for c in counts for k in c) == queue.numbers
 
 
 async def test_when_the_leader_dies_the_other_takes_over_within_the_lead(
     h: Harness, second_engine: AsyncEngine
 ) -> None:
-    bot, session = limited_bot(h)
-    pair = workers(h, second_engine, bot)
-    counts = [count_sends(runner) for runner in pair]
-    for i in range(CARDS):
-        await h.register(chat_id=6000 + i)
+    queue = await two_workers_and_cards(h, second_engine)
+    session, pair, counts = queue.session, queue.workers, queue.counts
 
     await drive(h, pair, stop_when=lambda: sum(c.total() for c in counts) >= 25)
     leader, other = pair if counts[0].total() else pair[::-1]
