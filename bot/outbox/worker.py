@@ -69,17 +69,21 @@ class Worker:
             self.lock = None
 
 
-def _database_key(database_url: str) -> str:
+def _sqlite_file(database_url: str) -> Path | None:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        return f"sqlite:{Path(url.database or '').resolve()}"
-    return url.render_as_string(hide_password=True)
+        return Path(url.database or "").resolve()
+    return None
 
 
 def lock_path(worker_id: str, database_url: str, directory: Path | None = None) -> Path:
-    key = f"{_database_key(database_url)}\0{worker_id}".encode()
-    digest = hashlib.sha256(key).hexdigest()[:20]
-    return Path(directory or tempfile.gettempdir()) / f"azersu-outbox-{digest}.lock"
+    """The lock file of ``worker_id`` on this database: next to a SQLite file (where the
+    database's own files are), else in the temporary directory."""
+    sqlite = _sqlite_file(database_url)
+    database = f"sqlite:{sqlite}" if sqlite else make_url(database_url).render_as_string()
+    digest = hashlib.sha256(f"{database}\0{worker_id}".encode()).hexdigest()[:20]
+    where = directory or (sqlite.parent if sqlite else Path(tempfile.gettempdir()))
+    return where / f".outbox-worker-{digest}.lock"
 
 
 def claim_worker(worker_id: str, database_url: str, directory: Path | None = None) -> Worker:
