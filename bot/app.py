@@ -39,6 +39,7 @@ from bot.outbox.email import EmailSender
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
 from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
+from bot.outbox.worker import claim_worker, default_worker_id
 from bot.staff.access import StaffChats
 from bot.staff.handlers import Waker
 from bot.telegram_retries import TelegramRetries, without_retries
@@ -302,7 +303,14 @@ def build_outbox_runner(
 ) -> OutboxRunner:
     """The outbox runner with its two lanes (Telegram, e-mail), each sender handed the
     narrow objects it uses; ``clock`` and ``timing`` let the tests and the benchmark run
-    it in virtual time."""
+    it in virtual time. ``owner``: the worker's name in the leases (None: ``WORKER_ID`` or
+    its default, held against a second process on this host, see ``bot.outbox.worker``)."""
+    worker = None
+    if owner is None:
+        listen_port = settings.listen_port if settings.webhook_url else None
+        worker_id = settings.worker_id or default_worker_id(listen_port)
+        worker = claim_worker(worker_id, settings.database_url.get_secret_value())
+        owner = worker.name
     store = services.outbox_store
     reader = ApplicationReader(services.transactions)
     # The outbox has retries and rate windows of its own: its calls skip the middleware.
@@ -337,7 +345,9 @@ def build_outbox_runner(
         ),
         clock=clock or services.clock,
         owner=owner,
+        lease=timedelta(seconds=settings.outbox_lease_s),
         timing=timing,
+        worker=worker,
     )
 
 

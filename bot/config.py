@@ -52,6 +52,8 @@ class SecretUrl(SecretStr):
 
     def _display(self) -> str:
         return safe_url(self.get_secret_value())
+# A worker's name in the outbox's leases: ``<worker>/<lane>#<8 hex>:<n>`` fits 64 characters.
+WORKER_ID = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,39}$")
 
 
 def _int_list(value: object) -> object:
@@ -160,8 +162,24 @@ class Settings(BaseSettings):
         default=20.0, gt=0, alias="OUTBOX_PER_GROUP_PER_MINUTE"
     )
     outbox_global_per_second: float = Field(default=30.0, gt=0, alias="OUTBOX_GLOBAL_PER_SECOND")
+    # How long a claimed outbox row stays leased without its worker's heartbeat (a sixth of
+    # it); the Telegram lane's lead is leased for a third of it. After a crash the rows of a
+    # worker that does not come back are sent by another within this time.
+    outbox_lease_s: float = Field(default=30.0, ge=1, le=3600, alias="OUTBOX_LEASE_S")
+    # This worker's name in the outbox's leases, the same across its restarts and unique
+    # among the live workers; empty: <host>:<LISTEN_PORT> with a webhook, <host>:main polling.
+    worker_id: str | None = Field(default=None, alias="WORKER_ID")
 
     _split = field_validator("staff_user_ids", "support_user_ids", mode="before")(_int_list)
+
+    @field_validator("worker_id", mode="before")
+    @classmethod
+    def _worker_id(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            if not WORKER_ID.match(value):
+                raise ValueError("at most 40 of a-z 0-9 . _ : - (starting with a letter or digit)")
+        return value
 
     @field_validator("subscriber_code_pattern")
     @classmethod

@@ -153,6 +153,8 @@ class OutboxRow(Base):
         # The claim takes each recipient's oldest pending row: without this index it scans
         # every pending row once per candidate (0.9 s per claim at 2,000 pending).
         Index("ix_outbox_queue", "status", "channel", "recipient", "id"),
+        # A new leader of the Telegram lane reads the last minute's sends (its windows).
+        Index("ix_outbox_sent_at", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -173,6 +175,16 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class OutboxLeaderRow(Base):
+    """Which dispatcher sends a lane's rows, until when (``storage.outbox``, ``lead``)."""
+
+    __tablename__ = "outbox_leader"
+
+    lane: Mapped[str] = mapped_column(String(16), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ChatMigrationRow(Base):

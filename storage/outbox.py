@@ -12,6 +12,12 @@ or address, across processes too): a row is not handed out while an older pendin
 the same recipient exists, leased or not. The Telegram lane asks for the groups' rows first
 (``groups_first``: a recipient with a minus), the oldest first among the rest.
 
+Leases are short and renewed (``renew``, one statement per heartbeat); a restarted worker
+takes back its predecessor's rows (``take_back``: the claims whose token starts with its
+own ``<owner>#``). The lead of a lane (``outbox_leader``, one row per lane) is leased the
+same way; a change of leader is a compare-and-set on the row, so it is granted to one
+dispatcher and says whom it was taken from.
+
 On SQLite the store's own writes (claims, outcomes) take turns on an ``asyncio.Lock``, so
 they never meet SQLite's busy handler inside this process.
 """
@@ -22,22 +28,25 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, case, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
 
 from storage.database import create_session_factory, is_postgres
-from storage.models import ApplicationRow, ChatMigrationRow, OutboxRow
+from storage.models import ApplicationRow, ChatMigrationRow, OutboxLeaderRow, OutboxRow
 from workflows.outbox.ports import ANY_ROW, ClaimScope
-from workflows.outbox.records import CardRef, Claimed, Delivered, OutboxStatus
+from workflows.outbox.records import CardRef, Claimed, Delivered, Lead, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
 MAX_MIGRATION_HOPS = 5
+# The width of ``outbox.lease_owner`` and ``outbox_leader.holder``.
+MAX_TOKEN = 64
 
 
 def _claimed(row: OutboxRow, token: str) -> Claimed:
@@ -110,7 +119,9 @@ class SqlOutboxStore:
             await session.rollback()
         if found is None:
             return []
-        token = f"{owner}#{next(self._claims)}"[-64:]
+        token = f"{owner}:{next(self._claims)}"
+        if len(token) > MAX_TOKEN:
+            raise ValueError(f"a lease token is at most {MAX_TOKEN} characters: {token!r}")
         # An alias, so the subquery is not correlated with the UPDATE's own table.
         candidate = aliased(OutboxRow, name="candidate")
         ids = (
@@ -141,6 +152,99 @@ class SqlOutboxStore:
         else:
             claimed.sort(key=lambda item: item.id)
         return claimed
+
+    async def renew(
+        self, incarnation: str, rows: Collection[int], now: datetime, lease: timedelta
+    ) -> int:
+        if not rows:
+            return 0
+        async with self._writing(), self.engine.begin() as conn:
+            result = await conn.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id.in_(list(rows)),
+                    OutboxRow.status == OutboxStatus.PENDING,
+                    OutboxRow.lease_owner.startswith(f"{incarnation}:", autoescape=True),
+                )
+                .values(lease_until=now + lease)
+            )
+        return int(result.rowcount or 0)
+
+    async def take_back(self, owner: str, incarnation: str) -> int:
+        async with self._writing(), self.engine.begin() as conn:
+            result = await conn.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.status == OutboxStatus.PENDING,
+                    OutboxRow.lease_owner.startswith(f"{owner}#", autoescape=True),
+                    ~OutboxRow.lease_owner.startswith(f"{incarnation}:", autoescape=True),
+                )
+                .values(lease_owner=None, lease_until=None)
+            )
+        return int(result.rowcount or 0)
+
+    async def lead(
+        self, lane: str, incarnation: str, owner: str, now: datetime, lease: timedelta
+    ) -> Lead:
+        if len(incarnation) > MAX_TOKEN:
+            raise ValueError(f"a leader's name is at most {MAX_TOKEN} characters")
+        until = now + lease
+        row = OutboxLeaderRow
+        while True:
+            async with self.sessions() as session:
+                current = (
+                    await session.execute(select(row.holder, row.until).where(row.lane == lane))
+                ).first()
+                await session.rollback()
+            if current is None:
+                if await self._first_leader(lane, incarnation, until):
+                    return Lead(incarnation, until, None)
+                continue  # another took it first: look again
+            mine = current.holder.startswith(f"{owner}#")
+            if not mine and current.until > now:
+                return Lead(current.holder, current.until, current.holder)
+            async with self._writing(), self.engine.begin() as conn:
+                taken = await conn.execute(
+                    update(row)
+                    .where(
+                        row.lane == lane,
+                        row.holder == current.holder,
+                        row.until == current.until,
+                    )
+                    .values(holder=incarnation, until=until)
+                )
+            if taken.rowcount:
+                return Lead(incarnation, until, current.holder)
+            # Renewed or taken meanwhile: look again.
+
+    async def _first_leader(self, lane: str, incarnation: str, until: datetime) -> bool:
+        try:
+            async with self._writing(), self.engine.begin() as conn:
+                await conn.execute(
+                    insert(OutboxLeaderRow).values(lane=lane, holder=incarnation, until=until)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    async def resign(self, lane: str, incarnation: str, now: datetime) -> None:
+        async with self._writing(), self.engine.begin() as conn:
+            await conn.execute(
+                update(OutboxLeaderRow)
+                .where(OutboxLeaderRow.lane == lane, OutboxLeaderRow.holder == incarnation)
+                .values(until=now)
+            )
+
+    async def recent_sends(self, channel: str, since: datetime) -> list[tuple[str, datetime]]:
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(OutboxRow.recipient, OutboxRow.sent_at).where(
+                    OutboxRow.sent_at >= since,
+                    OutboxRow.channel == channel,
+                    OutboxRow.status == OutboxStatus.SENT,
+                )
+            )
+            return [(recipient, at) for recipient, at in rows.all() if at is not None]
 
     async def mark_sent(self, item: Claimed, delivered: Delivered, now: datetime) -> bool:
         async with self._writing(), self.engine.begin() as conn:

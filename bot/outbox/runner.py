@@ -12,17 +12,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import random
-import secrets
-import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from bot.outbox.worker import Worker, process_name
 from workflows.outbox.dispatcher import OutboxDispatcher
+from workflows.outbox.leases import LEASE
 from workflows.outbox.limits import RateLimiter
 from workflows.outbox.ports import OutboxStore, Sender
 from workflows.outbox.records import Channel
@@ -37,7 +36,8 @@ class Lane:
     """A channel's sender and how its rows are taken.
 
     ``tag`` names the lane in the leases (``<owner>/<tag>``); with ``limiter`` the
-    recipients are Telegram chats, resolved through group upgrades and rate-limited.
+    recipients are Telegram chats, resolved through group upgrades and rate-limited;
+    ``exclusive``: one worker at a time sends the lane's rows (its leader).
     """
 
     channel: Channel
@@ -46,6 +46,7 @@ class Lane:
     concurrency: int = 4
     batch_size: int = 20
     limiter: RateLimiter | None = None
+    exclusive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +73,9 @@ class Timing:
     rng: random.Random | None = None
     poll_interval: float = 0.5
     reminder_every_s: float = 300.0
-    lease: timedelta = timedelta(minutes=5)
 
 
 REAL_TIME = Timing()
-
-
-def default_owner() -> str:
-    """A name for this process in the leases: host, pid and a random part."""
-    return f"{socket.gethostname()[:24]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class OutboxRunner:
@@ -88,7 +83,9 @@ class OutboxRunner:
 
     ``start()`` on startup, ``stop()`` on shutdown (each lane finishes the rows in hand),
     ``wake()`` right after a commit that enqueued something, so it goes out at once instead
-    of at the next poll. ``owner`` names this process in the leases.
+    of at the next poll. ``owner`` names this worker in the leases, the same across its
+    restarts (see :mod:`bot.outbox.worker`; None: a name of this process alone); ``lease``
+    is how long a claimed row stays leased without a heartbeat.
     """
 
     def __init__(
@@ -99,13 +96,17 @@ class OutboxRunner:
         reminders: Reminders,
         clock: Clock,
         owner: str | None = None,
+        lease: timedelta = LEASE,
         timing: Timing = REAL_TIME,
+        worker: Worker | None = None,
     ) -> None:
         self.store = store
         self.reminders = reminders
         self.poll_interval = timing.poll_interval
         self.reminder_every_s = timing.reminder_every_s
-        owner = owner or default_owner()
+        # Held as long as the runner lives: the name stays this process's.
+        self.worker = worker
+        owner = owner or process_name()
         self.lanes = tuple(
             OutboxDispatcher(
                 store=store,
@@ -114,7 +115,8 @@ class OutboxRunner:
                 owner=f"{owner}/{lane.tag}",
                 clock=clock,
                 limiter=lane.limiter,
-                lease=timing.lease,
+                lease=lease,
+                exclusive=lane.exclusive,
                 batch_size=lane.batch_size,
                 concurrency=lane.concurrency,
                 sleep=timing.sleep,

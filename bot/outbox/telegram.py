@@ -153,7 +153,8 @@ class TelegramSender:
 
     def lane(self) -> Lane:
         """Telegram's lane: rate-limited, with many rows in flight (most wait in the limiter,
-        so the overall window never waits for a row to be read and rendered)."""
+        so the overall window never waits for a row to be read and rendered), and sent by
+        one worker at a time (the limits are the bot's: ``workflows.outbox.leader``)."""
         return Lane(
             Channel.TELEGRAM,
             self,
@@ -161,6 +162,7 @@ class TelegramSender:
             limiter=self.limiter,
             concurrency=TELEGRAM_IN_FLIGHT,
             batch_size=TELEGRAM_IN_FLIGHT,
+            exclusive=True,
         )
 
     async def _call(self, chat_id: int, call: Callable[[], Awaitable[T]]) -> T:

@@ -32,15 +32,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram.utils.i18n import I18n
 
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from sandbox.server import SandboxServer
 
 REPO = Path(__file__).resolve().parents[2]
 BOT_PY = REPO / "bot.py"
@@ -194,6 +197,76 @@ class Proc:
                 self.popen.wait(10)
         self.stopped_rc = self.popen.returncode
         return self.stopped_rc
+
+
+@dataclass
+class RestartingBot:
+    """``python bot.py run`` polling ``server`` (in this process), killed with SIGKILL and
+    started again at will; ``procs`` are its runs, the current one last."""
+
+    server: SandboxServer
+    database: Path
+    env: dict[str, str]
+    cwd: Path
+    procs: list[Proc] = field(default_factory=list)
+
+    @property
+    def proc(self) -> Proc:
+        return self.procs[-1]
+
+    def logs(self) -> str:
+        return "\n".join(proc.tail(30) for proc in self.procs)
+
+    async def start(self) -> None:
+        """Start a run and wait until it polls."""
+        name = f"bot-{len(self.procs) + 1}"
+        self.procs.append(
+            Proc.start(name, [sys.executable, str(BOT_PY), "run"], env=self.env, cwd=self.cwd)
+        )
+
+        async def polling() -> bool:  # every start of the polling loop drops the webhook
+            return len(self.server.requests("deleteWebhook")) >= len(self.procs)
+
+        await apoll_until(
+            polling, timeout=START_TIMEOUT, what=f"{name} to poll", procs=[self.proc]
+        )
+
+    async def kill(self) -> None:
+        """SIGKILL the current run and wait until it is gone."""
+        self.proc.popen.send_signal(signal.SIGKILL)
+        assert await asyncio.to_thread(self.proc.popen.wait, 10) == -signal.SIGKILL
+
+
+@contextlib.asynccontextmanager
+async def polling_bot(
+    tmp_path: Path, kind: type[RestartingBot] = RestartingBot, **settings: object
+) -> AsyncIterator[Any]:
+    """A migrated SQLite file, a sandbox in this process and a bot (``kind``, not started
+    yet) that polls it with ``settings`` on top of the token, the API URL and the staff
+    chat; at the end every run of the bot is stopped, then the sandbox."""
+    from sandbox.server import SandboxServer
+    from storage.migrate import upgrade_to_head
+
+    database = tmp_path / "bot.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    await asyncio.to_thread(upgrade_to_head, url)
+    server = SandboxServer(api_port=0, web_port=0, mail_dir=tmp_path / "mail")
+    await server.start()
+    env = bot_env(
+        BOT_TOKEN=server.token,
+        TELEGRAM_API_URL=server.api_url,
+        STAFF_CHAT_ID=server.staff_chat_id,
+        DATABASE_URL=url,
+        MAIL_DIR=tmp_path / "mail",
+        **settings,
+    )
+    bot = kind(server, database, env, tmp_path)
+    try:
+        yield bot
+    finally:
+        for proc in bot.procs:
+            await asyncio.to_thread(proc.stop)
+        await server.stop()
 
 
 @dataclass

@@ -13,33 +13,25 @@ confirmed, so the crash falls between two steps, never inside one.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import signal
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sandbox.server import SandboxServer
 from storage.database import create_engine
-from storage.migrate import upgrade_to_head
 from storage.subscribers_import import import_subscribers
 from tests.e2e.harness import (
-    BOT_PY,
     DEMO_CSV,
-    START_TIMEOUT,
     STEP,
     Chat,
-    Proc,
+    RestartingBot,
     Telegram,
     apoll_until,
-    bot_env,
+    polling_bot,
     register,
     shown,
 )
@@ -49,35 +41,8 @@ CODE = "100001"  # meterless, no debt, active
 RESTART_BEFORE = ("reason", "email")  # steps 3 and 5 of the form
 
 
-@dataclass
-class RestartingBot:
-    """``python bot.py run`` against ``server``; ``crash_and_restart`` kills it with SIGKILL."""
-
-    server: SandboxServer
-    database: Path
-    env: dict[str, str]
-    cwd: Path
-    procs: list[Proc] = field(default_factory=list)
-
-    @property
-    def proc(self) -> Proc:
-        return self.procs[-1]
-
-    def logs(self) -> str:
-        return "\n".join(proc.tail(30) for proc in self.procs)
-
-    async def start(self) -> None:
-        name = f"bot-{len(self.procs) + 1}"
-        self.procs.append(
-            Proc.start(name, [sys.executable, str(BOT_PY), "run"], env=self.env, cwd=self.cwd)
-        )
-
-        async def polling() -> bool:  # every start of the polling loop drops the webhook
-            return len(self.server.requests("deleteWebhook")) >= len(self.procs)
-
-        await apoll_until(
-            polling, timeout=START_TIMEOUT, what=f"{name} to poll", procs=[self.proc]
-        )
+class FormBot(RestartingBot):
+    """A restarting bot whose kills fall between two steps of a subscriber's form."""
 
     def saved_window(self, user_id: int) -> int | None:
         """The message id of the window in the user's dialog stack as stored (None: none)."""
@@ -94,38 +59,20 @@ class RestartingBot:
         await apoll_until(
             between_steps, timeout=30, what="the step in the database", procs=[self.proc]
         )
-        self.proc.popen.send_signal(signal.SIGKILL)
-        assert await asyncio.to_thread(self.proc.popen.wait, 10) == -signal.SIGKILL
+        await self.kill()
         await self.start()
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[RestartingBot]:
-    database = tmp_path / "bot.db"
-    url = f"sqlite+aiosqlite:///{database}"
-    await asyncio.to_thread(upgrade_to_head, url)
-    engine = create_engine(url)
-    try:
-        await import_subscribers(engine, DEMO_CSV)
-    finally:
-        await engine.dispose()
-    server = SandboxServer(api_port=0, web_port=0, mail_dir=tmp_path / "mail")
-    await server.start()
-    env = bot_env(
-        BOT_TOKEN=server.token,
-        TELEGRAM_API_URL=server.api_url,
-        STAFF_CHAT_ID=server.staff_chat_id,
-        DATABASE_URL=url,
-        MAIL_DIR=tmp_path / "mail",
-    )
-    bot = RestartingBot(server, database, env, tmp_path)
-    try:
+async def bot(tmp_path: Path) -> AsyncIterator[FormBot]:
+    async with polling_bot(tmp_path, FormBot) as bot:
+        engine = create_engine(bot.env["DATABASE_URL"])
+        try:
+            await import_subscribers(engine, DEMO_CSV)
+        finally:
+            await engine.dispose()
         await bot.start()
         yield bot
-    finally:
-        for proc in bot.procs:
-            await asyncio.to_thread(proc.stop)
-        await server.stop()
 
 
 def application(database: Path, number: int) -> dict[str, Any]:
@@ -136,7 +83,7 @@ def application(database: Path, number: int) -> dict[str, Any]:
     return dict(row)
 
 
-async def test_a_restart_mid_form_carries_on_at_the_same_step(bot: RestartingBot) -> None:
+async def test_a_restart_mid_form_carries_on_at_the_same_step(bot: FormBot) -> None:
     chat = Chat(Telegram(bot.server, diagnose=bot.logs), USER, locale="en")
 
     async def crash_before(step: str) -> None:

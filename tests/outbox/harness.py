@@ -28,6 +28,7 @@ from storage.models import OutboxRow
 from tests.outbox.fake_telegram import FakeTelegram, VirtualClock, fake_bot, make_i18n
 from tests.support import seed_subscribers, subscriber_row
 from workflows.models import Draft
+from workflows.outbox.dispatcher import OutboxDispatcher
 from workflows.outbox.records import Channel, OutboxStatus
 from workflows.ports import Mailer
 
@@ -98,8 +99,15 @@ class Harness:
         async with self.services.transactions.session_factory() as session:
             return list(await session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
 
-    async def next_due(self) -> datetime | None:
-        """When the outbox can next send something: the earliest due head of a queue."""
+    async def next_due(self, *runners: OutboxRunner) -> datetime | None:
+        """When the outbox can next send something: the earliest due head of a queue.
+
+        ``runners`` (default: this one) are the workers sending; a Telegram row waits for
+        the chat's limits in the limiter of the one leading the lane, or, while none leads,
+        for the moment one asks for the lead again. With several workers each one's next
+        look at the lead is a moment too: the leader renews the lead on time, as its
+        process does every few seconds, instead of losing it to another over a long jump.
+        """
         heads: dict[tuple[str, str], OutboxRow] = {}
         for row in await self.rows():
             if row.status == OutboxStatus.PENDING:
@@ -107,15 +115,22 @@ class Harness:
         if not heads:
             return None
         now = self.clock.now()
-        telegram = self.runner.lane(Channel.TELEGRAM)
-        assert telegram.limiter is not None
+        lanes = [runner.lane(Channel.TELEGRAM) for runner in runners or (self.runner,)]
+        telegram = next((lane for lane in lanes if _leads(lane, now)), None)
+        asks = [lane.leadership.next_ask or now for lane in lanes if lane.leadership]
         moments = []
         for (channel, recipient), row in heads.items():
             moment = max(row.next_attempt_at, row.lease_until or row.next_attempt_at)
-            if channel == Channel.TELEGRAM:  # a chat at its rate limit is not even claimed
+            if channel != Channel.TELEGRAM:
+                pass
+            elif telegram is None:  # nobody leads the lane yet
+                moment = max(moment, min(asks, default=now))
+            elif telegram.limiter is not None:  # a chat at its rate limit is not even claimed
                 wait = telegram.limiter.chat_delay(telegram.chats.current(recipient))
                 moment = max(moment, now + timedelta(seconds=wait))
             moments.append(moment)
+        if len(runners) > 1:
+            moments.extend(ask for ask in asks if ask > now)
         return max(min(moments), now)
 
     async def deliver(self, *, limit_s: float = 7200.0) -> None:
@@ -131,12 +146,18 @@ class Harness:
         raise AssertionError("the outbox did not drain")
 
     def new_runner(
-        self, owner: str, *, services: Services | None = None, seed: int = 7
+        self,
+        owner: str,
+        *,
+        services: Services | None = None,
+        seed: int = 7,
+        bot: Bot | None = None,
     ) -> OutboxRunner:
-        """Another outbox runner on the virtual timeline: a restarted process, or a second
-        one (with its own ``services``)."""
+        """Another outbox runner on the virtual timeline: a restarted process (the same
+        ``owner``), or another worker (with its own ``services``); ``bot`` (default: this
+        one's) is the Bot API it sends to."""
         return virtual_runner(
-            self.bot,
+            bot or self.bot,
             services or self.services,
             self.settings,
             self.i18n,
@@ -241,6 +262,10 @@ def virtual_runner(
         owner=owner,
         timing=Timing(sleep=clock.sleep, monotonic=clock.monotonic, rng=random.Random(seed)),
     )
+
+
+def _leads(lane: OutboxDispatcher, now: datetime) -> bool:
+    return lane.leadership is None or lane.leadership.leads(now)
 
 
 async def make_harness(

@@ -10,9 +10,12 @@ package delivers those rows; it is plain Python over two ports. Its rooms:
   ``retry_after`` when there is one), :class:`PermanentFailure` (a blocked user, a refused
   address) or :class:`ChatMigrated` (a group upgraded to a supergroup).
 * ``ports``: :class:`OutboxStore` claims due rows with a *lease* (a row claimed by one
-  dispatcher is invisible to the others until the lease ends) and records the outcome; a
-  process that dies after claiming leaves the lease to expire, and the row is sent after
-  the restart. :class:`Sender` renders and delivers one row of its channel.
+  dispatcher is invisible to the others until the lease ends) and records the outcome.
+  :class:`Sender` renders and delivers one row of its channel.
+* ``leases``: short leases renewed by a heartbeat while rows are in delivery, and taken
+  back at once by a worker started again after a crash (:class:`Leases`).
+* ``leader``: one dispatcher of the whole bot sends Telegram's rows at a time, so
+  Telegram's limits hold for the bot, not per process (:class:`Leadership`).
 * ``limits``: the backoff of retries (:class:`RetryPolicy`) and Telegram's rate limits
   (:class:`RateLimiter`).
 * ``chats``: the chat each Telegram recipient is sent to now (groups upgrade).

@@ -7,6 +7,11 @@ rate limit for more than a moment. So one rate-limited chat (the staff group wit
 messages a minute) never holds back a subscriber's notice: it is simply not claimed until
 its limit allows another message; and the group, the lane's bottleneck, is never kept
 waiting behind subscribers' notices that have the whole second to go.
+
+Leases (:mod:`workflows.outbox.leases`): short, renewed by a heartbeat while rows are in
+delivery, taken back from the previous incarnation at start. An ``exclusive`` lane (the
+Telegram lane) sends only while it leads (:mod:`workflows.outbox.leader`): one dispatcher
+at a time for the whole bot.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from workflows.outbox.chats import ChatBook
+from workflows.outbox.leader import Leadership, catch_up
+from workflows.outbox.leases import LEASE, Leases
 from workflows.outbox.limits import RateLimiter, RetryPolicy
 from workflows.outbox.ports import ClaimScope, OutboxStore, Sender
 from workflows.outbox.records import ChatMigrated, Claimed, PermanentFailure, RetryLater
@@ -51,8 +58,10 @@ class OutboxDispatcher:
 
     :meth:`run` keeps up to ``concurrency`` rows in delivery and claims up to
     ``batch_size`` more whenever half of them are done, a blocked chat frees, ``wake`` is
-    set or the poll interval has passed. ``owner`` names this dispatcher in the leases
-    (unique per process and lane).
+    set or the poll interval has passed. ``owner`` names this dispatcher in the leases: the
+    same for every run of one worker's lane, and no other live dispatcher's (see
+    :class:`~workflows.outbox.leases.Leases`). With ``exclusive`` it claims only while it
+    leads the lane (the lead's lease is a third of the rows').
     """
 
     store: OutboxStore
@@ -62,20 +71,50 @@ class OutboxDispatcher:
     clock: Clock
     limiter: RateLimiter | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-    lease: timedelta = timedelta(minutes=5)
+    lease: timedelta = LEASE
+    exclusive: bool = False
     batch_size: int = 20
     concurrency: int = 4
     hold_s: float = 2.0
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
     rng: random.Random = field(default_factory=random.Random)
     chats: ChatBook = field(init=False, repr=False)
+    leases: Leases = field(init=False, repr=False)
+    leadership: Leadership | None = field(init=False, repr=False)
     _stopping: asyncio.Event | None = field(default=None, init=False, repr=False)
     # Seconds until a chat left out of the last claim can be claimed again (None: none).
     _next_free: float | None = field(default=None, init=False, repr=False)
     _tidied_at: float = field(default=-math.inf, init=False, repr=False)
+    _in_delivery: set[int] = field(default_factory=set, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.chats = ChatBook(self.store)
+        self.leases = Leases(self.store, self.owner, self.lease)
+        self.leadership = None
+        if self.exclusive:
+            self.leadership = Leadership(
+                self.store,
+                self.channel,
+                self.owner,
+                self.leases.incarnation,
+                self.lease / 3,
+                catch_up=self._catch_up,
+            )
+
+    async def _catch_up(self, now: datetime) -> None:
+        if self.limiter is not None:
+            count = await catch_up(self.store, self.channel, self.chats, self.limiter, now)
+            logger.info(
+                "outbox lane %s: %d recent sends counted in its limits", self.channel, count
+            )
+
+    async def _tend(self) -> bool:
+        """The take-back at start, the heartbeat of the rows in delivery, and the lead;
+        whether this dispatcher may claim now."""
+        now = self.clock.now()
+        await self.leases.take_back()
+        await self.leases.beat(now, self._in_delivery)
+        return self.leadership is None or await self.leadership.hold(now)
 
     def _excluded(self) -> list[str]:
         """The recipients whose chat cannot take a message within ``hold_s``."""
@@ -101,10 +140,20 @@ class OutboxDispatcher:
         scope = ClaimScope(
             channel=self.channel, exclude=self._excluded(), groups_first=self.limiter is not None
         )
-        return await self.store.claim_due(self.owner, self.clock.now(), self.lease, limit, scope)
+        now = self.clock.now()
+        items = await self.store.claim_due(self.leases.incarnation, now, self.lease, limit, scope)
+        if items:
+            self.leases.claimed(now)
+        return items
 
     async def run_once(self) -> int:
-        """Claim one batch and deliver it; returns how many rows were claimed."""
+        """Claim one batch and deliver it; returns how many rows were claimed.
+
+        For tests and tools: no heartbeat runs meanwhile, so a batch must end within the
+        lease (it does: a row waits at most ``hold_s`` for its chat).
+        """
+        if not await self._tend():
+            return 0
         items = await self._claim(self.batch_size)
         if not items:
             return 0
@@ -122,6 +171,13 @@ class OutboxDispatcher:
         return len(items)
 
     async def _deliver(self, item: Claimed) -> None:
+        self._in_delivery.add(item.id)
+        try:
+            await self._deliver_held(item)
+        finally:
+            self._in_delivery.discard(item.id)
+
+    async def _deliver_held(self, item: Claimed) -> None:
         if self._stopping is not None and self._stopping.is_set():
             # Shutting down: hand the row back at once instead of leaving it leased.
             await self.store.mark_retry(item, None, self.clock.now(), count_attempt=False)
@@ -219,7 +275,8 @@ class OutboxDispatcher:
             running.discard(task)
             finished.set()
             if not task.cancelled() and task.exception() is not None:
-                # The row stays leased and goes out again when the lease ends.
+                # The row stays leased (no longer renewed) and goes out again when the
+                # lease ends.
                 error = task.exception()
                 logger.error("outbox lane %s: a delivery crashed", self.channel, exc_info=error)
 
@@ -228,23 +285,27 @@ class OutboxDispatcher:
         try:
             while not stop.is_set():
                 room = self.concurrency - len(running)
-                if claim and room > 0:
-                    wake.clear()
-                    asked = min(self.batch_size, room)
-                    try:
+                try:
+                    leading = await self._tend()
+                    items = asked = None
+                    if leading and claim and room > 0:
+                        wake.clear()
+                        asked = min(self.batch_size, room)
                         items = await self._claim(asked)
-                        failures = 0
-                    except Exception:
-                        failures += 1
-                        logger.exception("outbox lane %s: claiming failed", self.channel)
-                        await _wait_any(stop, None, min(30.0, poll_interval * 2**failures))
-                        continue
-                    for item in items:
-                        task = asyncio.create_task(self._deliver(item))
-                        running.add(task)
-                        task.add_done_callback(done)
-                    if len(items) == asked and len(running) < self.concurrency:
-                        continue  # there may be more
+                    failures = 0
+                except Exception:
+                    failures += 1
+                    logger.exception("outbox lane %s: claiming failed", self.channel)
+                    await _wait_any(stop, None, min(30.0, poll_interval * 2**failures))
+                    continue
+                if not leading:
+                    wake.clear()  # another dispatcher sends this lane's rows
+                for item in items or ():
+                    task = asyncio.create_task(self._deliver(item))
+                    running.add(task)
+                    task.add_done_callback(done)
+                if items is not None and len(items) == asked and len(running) < self.concurrency:
+                    continue  # there may be more
                 if not running:
                     self.chats.tidy()
                 finished.clear()
@@ -258,6 +319,16 @@ class OutboxDispatcher:
         finally:
             for task in list(running):
                 task.cancel()
+            await self._resign()
+
+    async def _resign(self) -> None:
+        """Leave the lead at once, so another worker need not wait for its lease to end."""
+        if self.leadership is None:
+            return
+        try:
+            await self.leadership.resign(self.clock.now())
+        except Exception:
+            logger.warning("outbox lane %s: could not resign the lead", self.channel)
 
     async def _pause(
         self,

@@ -11,6 +11,7 @@ moment; the overall window is taken in turn, groups first.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import heapq
 import itertools
@@ -101,6 +102,10 @@ class _Log:
         # ``now`` never goes back, so ``times`` stays sorted.
         self.times.append(now)
 
+    def seed(self, at: float) -> None:
+        """An event at ``at`` (in the past, possibly before others): kept in order."""
+        self.times.insert(bisect.bisect_right(self.times, at), at)
+
     def present_at(self, moment: float) -> int:
         """How many of the events known now will still count at ``moment`` (a later one)."""
         gone = 0
@@ -168,6 +173,20 @@ class RateLimiter:
             if group is not None:
                 logs.append(group)
         return logs
+
+    @property
+    def horizon(self) -> float:
+        """How far back a message can still count in a window (seconds)."""
+        periods = (self.chat_window.period, self.group_window.period, self.global_log.period)
+        return max(periods) + self.margin_s
+
+    def seed(self, chat_id: int, at: float) -> None:
+        """Count a message sent to ``chat_id`` at ``at`` (a moment of :attr:`now`'s clock,
+        in the past) by someone else: another dispatcher that led before this one."""
+        if self.now() - at >= self.horizon:
+            return
+        for log in (*self._logs(chat_id, create=True), self.global_log):
+            log.seed(at)
 
     def chat_delay(self, chat_id: int) -> float:
         """Seconds until this chat's own limits (and any retry_after) allow a message."""

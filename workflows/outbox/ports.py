@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from workflows.outbox.records import CardRef, Claimed, Delivered
+from workflows.outbox.records import CardRef, Claimed, Delivered, Lead
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,32 @@ class OutboxStore(Protocol):
         self, owner: str, now: datetime, lease: timedelta, limit: int, scope: ClaimScope = ANY_ROW
     ) -> list[Claimed]:
         """Lease up to ``limit`` due rows in ``scope``, each the oldest pending row of its
-        recipient; oldest first (after the groups' rows, with ``scope.groups_first``)."""
+        recipient; oldest first (after the groups' rows, with ``scope.groups_first``).
+        ``owner`` is the claiming incarnation; each claim's token (``Claimed.lease``) is
+        ``<owner>:<n>``."""
+
+    async def renew(
+        self, incarnation: str, rows: Collection[int], now: datetime, lease: timedelta
+    ) -> int:
+        """Extend to ``now + lease`` the lease of the ``rows`` (ids) that ``incarnation``
+        still holds, in one statement (a dispatcher's heartbeat); returns how many."""
+
+    async def take_back(self, owner: str, incarnation: str) -> int:
+        """Hand back the rows leased by ``owner``'s earlier incarnations (``<owner>#...``
+        other than ``incarnation``): the process that leased them is gone."""
+
+    async def lead(
+        self, lane: str, incarnation: str, owner: str, now: datetime, lease: timedelta
+    ) -> Lead:
+        """Lead ``lane`` until ``now + lease`` as ``incarnation`` (of ``owner``) if nobody
+        leads it, its leader's lease has passed, or its leader is ``owner`` (this
+        incarnation or an earlier one); returns who leads it now."""
+
+    async def resign(self, lane: str, incarnation: str, now: datetime) -> None:
+        """Stop leading ``lane`` (if ``incarnation`` leads it): another may take it at once."""
+
+    async def recent_sends(self, channel: str, since: datetime) -> list[tuple[str, datetime]]:
+        """``(recipient, sent_at)`` of the rows of ``channel`` sent since ``since``."""
 
     async def mark_sent(self, item: Claimed, delivered: Delivered, now: datetime) -> bool:
         """Record the send (and the card's message id); False if the lease was lost."""

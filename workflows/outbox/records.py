@@ -74,6 +74,16 @@ class Delivered:
 
 
 @dataclass(frozen=True, slots=True)
+class Lead:
+    """Who leads a lane (sends its rows) until when; ``previous``: who led it before the
+    call that returned this (None: nobody had yet)."""
+
+    holder: str
+    until: datetime
+    previous: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CardRef:
     """Where an application's staff card was posted."""
 

@@ -1,7 +1,7 @@
 """seen updates
 
 Revision ID: 0005_seen_updates
-Revises: 0003_fsm_state
+Revises: 0004_outbox_leader
 Create Date: 2026-12-10
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 revision: str = "0005_seen_updates"
 # Written beside 0004 (the outbox's); chained after it when both are on main.
-down_revision: str | None = "0003_fsm_state"
+down_revision: str | None = "0004_outbox_leader"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
