@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram_dialog import Dialog
 
-from dialogs.application.windows import build_application_dialog
+from dialogs.application import windows as application
 from dialogs.common import in_private_chat
-from dialogs.main_menu.windows import build_main_dialog
+from dialogs.main_menu import windows as main_menu
 from dialogs.status.windows import build_status_dialog
 
 
@@ -15,5 +16,7 @@ def setup() -> Router:
     router.message.filter(in_private_chat)
     # New Dialog objects per dispatcher: a router has one parent, so the module-level
     # dialogs could not serve a second dispatcher (tests, a restart in the same process).
-    router.include_routers(build_main_dialog(), build_application_dialog(), build_status_dialog())
+    router.include_routers(
+        Dialog(*main_menu.WINDOWS), Dialog(*application.WINDOWS), build_status_dialog()
+    )
     return router

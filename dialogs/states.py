@@ -21,19 +21,12 @@ class ApplicationSG(StatesGroup):
     registered = State()
 
 
+# Steps of the application form, for the "Step N of M" line: the group's states in their
+# order, from the subscriber code to the summary.
+FORM_STEPS = ApplicationSG.__states__[: ApplicationSG.__states__.index(ApplicationSG.summary) + 1]
+
+
 class StatusSG(StatesGroup):
     listing = State()
     lookup = State()
     detail = State()
-
-
-# Steps of the application form, for the "Step N of M" line.
-FORM_STEPS = (
-    ApplicationSG.subscriber_code,
-    ApplicationSG.reason,
-    ApplicationSG.phone,
-    ApplicationSG.email,
-    ApplicationSG.description,
-    ApplicationSG.notes,
-    ApplicationSG.summary,
-)

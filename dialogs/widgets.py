@@ -1,4 +1,5 @@
-"""Text widgets that translate through gettext in the locale of the current update.
+"""The widgets the subscriber's windows share: translated texts, the error line, a typed
+answer, a choice among the getter's items.
 
 ``I18nFormat`` works like aiogram-dialog's ``Format`` but translates the template first;
 values are substituted afterwards, so user text must be escaped by the getter.
@@ -6,12 +7,19 @@ values are substituted afterwards, so user text must be escaped by the getter.
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from aiogram.utils.i18n import gettext
 from aiogram_dialog.api.protocols import DialogManager
 from aiogram_dialog.widgets.common import WhenCondition
-from aiogram_dialog.widgets.text import Text
+from aiogram_dialog.widgets.input import BaseInput, MessageInput, TextInput
+from aiogram_dialog.widgets.input.text import OnError, OnSuccess, TypeFactory
+from aiogram_dialog.widgets.kbd import Select
+from aiogram_dialog.widgets.kbd.select import OnItemClick
+from aiogram_dialog.widgets.text import Format, Text
+
+from dialogs.common import on_not_text
 
 
 class I18nFormat(Text):
@@ -30,3 +38,31 @@ class I18nConst(Text):
 
     async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
         return gettext(self.text)
+
+
+# The line that tells what was wrong with the last answer (the getters' ``error``).
+ERROR = Format("\n{error}", when="error")
+
+
+def typed_answer(
+    widget_id: str,
+    parse: TypeFactory[Any],
+    on_success: OnSuccess[Any],
+    on_error: OnError | None = None,
+    *also: BaseInput,
+) -> tuple[BaseInput, ...]:
+    """The inputs of a window that waits for typed text: the text parsed by ``parse``, then
+    ``also`` (say, a shared contact), and any other message refused as not text."""
+    text = TextInput(id=widget_id, type_factory=parse, on_success=on_success, on_error=on_error)
+    return (text, *also, MessageInput(on_not_text))
+
+
+def choice(widget_id: str, items: str, on_click: OnItemClick[Any, Any]) -> Select[Any]:
+    """A button per ``(id, label)`` pair of the getter's ``items``; ``on_click`` gets the id."""
+    return Select(
+        Format("{item[1]}"),
+        id=widget_id,
+        item_id_getter=itemgetter(0),
+        items=items,
+        on_click=on_click,
+    )

@@ -68,13 +68,11 @@ class SandboxClient:
     async def add_user(
         self, user_id: int, first_name: str | None = None, language_code: str | None = None
     ) -> dict[str, Any]:
-        body = await self._post(
-            "users", user_id=user_id, first_name=first_name, language_code=language_code
-        )
+        body = await self._post("users", **_arguments(locals()))
         return dict(body["user"])
 
     async def set_staff_member(self, user_id: int, member: bool = True) -> None:
-        await self._post("staff", user_id=user_id, member=member)
+        await self._post("staff", **_arguments(locals()))
 
     async def send_text(
         self,
@@ -87,16 +85,7 @@ class SandboxClient:
         language_code: str | None = None,
         anonymous: bool = False,
     ) -> dict[str, Any]:
-        return await self._post(
-            "send",
-            user_id=user_id,
-            text=text,
-            chat_id=chat_id,
-            reply_to_message_id=reply_to_message_id,
-            first_name=first_name,
-            language_code=language_code,
-            anonymous=anonymous or None,
-        )
+        return await self._post("send", **_arguments(locals()))
 
     async def send_contact(
         self,
@@ -106,20 +95,18 @@ class SandboxClient:
         own: bool = True,
         chat_id: int | None = None,
     ) -> dict[str, Any]:
-        return await self._post(
-            "contact", user_id=user_id, phone_number=phone_number, own=own, chat_id=chat_id
-        )
+        return await self._post("contact", **_arguments(locals()))
 
     async def send_sticker(self, user_id: int, *, chat_id: int | None = None) -> dict[str, Any]:
-        return await self._post("sticker", user_id=user_id, chat_id=chat_id)
+        return await self._post("sticker", **_arguments(locals()))
 
     async def send_photo(
         self, user_id: int, *, chat_id: int | None = None, caption: str | None = None
     ) -> dict[str, Any]:
-        return await self._post("photo", user_id=user_id, chat_id=chat_id, caption=caption)
+        return await self._post("photo", **_arguments(locals()))
 
     async def send_voice(self, user_id: int, *, chat_id: int | None = None) -> dict[str, Any]:
-        return await self._post("voice", user_id=user_id, chat_id=chat_id)
+        return await self._post("voice", **_arguments(locals()))
 
     async def press(
         self,
@@ -131,8 +118,7 @@ class SandboxClient:
         wait: float = 3.0,
         anonymous: bool = False,
     ) -> dict[str, Any]:
-        button = {"message_id": message_id, "data": data}
-        return await self._press(user_id, chat_id, button, wait=wait, anonymous=anonymous)
+        return await self._post("press", **_arguments(locals()))
 
     async def click(
         self,
@@ -144,23 +130,10 @@ class SandboxClient:
         wait: float = 3.0,
         anonymous: bool = False,
     ) -> dict[str, Any]:
-        button = {"message_id": message_id, "text": text}
-        return await self._press(user_id, chat_id, button, wait=wait, anonymous=anonymous)
-
-    async def _press(
-        self, user_id: int, chat_id: int, button: dict[str, Any], *, wait: float, anonymous: bool
-    ) -> dict[str, Any]:
-        return await self._post(
-            "press",
-            user_id=user_id,
-            chat_id=chat_id,
-            wait=wait,
-            anonymous=anonymous or None,
-            **button,
-        )
+        return await self._post("press", **_arguments(locals()))
 
     async def block(self, user_id: int, blocked: bool = True) -> dict[str, Any]:
-        return await self._post("block", user_id=user_id, blocked=blocked)
+        return await self._post("block", **_arguments(locals()))
 
     async def fail(
         self,
@@ -172,15 +145,7 @@ class SandboxClient:
         description: str | None = None,
         chat_id: int | None = None,
     ) -> dict[str, Any]:
-        return await self._post(
-            "fail",
-            method=method,
-            code=code,
-            times=times,
-            retry_after=retry_after,
-            description=description,
-            chat_id=chat_id,
-        )
+        return await self._post("fail", **_arguments(locals()))
 
     async def migrate_staff_group(self, chat_id: int | None = None) -> int:
         return int((await self._post("migrate", chat_id=chat_id))["migrated_to"])
@@ -259,6 +224,15 @@ class SandboxClient:
             return first_match(await self.mails(), check)
 
         return await poll(find, timeout, "no matching e-mail")
+
+
+def _arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A method's own arguments (its ``locals()`` before anything else) as the body it posts.
+
+    The control endpoints take the same names as the methods, so a method relays its arguments
+    instead of spelling each one twice; ``None`` is dropped by :meth:`SandboxClient._post`.
+    """
+    return {name: value for name, value in arguments.items() if name != "self"}
 
 
 def _checked(body: dict[str, Any], status: int) -> dict[str, Any]:

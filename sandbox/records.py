@@ -13,7 +13,7 @@ import copy
 import json
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sandbox.entities import entities_to_html
@@ -274,14 +274,7 @@ class FailureRule:
         return ApiError(self.code, self.description or defaults.get(self.code, "Error"))
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "method": self.method,
-            "code": self.code,
-            "times": self.times,
-            "retry_after": self.retry_after,
-            "description": self.description,
-            "chat_id": self.chat_id,
-        }
+        return asdict(self)
 
 
 @dataclass

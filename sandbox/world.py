@@ -138,30 +138,19 @@ class World:
 
     # -- users and chats -------------------------------------------------------------------
 
-    def ensure_user(
-        self,
-        user_id: int,
-        *,
-        first_name: str | None = None,
-        language_code: str | None = None,
-        last_name: str | None = None,
-        username: str | None = None,
-    ) -> dict[str, Any]:
+    def ensure_user(self, user_id: int, **names: str | None) -> dict[str, Any]:
+        """The person ``user_id``, created on first sight; ``names`` are the User fields
+        :func:`~sandbox.records.update_user` takes (the given, non-empty ones are set)."""
         if user_id <= 0:
             raise SandboxError("user_id must be a positive integer")
         if user_id == self.bot_user["id"]:
             raise SandboxError("user_id is the bot's own id")
         user = self.users.get(user_id)
         if user is None:
-            user = user_dict(user_id, first_name or f"User {user_id}", language_code)
+            first_name = names.get("first_name") or f"User {user_id}"
+            user = user_dict(user_id, first_name, names.get("language_code"))
             self.users[user_id] = user
-        update_user(
-            user,
-            first_name=first_name,
-            last_name=last_name,
-            username=username,
-            language_code=language_code,
-        )
+        update_user(user, **names)
         private = self.chats.get(user_id)
         if private is not None:
             private.chat.update(private_chat(user))

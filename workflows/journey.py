@@ -28,7 +28,6 @@ from workflows.errors import (
 from workflows.models import (
     Application,
     ApplicationKind,
-    ApplicationStatus,
     Draft,
     Event,
     EventKind,
@@ -128,24 +127,7 @@ class Journey:
         if draft.reason_code not in {r.code for r in await self.reasons(kind)}:
             raise ReasonNotAllowed(draft.reason_code)
         now = self.clock.now()
-        app = Application(
-            number=0,
-            kind=kind,
-            status=ApplicationStatus.REGISTERED,
-            fin=draft.fin,
-            subscriber_code=code,
-            address=subscriber.address,
-            reason_code=draft.reason_code,
-            phone=draft.phone,
-            email=draft.email,
-            description=draft.description,
-            notes=draft.notes,
-            locale=draft.locale,
-            telegram_user_id=draft.telegram_user_id,
-            chat_id=draft.chat_id,
-            created_at=now,
-            updated_at=now,
-        )
+        app = Application.register(draft, kind=kind, address=subscriber.address, at=now)
         try:
             async with self.transactions() as uow:
                 number = await uow.applications.add(app)

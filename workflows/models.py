@@ -6,7 +6,7 @@ Money is ``Decimal`` (AZN), time is timezone-aware UTC, ids are integers.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -105,21 +105,13 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
-class Application:
+class Application(Draft):
+    """A registered draft: the subscriber's fields, and what registration and the staff added."""
+
     number: int
     kind: ApplicationKind
     status: ApplicationStatus
-    fin: str
-    subscriber_code: str
     address: str
-    reason_code: str
-    phone: str
-    email: str
-    description: str
-    notes: str | None
-    locale: str
-    telegram_user_id: int
-    chat_id: int
     created_at: datetime
     updated_at: datetime
     taken_by_id: int | None = None
@@ -129,6 +121,22 @@ class Application:
     result_note: str | None = None
     last_reminder_at: datetime | None = None
     events: tuple[Event, ...] = field(default=())
+
+    @classmethod
+    def register(
+        cls, draft: Draft, *, kind: ApplicationKind, address: str, at: datetime
+    ) -> Application:
+        """The new application a draft becomes; its ``number`` is given by the store."""
+        typed = {f.name: getattr(draft, f.name) for f in fields(Draft)}
+        return cls(
+            number=0,
+            kind=kind,
+            status=ApplicationStatus.REGISTERED,
+            address=address,
+            created_at=at,
+            updated_at=at,
+            **typed,
+        )
 
 
 @dataclass(frozen=True, slots=True)

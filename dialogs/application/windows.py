@@ -3,46 +3,35 @@
 from __future__ import annotations
 
 from functools import partial
-from operator import itemgetter
+from typing import Any
 
 from aiogram.fsm.state import State
-from aiogram_dialog import Dialog, Window
-from aiogram_dialog.widgets.input import MessageInput, TextInput
-from aiogram_dialog.widgets.kbd import (
-    Button,
-    Cancel,
-    Column,
-    RequestContact,
-    Row,
-    Select,
-    Url,
-)
+from aiogram_dialog import Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.input.text import OnSuccess, TypeFactory
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, RequestContact, Row, Url
+from aiogram_dialog.widgets.kbd.button import OnClick
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
-from aiogram_dialog.widgets.text import Format
+from aiogram_dialog.widgets.text import Format, Text
+from aiogram_dialog.widgets.utils import WidgetSrc
 
 from dialogs.application import getters, handlers
 from dialogs.application.fields import Field
-from dialogs.common import is_contact, on_not_text, on_use_buttons
+from dialogs.common import is_contact, on_use_buttons
 from dialogs.states import ApplicationSG
-from dialogs.widgets import I18nConst, I18nFormat
+from dialogs.widgets import ERROR, I18nConst, I18nFormat, choice, typed_answer
 from workflows.values import parse_email, parse_phone, parse_text
 
 TEXT_LIMIT = 1000
-# An input's id is the field it fills (handlers.on_text_entered relies on it).
-CODE_INPUT = Field.CODE.value
-PHONE_INPUT = Field.PHONE.value
-EMAIL_INPUT = Field.EMAIL.value
-DESCRIPTION_INPUT = Field.DESCRIPTION.value
-NOTES_INPUT = Field.NOTES.value
 REASON_SELECT = "reason"
 
 STEP = I18nFormat("<i>Step {step} of {total}</i>", when="step")
-ERROR = Format("\n{error}", when="error")
 
 
-def nav() -> Row:
+def nav(back_id: str = "back", on_back: OnClick = handlers.on_back) -> Row:
+    """Back (to the previous step, unless ``on_back`` says otherwise) and Cancel."""
     return Row(
-        Button(I18nConst("⬅️ Back"), id="back", on_click=handlers.on_back),
+        Button(I18nConst("⬅️ Back"), id=back_id, on_click=on_back),
         Cancel(I18nConst("✖️ Cancel")),
     )
 
@@ -52,17 +41,41 @@ def edit(label: I18nConst, widget_id: str, state: State) -> Button:
     return Button(label, id=widget_id, on_click=handlers.edit_handler(state))
 
 
-def not_text() -> MessageInput:
-    return MessageInput(on_not_text)
+def form_step(
+    state: State,
+    prompt: Text | tuple[Text, ...],
+    *widgets: WidgetSrc,
+    getter: Any = getters.step_getter,
+    **options: Any,
+) -> Window:
+    """A numbered step of the form: "Step N of M", the prompt, the error line, the step's own
+    widgets, and Back/Cancel under its buttons."""
+    prompts = prompt if isinstance(prompt, tuple) else (prompt,)
+    return Window(STEP, *prompts, ERROR, *widgets, nav(), state=state, getter=getter, **options)
 
 
-code_window = Window(
-    STEP,
+def text_step(
+    state: State,
+    prompt: Text,
+    field: Field,
+    parse: TypeFactory[Any],
+    *widgets: WidgetSrc,
+    on_success: OnSuccess[Any] = handlers.on_text_entered,
+    also: tuple[MessageInput, ...] = (),
+    **options: Any,
+) -> Window:
+    """A step that waits for typed text filling ``field`` (the input's id is the field, which
+    ``handlers.on_text_entered`` relies on); a wrong value is answered by ``on_invalid``."""
+    answer = typed_answer(field.value, parse, on_success, handlers.on_invalid, *also)
+    return form_step(state, prompt, *answer, *widgets, **options)
+
+
+code_window = text_step(
+    ApplicationSG.subscriber_code,
     I18nConst("Type the <b>subscriber code</b> (the digits on your water bill)."),
-    ERROR,
+    Field.CODE,
+    str,  # on_code_entered parses it with the configured code parser (DialogDeps)
     I18nFormat("Debt: <b>{debt_amount}</b>", when="debt_due"),
-    TextInput(id=CODE_INPUT, on_success=handlers.on_code_entered),
-    not_text(),
     Url(I18nConst("Pay the debt"), Format("{pay_url}"), id="pay", when="debt_due"),
     Button(
         I18nConst("🔄 I have paid, check again"),
@@ -70,116 +83,68 @@ code_window = Window(
         on_click=handlers.on_code_recheck,
         when="debt_due",
     ),
-    nav(),
-    state=ApplicationSG.subscriber_code,
-    getter=getters.step_getter,
+    on_success=handlers.on_code_entered,
 )
 
-reason_window = Window(
-    STEP,
-    I18nFormat("{kind_label}"),
-    I18nConst("Choose the <b>reason</b> of the application:"),
-    ERROR,
-    Column(
-        Select(
-            Format("{item[1]}"),
-            id=REASON_SELECT,
-            item_id_getter=itemgetter(0),
-            items="reasons",
-            on_click=handlers.on_reason_selected,
-        ),
-    ),
+reason_window = form_step(
+    ApplicationSG.reason,
+    (I18nFormat("{kind_label}"), I18nConst("Choose the <b>reason</b> of the application:")),
+    Column(choice(REASON_SELECT, "reasons", handlers.on_reason_selected)),
     MessageInput(on_use_buttons),
-    nav(),
-    state=ApplicationSG.reason,
     getter=getters.reason_getter,
 )
 
-phone_window = Window(
-    STEP,
+phone_window = text_step(
+    ApplicationSG.phone,
     I18nConst(
         "Your <b>phone number</b>: press “Share my number” below, or type it "
         "(for example 050 123 45 67)."
     ),
-    ERROR,
-    TextInput(
-        id=PHONE_INPUT,
-        type_factory=parse_phone,
-        on_success=handlers.on_phone_entered,
-        on_error=handlers.on_invalid,
-    ),
-    MessageInput(handlers.on_contact, filter=is_contact),
-    not_text(),
+    Field.PHONE,
+    parse_phone,
     RequestContact(I18nConst("📱 Share my number")),
-    nav(),
+    on_success=handlers.on_phone_entered,
+    also=(MessageInput(handlers.on_contact, filter=is_contact),),
     markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=False),
-    state=ApplicationSG.phone,
-    getter=getters.step_getter,
 )
 
-email_window = Window(
-    STEP,
+email_window = text_step(
+    ApplicationSG.email,
     I18nConst("Your <b>e-mail address</b>: we send the result of the application there."),
-    ERROR,
-    TextInput(
-        id=EMAIL_INPUT,
-        type_factory=parse_email,
-        on_success=handlers.on_text_entered,
-        on_error=handlers.on_invalid,
-    ),
-    not_text(),
-    nav(),
-    state=ApplicationSG.email,
-    getter=getters.step_getter,
+    Field.EMAIL,
+    parse_email,
 )
 
-description_window = Window(
-    STEP,
+description_window = text_step(
+    ApplicationSG.description,
     I18nConst(
         "<b>Describe the application</b>: what should be done and when (up to 1000 characters)."
     ),
-    ERROR,
-    TextInput(
-        id=DESCRIPTION_INPUT,
-        type_factory=partial(parse_text, max_length=TEXT_LIMIT),
-        on_success=handlers.on_text_entered,
-        on_error=handlers.on_invalid,
-    ),
-    not_text(),
-    nav(),
-    state=ApplicationSG.description,
-    getter=getters.step_getter,
+    Field.DESCRIPTION,
+    partial(parse_text, max_length=TEXT_LIMIT),
 )
 
-notes_window = Window(
-    STEP,
+notes_window = text_step(
+    ApplicationSG.notes,
     I18nConst("<b>Additional notes</b>, if any (up to 1000 characters), or press “Skip”."),
-    ERROR,
-    TextInput(
-        id=NOTES_INPUT,
-        type_factory=partial(parse_text, max_length=TEXT_LIMIT),
-        on_success=handlers.on_text_entered,
-        on_error=handlers.on_invalid,
-    ),
-    not_text(),
+    Field.NOTES,
+    partial(parse_text, max_length=TEXT_LIMIT),
     Button(I18nConst("⏭ Skip"), id="skip_notes", on_click=handlers.on_notes_skipped),
-    nav(),
-    state=ApplicationSG.notes,
-    getter=getters.step_getter,
 )
 
-summary_window = Window(
-    STEP,
-    I18nConst("<b>Check your application</b>"),
-    I18nFormat("Type: {kind_label}"),
-    I18nFormat("Subscriber code: {code}"),
-    I18nFormat("Address: {address}"),
-    I18nFormat("Reason: {reason}"),
-    I18nFormat("Phone: {phone}"),
-    I18nFormat("E-mail: {email}"),
-    I18nFormat("Description: {description}"),
-    I18nFormat("Additional notes: {notes}"),
-    ERROR,
+summary_window = form_step(
+    ApplicationSG.summary,
+    (
+        I18nConst("<b>Check your application</b>"),
+        I18nFormat("Type: {kind_label}"),
+        I18nFormat("Subscriber code: {code}"),
+        I18nFormat("Address: {address}"),
+        I18nFormat("Reason: {reason}"),
+        I18nFormat("Phone: {phone}"),
+        I18nFormat("E-mail: {email}"),
+        I18nFormat("Description: {description}"),
+        I18nFormat("Additional notes: {notes}"),
+    ),
     Row(
         edit(I18nConst("✏️ Code"), "ed_code", ApplicationSG.subscriber_code),
         edit(I18nConst("✏️ Reason"), "ed_reason", ApplicationSG.reason),
@@ -192,8 +157,6 @@ summary_window = Window(
     ),
     Button(I18nConst("Continue"), id="confirm", on_click=handlers.on_confirm),
     MessageInput(on_use_buttons),
-    nav(),
-    state=ApplicationSG.summary,
     getter=getters.summary_getter,
 )
 
@@ -209,10 +172,7 @@ debt_window = Window(
     ),
     Url(I18nConst("Pay the debt"), Format("{pay_url}"), id="pay"),
     Button(I18nConst("🔄 I have paid, check again"), id="recheck", on_click=handlers.on_confirm),
-    Row(
-        Button(I18nConst("⬅️ Back"), id="debt_back", on_click=handlers.on_debt_back),
-        Cancel(I18nConst("✖️ Cancel")),
-    ),
+    nav("debt_back", handlers.on_debt_back),
     MessageInput(on_use_buttons),
     state=ApplicationSG.debt,
     getter=getters.debt_getter,
@@ -235,16 +195,15 @@ registered_window = Window(
 )
 
 
-def build_application_dialog() -> Dialog:
-    """A new Dialog each time: a Dialog is a Router, which can have only one parent."""
-    return Dialog(
-        code_window,
-        reason_window,
-        phone_window,
-        email_window,
-        description_window,
-        notes_window,
-        summary_window,
-        debt_window,
-        registered_window,
-    )
+# The form's windows in order; :func:`dialogs.setup` makes a Dialog of them per dispatcher.
+WINDOWS = (
+    code_window,
+    reason_window,
+    phone_window,
+    email_window,
+    description_window,
+    notes_window,
+    summary_window,
+    debt_window,
+    registered_window,
+)

@@ -1,16 +1,13 @@
 from __future__ import annotations
 
-from operator import itemgetter
+from aiogram_dialog import Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Button, Column, Row, SwitchTo
 
-from aiogram_dialog import Dialog, Window
-from aiogram_dialog.widgets.input import MessageInput, TextInput
-from aiogram_dialog.widgets.kbd import Button, Column, Row, Select, SwitchTo
-from aiogram_dialog.widgets.text import Format
-
-from dialogs.common import on_not_text, on_use_buttons
+from dialogs.common import on_use_buttons
 from dialogs.main_menu import getters, handlers
 from dialogs.states import MainSG
-from dialogs.widgets import I18nConst, I18nFormat
+from dialogs.widgets import ERROR, I18nConst, I18nFormat, choice, typed_answer
 from workflows.values import parse_fin
 
 FIN_INPUT = "fin"
@@ -24,14 +21,8 @@ fin_window = Window(
         when="first_time",
     ),
     I18nConst("Please type the FIN of your identity card (7 characters, for example 5ABC12D)."),
-    Format("\n{error}", when="error"),
-    TextInput(
-        id=FIN_INPUT,
-        type_factory=parse_fin,
-        on_success=handlers.on_fin_entered,
-        on_error=handlers.on_fin_invalid,
-    ),
-    MessageInput(on_not_text),
+    ERROR,
+    *typed_answer(FIN_INPUT, parse_fin, handlers.on_fin_entered, handlers.on_fin_invalid),
     Row(
         SwitchTo(I18nConst("🌐 Language"), id="to_lang", state=MainSG.language),
         SwitchTo(I18nConst("✖️ Cancel"), id="fin_cancel", state=MainSG.menu, when="has_fin"),
@@ -43,7 +34,7 @@ fin_window = Window(
 menu_window = Window(
     I18nFormat("FIN: <b>{fin}</b>"),
     I18nConst("Choose what you want to do:"),
-    Format("\n{error}", when="error"),
+    ERROR,
     Column(
         Button(
             I18nConst("Create a new application"),
@@ -67,16 +58,8 @@ menu_window = Window(
 
 language_window = Window(
     I18nConst("Choose the language:"),
-    Format("\n{error}", when="error"),
-    Column(
-        Select(
-            Format("{item[1]}"),
-            id=LANGUAGE_SELECT,
-            item_id_getter=itemgetter(0),
-            items="languages",
-            on_click=handlers.on_language_selected,
-        ),
-    ),
+    ERROR,
+    Column(choice(LANGUAGE_SELECT, "languages", handlers.on_language_selected)),
     Button(I18nConst("⬅️ Back"), id="lang_back", on_click=handlers.on_language_back),
     MessageInput(on_use_buttons),
     state=MainSG.language,
@@ -84,6 +67,5 @@ language_window = Window(
 )
 
 
-def build_main_dialog() -> Dialog:
-    """A new Dialog each time: a Dialog is a Router, which can have only one parent."""
-    return Dialog(fin_window, menu_window, language_window)
+# The main menu's windows; :func:`dialogs.setup` makes a Dialog of them per dispatcher.
+WINDOWS = (fin_window, menu_window, language_window)

@@ -13,7 +13,7 @@ import re
 import time
 from typing import Any
 
-from sandbox.botapi.common import Area, Handler
+from sandbox.botapi.common import Area, Handler, bot_method
 from sandbox.errors import bad_request
 from sandbox.records import scope_key
 
@@ -40,25 +40,16 @@ class ChatMethods(Area):
     """getChat*, sendChatAction, set/get/deleteMyCommands, the bot's texts and menu button."""
 
     def handlers(self) -> dict[str, Handler]:
-        return {
-            "setMyCommands": self.set_my_commands,
-            "getMyCommands": self.get_my_commands,
-            "deleteMyCommands": self.delete_my_commands,
-            "getChat": self.get_chat,
-            "getChatMember": self.get_chat_member,
-            "getChatAdministrators": self.get_chat_administrators,
-            "getChatMemberCount": self.get_chat_member_count,
-            "sendChatAction": self.send_chat_action,
+        return super().handlers() | {
             "setMyDescription": self._bot_text_setter("description"),
             "getMyDescription": self._bot_text_getter("description"),
             "setMyShortDescription": self._bot_text_setter("short_description"),
             "getMyShortDescription": self._bot_text_getter("short_description"),
             "setMyName": self._bot_text_setter("name"),
             "getMyName": self._bot_text_getter("name"),
-            "setChatMenuButton": self.set_chat_menu_button,
-            "getChatMenuButton": self.get_chat_menu_button,
         }
 
+    @bot_method("getChat")
     async def get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self.chat(params["chat_id"], sending=False)
         info = {
@@ -77,20 +68,24 @@ class ChatMethods(Area):
             info["description"] = f"Upgraded from group {chat.migrated_from}"
         return info
 
+    @bot_method("getChatMember")
     async def get_chat_member(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self.chat(params["chat_id"], sending=False)
         return self.world.member_status(chat, int(params["user_id"]))
 
+    @bot_method("getChatAdministrators")
     async def get_chat_administrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         chat = self.chat(params["chat_id"], sending=False)
         if chat.is_private:
             raise bad_request("there are no administrators in the private chat")
         return [self.world.member_status(chat, self.world.bot_user["id"])]
 
+    @bot_method("getChatMemberCount")
     async def get_chat_member_count(self, params: dict[str, Any]) -> int:
         chat = self.chat(params["chat_id"], sending=False)
         return 2 if chat.is_private else len(self.world.staff_user_ids) + 1
 
+    @bot_method("sendChatAction")
     async def send_chat_action(self, params: dict[str, Any]) -> bool:
         chat = self.chat(params["chat_id"], sending=True)
         if params["action"] not in CHAT_ACTIONS:
@@ -123,11 +118,13 @@ class ChatMethods(Area):
 
         return getter
 
+    @bot_method("setChatMenuButton")
     async def set_chat_menu_button(self, params: dict[str, Any]) -> bool:
         key = ("menu_button", str(params.get("chat_id") or ""))
         self.world.bot_settings[key] = params.get("menu_button") or {"type": "default"}
         return True
 
+    @bot_method("getChatMenuButton")
     async def get_chat_menu_button(self, params: dict[str, Any]) -> dict[str, Any]:
         settings = self.world.bot_settings
         key = ("menu_button", str(params.get("chat_id") or ""))
@@ -159,6 +156,7 @@ class ChatMethods(Area):
             }
         )
 
+    @bot_method("setMyCommands")
     async def set_my_commands(self, params: dict[str, Any]) -> bool:
         commands = params["commands"]
         if len(commands) > 100:
@@ -178,9 +176,11 @@ class ChatMethods(Area):
         self._log_commands("setMyCommands", params, commands)
         return True
 
+    @bot_method("getMyCommands")
     async def get_my_commands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         return list(self.world.commands.get(self._commands_key(params), []))
 
+    @bot_method("deleteMyCommands")
     async def delete_my_commands(self, params: dict[str, Any]) -> bool:
         self.world.commands.pop(self._commands_key(params), None)
         self._log_commands("deleteMyCommands", params, [])

@@ -1,4 +1,5 @@
-"""What every area of the Bot API methods shares: the handler type and finding the chat.
+"""What every area of the Bot API methods shares: the handler type, how an area names the
+methods it implements, and finding the chat.
 
 Why: each area (:mod:`~sandbox.botapi.updates`, :mod:`~sandbox.botapi.messages`,
 :mod:`~sandbox.botapi.chats`) works on the same world through the same entry point; finding the
@@ -9,7 +10,7 @@ user, an upgraded group), is one rule for all of them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from sandbox.errors import ApiError, bad_request
 from sandbox.records import ChatState
@@ -18,10 +19,34 @@ if TYPE_CHECKING:
     from sandbox.botapi.core import BotApi
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+_Implementation = TypeVar("_Implementation", bound=Callable[..., Awaitable[Any]])
+_BOT_METHOD = "_bot_api_method"
+
+
+def bot_method(name: str) -> Callable[[_Implementation], _Implementation]:
+    """Mark an area's coroutine as the implementation of the Bot API method ``name``."""
+
+    def mark(implementation: _Implementation) -> _Implementation:
+        setattr(implementation, _BOT_METHOD, name)
+        return implementation
+
+    return mark
 
 
 class Area:
     """A group of Bot API methods over the world of one :class:`~sandbox.botapi.core.BotApi`."""
+
+    # The Bot API method names an area implements, with the attributes that implement them;
+    # collected from its :func:`bot_method` marks when the area's class is defined.
+    _implemented: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._implemented = {
+            getattr(member, _BOT_METHOD): attribute
+            for attribute, member in vars(cls).items()
+            if hasattr(member, _BOT_METHOD)
+        }
 
     def __init__(self, api: BotApi) -> None:
         self.api = api
@@ -29,7 +54,7 @@ class Area:
 
     def handlers(self) -> dict[str, Handler]:
         """The Bot API method names this area implements, with their handlers."""
-        raise NotImplementedError
+        return {name: getattr(self, attribute) for name, attribute in self._implemented.items()}
 
     def chat(self, chat_id: Any, *, sending: bool) -> ChatState:
         """The chat a call names; ``sending``: the bot wants to post into it."""

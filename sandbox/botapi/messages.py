@@ -16,7 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sandbox.botapi.common import Area, Handler
+from sandbox.botapi.common import Area, bot_method
 from sandbox.errors import ApiError, bad_request
 from sandbox.records import ChatState, StoredMessage
 from sandbox.tghtml import EntityParseError, ParsedText, parse_html, plain
@@ -37,16 +37,6 @@ class MessageMethods(Area):
     def __init__(self, api: BotApi) -> None:
         super().__init__(api)
         self._global_sends: list[float] = []  # the last second's sends, for the flood limits
-
-    def handlers(self) -> dict[str, Handler]:
-        return {
-            "sendMessage": self.send_message,
-            "editMessageText": self.edit_message_text,
-            "editMessageReplyMarkup": self.edit_message_reply_markup,
-            "deleteMessage": self.delete_message,
-            "deleteMessages": self.delete_messages,
-            "answerCallbackQuery": self.answer_callback_query,
-        }
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -162,6 +152,7 @@ class MessageMethods(Area):
 
     # -- methods ---------------------------------------------------------------------------
 
+    @bot_method("sendMessage")
     async def send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self.chat(params["chat_id"], sending=True)
         parsed = self._parse_text(
@@ -200,6 +191,7 @@ class MessageMethods(Area):
         self.world.store(chat, message)
         return data
 
+    @bot_method("editMessageText")
     async def edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         chat, message = self._editable(params)
         if message.kind != "text":
@@ -225,6 +217,7 @@ class MessageMethods(Area):
         self.world.store(chat, message)
         return data
 
+    @bot_method("editMessageReplyMarkup")
     async def edit_message_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
         chat, message = self._editable(params)
         inline = self._inline_markup(params.get("reply_markup"))
@@ -250,12 +243,14 @@ class MessageMethods(Area):
         self.world.touch(chat)
         return True
 
+    @bot_method("deleteMessage")
     async def delete_message(self, params: dict[str, Any]) -> bool:
         chat = self.chat(params["chat_id"], sending=False)
         if not self._delete(chat, int(params["message_id"])):
             raise bad_request("message to delete not found")
         return True
 
+    @bot_method("deleteMessages")
     async def delete_messages(self, params: dict[str, Any]) -> bool:
         chat = self.chat(params["chat_id"], sending=False)
         ids = [int(i) for i in params["message_ids"]]
@@ -265,6 +260,7 @@ class MessageMethods(Area):
             self._delete(chat, message_id)
         return True
 
+    @bot_method("answerCallbackQuery")
     async def answer_callback_query(self, params: dict[str, Any]) -> bool:
         world = self.world
         query = world.callbacks.get(str(params["callback_query_id"]))

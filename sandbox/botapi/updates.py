@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sandbox.botapi.common import Area, Handler
+from sandbox.botapi.common import Area, bot_method
 from sandbox.errors import ApiError, bad_request
 from sandbox.records import WebhookConfig
 
@@ -31,18 +31,11 @@ class UpdateMethods(Area):
         super().__init__(api)
         self._poller: object | None = None  # the newest long poll; an older one answers 409
 
-    def handlers(self) -> dict[str, Handler]:
-        return {
-            "getUpdates": self.get_updates,
-            "setWebhook": self.set_webhook,
-            "deleteWebhook": self.delete_webhook,
-            "getWebhookInfo": self.get_webhook_info,
-        }
-
     def _webhook_changed(self) -> None:
         if self.api.on_webhook_change is not None:
             self.api.on_webhook_change()
 
+    @bot_method("getUpdates")
     async def get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         world = self.world
         if world.webhook is not None:
@@ -77,6 +70,7 @@ class UpdateMethods(Area):
                 return updates
             await world.updates_signal.wait(remaining)
 
+    @bot_method("setWebhook")
     async def set_webhook(self, params: dict[str, Any]) -> bool:
         url = str(params.get("url") or "")
         if not url:
@@ -104,6 +98,7 @@ class UpdateMethods(Area):
         self._webhook_changed()
         return True
 
+    @bot_method("deleteWebhook")
     async def delete_webhook(self, params: dict[str, Any]) -> bool:
         self.world.webhook = None
         if params.get("drop_pending_updates"):
@@ -111,6 +106,7 @@ class UpdateMethods(Area):
         self._webhook_changed()
         return True
 
+    @bot_method("getWebhookInfo")
     async def get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
         hook = self.world.webhook
         info: dict[str, Any] = {

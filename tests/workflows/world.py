@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -17,7 +17,6 @@ from workflows.journey import Journey
 from workflows.models import (
     Application,
     ApplicationKind,
-    ApplicationStatus,
     Draft,
     Event,
     Reason,
@@ -88,17 +87,13 @@ def application(
     events: tuple[Event, ...] = (),
 ) -> Application:
     """The record ``draft(code, fin=fin)`` registers as a suspension at ``at``."""
-    typed = {f.name: getattr(draft(code, fin=fin), f.name) for f in fields(Draft)}
-    return Application(
-        number=number,
+    registered = Application.register(
+        draft(code, fin=fin),
         kind=ApplicationKind.SUSPEND,
-        status=ApplicationStatus.REGISTERED,
         address=f"Bakı, {code}",  # from the registry, not from the form
-        created_at=at,
-        updated_at=at,
-        events=events,
-        **typed,
+        at=at,
     )
+    return replace(registered, number=number, events=events)
 
 
 @dataclass(slots=True)
