@@ -2,9 +2,9 @@
 
 The subscriber's windows, the staff cards, the notices, the e-mails and the agents' answers
 all take from here: the list of languages, the labels of kinds and statuses, and how money,
-dates (in Baku time), HTML and Telegram's lengths are handled. A fourth language is its
-``locales/<code>/LC_MESSAGES/messages.po``, one line in :data:`LANGUAGES` and its reason
-labels in ``storage/seed/reason_labels.csv``.
+dates (in Baku time), HTML (escaping, and quoting what people typed) and Telegram's
+lengths are handled. A fourth language is its ``locales/<code>/LC_MESSAGES/messages.po``,
+one line in :data:`LANGUAGES` and its reason labels in ``storage/seed/reason_labels.csv``.
 """
 
 from __future__ import annotations
@@ -78,9 +78,59 @@ def esc(value: str | None) -> str:
     return html.escape(value or "", quote=False)
 
 
+def blockquote(markup: str) -> str:
+    """Markup in a quoted block, on lines of its own (Telegram's HTML and the e-mail's).
+
+    Text people typed that may hold line breaks (a description, notes, a staff note) is
+    shown this way under its label, so that a typed "Status: Done" is visibly inside the
+    quote and never passes for a line of the message itself.
+    """
+    return f"<blockquote>{markup}</blockquote>"
+
+
+def quote(value: str | None) -> str:
+    """User text, escaped, in a quoted block: see :func:`blockquote`."""
+    return blockquote(esc(value))
+
+
 def tg_len(text: str) -> int:
     """The length Telegram counts: UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def fit(render: Callable[[dict[str, str]], str], texts: Mapping[str, str], limit: int) -> str:
+    """``render(texts)``, with the longest of ``texts`` cut until it is within ``limit``.
+
+    ``texts`` are what people typed (raw, unescaped); ``render`` gets them, cut or not, and
+    marks a cut one (it can compare with the full text). The longest are cut down to a common
+    length, so each keeps its beginning; every raw character removed takes at least one
+    character out of the HTML, and a margin pays for the marks. The result is measured as
+    Telegram counts (UTF-16 units of the HTML, never less than after parsing); if the fixed
+    parts alone are too long it can stay longer than ``limit``, for the caller to check.
+    """
+    shown = dict(texts)
+    text = render(shown)
+    for _round in range(12):
+        over = tg_len(text) - limit
+        if over <= 0:
+            break
+        lengths = [len(value) for value in shown.values()]
+        cap = _water_level(lengths, sum(lengths) - over - 64)
+        shown = {name: value[:cap] for name, value in shown.items()}
+        text = render(shown)
+    return text
+
+
+def _water_level(lengths: list[int], total: int) -> int:
+    """The largest cap with ``sum(min(length, cap)) <= total`` (0 if none)."""
+    low, high = 0, max(lengths, default=0)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(min(length, middle) for length in lengths) <= total:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def reason_label(reasons: Mapping[str, Reason], code: str, locale: str) -> str:
