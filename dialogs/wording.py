@@ -103,34 +103,24 @@ def fit(render: Callable[[dict[str, str]], str], texts: Mapping[str, str], limit
 
     ``texts`` are what people typed (raw, unescaped); ``render`` gets them, cut or not, and
     marks a cut one (it can compare with the full text). The longest are cut down to a common
-    length, so each keeps its beginning; every raw character removed takes at least one
-    character out of the HTML, and a margin pays for the marks. The result is measured as
-    Telegram counts (UTF-16 units of the HTML, never less than after parsing); if the fixed
-    parts alone are too long it can stay longer than ``limit``, for the caller to check.
+    length, the largest that fits (so each keeps its beginning, and as much of it as the
+    message allows, however much escaping makes it grow). The result is measured as Telegram
+    counts (UTF-16 units of the HTML, never less than after parsing); if the fixed parts alone
+    are too long it stays longer than ``limit``, for the caller to check.
     """
-    shown = dict(texts)
-    text = render(shown)
-    for _round in range(12):
-        over = tg_len(text) - limit
-        if over <= 0:
-            break
-        lengths = [len(value) for value in shown.values()]
-        cap = _water_level(lengths, sum(lengths) - over - 64)
-        shown = {name: value[:cap] for name, value in shown.items()}
-        text = render(shown)
-    return text
-
-
-def _water_level(lengths: list[int], total: int) -> int:
-    """The largest cap with ``sum(min(length, cap)) <= total`` (0 if none)."""
-    low, high = 0, max(lengths, default=0)
-    while low < high:
+    text = render(dict(texts))
+    if tg_len(text) <= limit:
+        return text
+    low, high = 0, max(map(len, texts.values()), default=0)
+    text = render(dict.fromkeys(texts, ""))
+    while low < high:  # the largest common length that fits
         middle = (low + high + 1) // 2
-        if sum(min(length, middle) for length in lengths) <= total:
-            low = middle
+        candidate = render({name: value[:middle] for name, value in texts.items()})
+        if tg_len(candidate) <= limit:
+            low, text = middle, candidate
         else:
             high = middle - 1
-    return low
+    return text
 
 
 def reason_label(reasons: Mapping[str, Reason], code: str, locale: str) -> str:

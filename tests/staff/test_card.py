@@ -10,6 +10,7 @@ from aiogram.types import Chat, Message
 from bot.staff.render import CARD_LIMIT, render_card
 from dialogs.wording import tg_len
 from storage.models import ChatMigrationRow
+from tests.inert import assert_inert_telegram
 from tests.outbox.fake_telegram import visible
 from tests.outbox.harness import STAFF_A, Harness
 from workflows.models import Application, ApplicationKind, ApplicationStatus, StaffMember
@@ -58,6 +59,8 @@ def test_card_fits_however_long_the_texts() -> None:
         app = _app(description=description, notes=notes, result_note=result)
         card = render_card(app, "Temporary absence", _same, "en")
         assert tg_len(card) <= CARD_LIMIT < 4096
+        assert tg_len(card) > CARD_LIMIT - 100  # cut no more than needed, escaped or not
+        assert_inert_telegram(card)  # Telegram parses it: every cut quote is closed
         assert "(shortened:" in card and "…" in card
         assert "Work order No. 7" in card and "Result:" in card
 
