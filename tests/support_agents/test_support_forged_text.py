@@ -38,13 +38,8 @@ async def test_long_forged_text_is_quoted_on_every_page(world: World) -> None:
     )
     notes = parse_text("\n".join([FAKE_LINE] * 75), max_length=1000)
     number = await world.submit(description=description or "", notes=notes)
-    agent = world.person(AGENT_ID)
 
-    [page] = await agent.send(f"/status {number}")
-    pages = [page]
-    while "Next" in str(world.last_message().reply_markup):
-        [page] = await agent.press("Next")
-        pages.append(page)
+    pages = await world.person(AGENT_ID).pages(f"/status {number}")
 
     assert len(pages) > 1
     for page in pages:

@@ -73,13 +73,8 @@ async def test_a_long_application_is_split_without_losing_a_character(world: Wor
         await world.services.work_orders.remind_overdue(
             deadline=timedelta(hours=1), interval=timedelta(hours=1)
         )
-    agent = world.person(AGENT_ID)
 
-    [page] = await agent.send(f"/status {number}")
-    pages = [page]
-    while "Next" in str(world.last_message().reply_markup):
-        [page] = await agent.press("Next")
-        pages.append(page)
+    pages = await world.person(AGENT_ID).pages(f"/status {number}")
 
     assert len(pages) >= 3
     assert all(fits(p) for p in pages)
