@@ -329,26 +329,23 @@ _TAB = "\t"
 
 def _dropped_class() -> str:
     """Control (Cc: C0, DEL, C1; TAB is made a space instead), format (Cf: bidi controls,
-    zero-width spaces, soft hyphens, ...) and lone surrogate (Cs) characters. Line breaks
-    are split off before this applies. Format characters exist only in planes 0, 1 and 14."""
+    zero-width spaces, soft hyphens, ...) and lone surrogate (Cs) characters, as the body of
+    a regex character class. Line breaks are split off before it applies. Format characters
+    exist only in planes 0, 1 and 14."""
     dropped = {chr(c) for c in range(0x20)} | {chr(c) for c in range(0x7F, 0xA0)}
     dropped |= BIDI_CONTROLS
     for plane in (range(0x20000), range(0xE0000, 0xF0000)):
         dropped.update(ch for ch in map(chr, plane) if unicodedata.category(ch) == "Cf")
     dropped -= _JOINERS | {_TAB}
     dropped -= {chr(c) for c in range(0xE0000, 0xE0080)}  # see _TAGS
+    # Runs of consecutive code points as ranges: a short class is a fast one.
     points = sorted(map(ord, dropped))
-    ranges: list[tuple[int, int]] = []
-    for point in points:
-        if ranges and ranges[-1][1] == point - 1:
-            ranges[-1] = (ranges[-1][0], point)
-        else:
-            ranges.append((point, point))
-    body = "".join(
-        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
-        for a, b in ranges
+    starts = [p for i, p in enumerate(points) if i == 0 or points[i - 1] != p - 1]
+    ends = [p for i, p in enumerate(points) if i + 1 == len(points) or points[i + 1] != p + 1]
+    ranges = (
+        f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in zip(starts, ends, strict=True)
     )
-    return f"{body}\\ud800-\\udfff"
+    return "".join(ranges) + "\\ud800-\\udfff"
 
 
 _DROPPED = re.compile(f"[{_dropped_class()}]")
