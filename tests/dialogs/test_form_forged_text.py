@@ -1,14 +1,29 @@
-"""Issue 17: what a subscriber types into the form is stored clean, and what the staff
-answered is shown inert in the subscriber's status view (tests/inert.py)."""
+"""Issue 17: what a subscriber types into the form, and the address the billing API
+answers, are stored clean; what the staff answered is shown inert in the subscriber's
+status view (tests/inert.py)."""
 
 from __future__ import annotations
 
 from aiogram.types import User
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.config import SecretUrl, Settings
 from bot.staff.access import display_name
+from bot.staff.render import render_card
 from dialogs.wording import tg_len
-from tests.dialogs.helpers import World, applications, open_menu, press, register
+from tests.dialogs.helpers import (
+    FIN,
+    World,
+    applications,
+    make_world,
+    open_menu,
+    press,
+    register,
+)
 from tests.inert import FAKE_LINE, assert_clean, assert_inert_telegram, forged
+from tests.local_http import local_server
+from workflows.clock import FixedClock
 from workflows.models import StaffMember
 from workflows.values import clean_text, parse_text
 
@@ -60,3 +75,39 @@ async def test_a_long_note_is_cut_inside_its_quote(world: World) -> None:
     assert tg_len(detail.text) <= 3900
     assert detail.text.endswith("&amp;…</blockquote>")
     assert detail.text.count("&amp;") > 500
+
+
+async def _forged_subscriber(request: web.Request) -> web.Response:
+    return web.json_response(
+        {
+            "subscriber_code": request.match_info["code"],
+            "meterless": True,
+            "debt_azn": "0",
+            "service_state": "active",
+            "address": forged("Ünvan"),
+            "owner_fin": None,
+        }
+    )
+
+
+async def test_a_forged_billing_address_and_form_text_make_an_inert_card(
+    settings: Settings, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    """From the billing API and the form to the staff card: the address on its line, the
+    description and notes quoted, nothing bidi or control left."""
+    app = web.Application()
+    app.router.add_get("/subscribers/{code}", _forged_subscriber)
+    async with local_server(app) as origin:
+        world = make_world(
+            settings.model_copy(update={"billing_api_url": SecretUrl(origin)}), engine, clock
+        )
+        try:
+            user = world.subscriber()
+            number = await register(user, description=forged("Təsvir"), notes=forged("Qeyd"))
+            stored = await world.services.journey.application_of(FIN, number)
+        finally:
+            await world.services.close()
+
+    card = render_card(stored, "Temporary absence", str, "en")
+    assert_inert_telegram(card, quoted=("Təsvir", "Qeyd"))
+    assert f"Address: Ünvan enoD :sutatS[31m ok {FAKE_LINE} {FAKE_LINE}" in card
