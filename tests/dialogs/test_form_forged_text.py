@@ -5,7 +5,6 @@ status view (tests/inert.py)."""
 from __future__ import annotations
 
 from aiogram.types import User
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import SecretUrl, Settings
@@ -16,6 +15,7 @@ from tests.dialogs.helpers import (
     FIN,
     World,
     applications,
+    billing_api,
     make_world,
     open_menu,
     press,
@@ -77,27 +77,12 @@ async def test_a_long_note_is_cut_inside_its_quote(world: World) -> None:
     assert detail.text.count("&amp;") > 500
 
 
-async def _forged_subscriber(request: web.Request) -> web.Response:
-    return web.json_response(
-        {
-            "subscriber_code": request.match_info["code"],
-            "meterless": True,
-            "debt_azn": "0",
-            "service_state": "active",
-            "address": forged("Ünvan"),
-            "owner_fin": None,
-        }
-    )
-
-
 async def test_a_forged_billing_address_and_form_text_make_an_inert_card(
     settings: Settings, engine: AsyncEngine, clock: FixedClock
 ) -> None:
     """From the billing API and the form to the staff card: the address on its line, the
     description and notes quoted, nothing bidi or control left."""
-    app = web.Application()
-    app.router.add_get("/subscribers/{code}", _forged_subscriber)
-    async with local_server(app) as origin:
+    async with local_server(billing_api(forged("Ünvan"))) as origin:
         world = make_world(
             settings.model_copy(update={"billing_api_url": SecretUrl(origin)}), engine, clock
         )
