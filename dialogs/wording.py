@@ -2,9 +2,10 @@
 
 The subscriber's windows, the staff cards, the notices, the e-mails and the agents' answers
 all take from here: the list of languages, the labels of kinds and statuses, and how money,
-dates (in Baku time), HTML and Telegram's lengths are handled. A fourth language is its
-``locales/<code>/LC_MESSAGES/messages.po``, one line in :data:`LANGUAGES` and its reason
-labels in ``storage/seed/reason_labels.csv`` (README, "Catalogues").
+dates (in Baku time), HTML (escaping, and quoting what people typed) and Telegram's
+lengths are handled. A fourth language is its ``locales/<code>/LC_MESSAGES/messages.po``,
+one line in :data:`LANGUAGES` and its reason labels in ``storage/seed/reason_labels.csv``
+(README, "Catalogues").
 """
 
 from __future__ import annotations
@@ -81,9 +82,49 @@ def esc(value: str | None) -> str:
     return html.escape(value or "", quote=False)
 
 
+def blockquote(markup: str) -> str:
+    """Markup in a quoted block, on lines of its own (Telegram's HTML and the e-mail's).
+
+    Text people typed that may hold line breaks (a description, notes, a staff note) is
+    shown this way under its label, so that a typed "Status: Done" is visibly inside the
+    quote and never passes for a line of the message itself.
+    """
+    return f"<blockquote>{markup}</blockquote>"
+
+
+def quote(value: str | None) -> str:
+    """User text, escaped, in a quoted block: see :func:`blockquote`."""
+    return blockquote(esc(value))
+
+
 def tg_len(text: str) -> int:
     """The length Telegram counts: UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def fit(render: Callable[[dict[str, str]], str], texts: Mapping[str, str], limit: int) -> str:
+    """``render(texts)``, with the longest of ``texts`` cut until it is within ``limit``.
+
+    ``texts`` are what people typed (raw, unescaped); ``render`` gets them, cut or not, and
+    marks a cut one (it can compare with the full text). The longest are cut down to a common
+    length, the largest that fits (so each keeps its beginning, and as much of it as the
+    message allows, however much escaping makes it grow). The result is measured as Telegram
+    counts (UTF-16 units of the HTML, never less than after parsing); if the fixed parts alone
+    are too long it stays longer than ``limit``, for the caller to check.
+    """
+    text = render(dict(texts))
+    if tg_len(text) <= limit:
+        return text
+    low, high = 0, max(map(len, texts.values()), default=0)
+    text = render(dict.fromkeys(texts, ""))
+    while low < high:  # the largest common length that fits
+        middle = (low + high + 1) // 2
+        candidate = render({name: value[:middle] for name, value in texts.items()})
+        if tg_len(candidate) <= limit:
+            low, text = middle, candidate
+        else:
+            high = middle - 1
+    return text
 
 
 def reason_label(reasons: Mapping[str, Reason], code: str, locale: str) -> str:

@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from workflows.values import ADDRESS_MAX_LENGTH
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -77,7 +79,7 @@ class SubscriberRow(Base):
     meterless: Mapped[bool] = mapped_column(Boolean)
     debt_azn: Mapped[Decimal] = mapped_column(Numeric(14, 2, asdecimal=True))
     service_state: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(500))
+    address: Mapped[str] = mapped_column(String(ADDRESS_MAX_LENGTH))
 
 
 class ReasonRow(Base):
@@ -114,7 +116,7 @@ class ApplicationRow(Base):
     # Equals subscriber_code while the application is open, NULL once closed: the unique
     # constraint makes "one open application per subscriber" hold under concurrency.
     open_lock: Mapped[str | None] = mapped_column(String(32), unique=True)
-    address: Mapped[str] = mapped_column(String(500))
+    address: Mapped[str] = mapped_column(String(ADDRESS_MAX_LENGTH))
     reason_code: Mapped[str] = mapped_column(ForeignKey("reasons.code"))
     phone: Mapped[str] = mapped_column(String(20))
     email: Mapped[str] = mapped_column(String(254))

@@ -37,11 +37,14 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 __all__ = [
+    "ADDRESS_MAX_LENGTH",
+    "BIDI_CONTROLS",
     "DEFAULT_SUBSCRIBER_CODE_PATTERN",
     "EMAIL_MAX_LENGTH",
     "FIN_ALPHABET",
     "FIN_LENGTH",
     "FIN_RE",
+    "NAME_MAX_LENGTH",
     "PHONE_MAX_INPUT",
     "InvalidEmail",
     "InvalidFin",
@@ -50,7 +53,9 @@ __all__ = [
     "InvalidText",
     "InvalidValue",
     "SubscriberCodeParser",
+    "clean_text",
     "compile_subscriber_code_pattern",
+    "cut",
     "parse_email",
     "parse_fin",
     "parse_phone",
@@ -295,18 +300,97 @@ def parse_email(text: str) -> str:
 
 
 # --- free text --------------------------------------------------------------------------------
+#
+# One sanitiser for every free-text field before it is stored: a description, additional
+# notes, a staff member's result note or reason, a staff member's name, an address from the
+# billing API or the CSV import. What people type can then never forge the structure of a
+# card, a notice or an e-mail: no right-to-left override turning "enoD" into "Done", no line
+# break starting a fake "Status: Done" line in a single-line field. (Multi-line fields keep
+# their line breaks; the renderers show them inside a quoted block.)
 
-# C0 controls except TAB and LF, plus DEL; CR is turned into LF before this is applied.
-_TEXT_CONTROLS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+ADDRESS_MAX_LENGTH = 500
+"""The longest address stored (billing, CSV import and the ``address`` columns)."""
+
+NAME_MAX_LENGTH = 160
+"""The longest staff name stored: ``staff:<id>:<name>`` must fit the events' 200 characters
+(Telegram's first and last names are 64 characters each)."""
+
+# Bidi controls, named so that they go even if a future Unicode reclassified one of them.
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+# Joiners that emoji sequences (👨‍👩‍👧) and scripts (Persian, Indic) need.
+_JOINERS = frozenset("\u200c\u200d")
+# Tag characters are kept only inside an emoji tag sequence (the flags of England, Scotland,
+# Wales: 🏴 + tags + CANCEL TAG); anywhere else they are invisible text.
+_TAGS = re.compile("(\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f)|[\U000e0000-\U000e007f]")
+_TAB = "\t"
 
 
-def parse_text(text: str, *, max_length: int = 1000, required: bool = True) -> str | None:
-    """Return free text (descriptions, notes) cleaned up, or ``None`` when optional and empty.
+def _dropped_class() -> str:
+    """Control (Cc: C0, DEL, C1; TAB is made a space instead), format (Cf: bidi controls,
+    zero-width spaces, soft hyphens, ...) and lone surrogate (Cs) characters, as the body of
+    a regex character class. Line breaks are split off before it applies. Format characters
+    exist only in planes 0, 1 and 14."""
+    dropped = {chr(c) for c in range(0x20)} | {chr(c) for c in range(0x7F, 0xA0)}
+    dropped |= BIDI_CONTROLS
+    for plane in (range(0x20000), range(0xE0000, 0xF0000)):
+        dropped.update(ch for ch in map(chr, plane) if unicodedata.category(ch) == "Cf")
+    dropped -= _JOINERS | {_TAB}
+    dropped -= {chr(c) for c in range(0xE0000, 0xE0080)}  # see _TAGS
+    # Runs of consecutive code points as ranges: a short class is a fast one.
+    points = sorted(map(ord, dropped))
+    starts = [p for i, p in enumerate(points) if i == 0 or points[i - 1] != p - 1]
+    ends = [p for i, p in enumerate(points) if i + 1 == len(points) or points[i + 1] != p + 1]
+    ranges = (
+        f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in zip(starts, ends, strict=True)
+    )
+    return "".join(ranges) + "\\ud800-\\udfff"
 
-    Surrounding whitespace is stripped, CRLF and lone CR become LF, NUL and the other C0
-    control characters (except ``\\n`` and ``\\t``) are removed.  The text is not escaped.
+
+_DROPPED = re.compile(f"[{_dropped_class()}]")
+# Anything _clean_line would change before the NFC (one search where most text has none).
+_SUSPECT = re.compile(f"[{_DROPPED.pattern[1:-1]}\\t\\U000e0000-\\U000e007f]")
+
+
+def _clean_line(line: str) -> str:
+    if _SUSPECT.search(line):
+        line = _TAGS.sub(lambda match: match.group(1) or "", line)
+        line = _DROPPED.sub("", line).replace(_TAB, " ")
+    return unicodedata.normalize("NFC", line)
+
+
+def clean_text(text: str, *, multiline: bool) -> str:
+    """``text`` as it is stored: NFC, without control, format (bidi) or surrogate characters.
+
+    A multi-line field keeps its line breaks as ``\\n`` (any break: CRLF, CR, U+2028 ...),
+    without trailing spaces on a line and with at most one blank line in a row; a single-line
+    field has every run of whitespace, line breaks included, joined into one space. Either is
+    stripped. ZWJ and ZWNJ stay (emoji and scripts need them). Idempotent, never longer
+    after a second pass; lengths are for the caller to check, on the result.
     """
-    value = text.replace("\r\n", "\n").replace("\r", "\n").translate(_TEXT_CONTROLS).strip()
+    lines = [_clean_line(line) for line in text.splitlines()]
+    if not multiline:
+        return " ".join(" ".join(lines).split())
+    kept: list[str] = []
+    for line in (line.rstrip() for line in lines):
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def cut(text: str, limit: int) -> str:
+    """``text``, or its first ``limit - 1`` characters and an ellipsis when it is longer."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def parse_text(
+    text: str, *, max_length: int = 1000, required: bool = True, multiline: bool = True
+) -> str | None:
+    """Return free text (descriptions, notes) cleaned by :func:`clean_text`, or ``None`` when
+    optional and empty. The length is checked on the cleaned text. The text is not escaped.
+    """
+    value = clean_text(text, multiline=multiline)
     if not value:
         if required:
             raise InvalidText("empty")

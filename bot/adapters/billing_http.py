@@ -30,9 +30,10 @@ Responses:
   number (``12.5``); it is parsed exactly into ``Decimal`` (JSON numbers too, never through
   ``float``); ``0`` means no debt, a negative value is an overpayment;
 * ``service_state`` -- ``"active"`` or ``"suspended"``;
-* ``address`` -- string, the supply address: one line (control and bidi characters are
-  removed, line breaks become spaces); longer than ``MAX_ADDRESS`` characters, it is cut to
-  that length with an ellipsis and a warning naming the subscriber code is logged;
+* ``address`` -- string, the supply address, cleaned like every single-line free text
+  (``workflows.values.clean_text``: NFC, control and bidi characters removed, line breaks
+  become spaces); longer than ``MAX_ADDRESS`` characters after that, it is cut to that
+  length with an ellipsis and a warning naming the subscriber code (only) is logged;
 * ``owner_fin`` -- string, the FIN of the registered owner, or ``null`` when unknown
   (the key itself is required).
 
@@ -62,7 +63,6 @@ import asyncio
 import json
 import logging
 import random
-import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
@@ -74,6 +74,7 @@ from yarl import URL
 
 from workflows.errors import RegistryUnavailable
 from workflows.models import ServiceState, Subscriber
+from workflows.values import ADDRESS_MAX_LENGTH, clean_text, cut
 
 __all__ = ["MAX_ADDRESS", "MAX_BODY", "MAX_RETRY_AFTER", "HttpSubscriberRegistry"]
 
@@ -82,16 +83,14 @@ log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 2.0
 """The longest ``Retry-After`` (seconds) worth waiting for while a user waits."""
 
-MAX_ADDRESS = 500
-"""The longest address kept (the ``address`` columns hold 500 characters)."""
+MAX_ADDRESS = ADDRESS_MAX_LENGTH
+"""The longest address kept (what the ``address`` columns hold)."""
 
 MAX_BODY = 64 * 1024
 """The largest 200 body read (bytes); one subscriber is a few hundred."""
 
 # Retried: the request may not have reached the registry, or its answer was cut off.
 _TRANSIENT = (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)
-# Bidi controls (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) are format characters (Cf).
-_DROPPED = frozenset({"Cc", "Cf"})
 
 _T = TypeVar("_T")
 
@@ -166,29 +165,17 @@ def parse_subscriber(content: bytes, code: str) -> Subscriber:
     )
 
 
-def _single_line(text: str) -> str:
-    """``text`` in NFC on one line: whitespace runs (line breaks too) become one space;
-    control and format characters (bidi overrides, zero-width marks) are removed."""
-    kept = (
-        " " if ch.isspace() else ch
-        for ch in unicodedata.normalize("NFC", text)
-        if ch.isspace() or unicodedata.category(ch) not in _DROPPED
-    )
-    return " ".join("".join(kept).split())
-
-
 def _address(raw: str, code: str) -> str:
     """The address on one line, cut to ``MAX_ADDRESS`` characters with an ellipsis."""
-    address = _single_line(raw)
-    if len(address) <= MAX_ADDRESS:
-        return address
-    log.warning(
-        "registry lookup %s: address of %d characters cut to %d",
-        code,
-        len(address),
-        MAX_ADDRESS,
-    )
-    return address[: MAX_ADDRESS - 1].rstrip() + "…"
+    address = clean_text(raw, multiline=False)
+    if len(address) > MAX_ADDRESS:
+        log.warning(
+            "registry lookup %s: address of %d characters cut to %d",
+            code,
+            len(address),
+            MAX_ADDRESS,
+        )
+    return cut(address, MAX_ADDRESS)
 
 
 async def _read_limited(response: aiohttp.ClientResponse) -> bytes:

@@ -1,4 +1,11 @@
-"""The e-mail channel: the completion (or rejection) e-mail and its sender."""
+"""The e-mail channel: the completion (or rejection) e-mail and its sender.
+
+The e-mail goes to whatever address the subscriber typed, so it holds only what a wrong
+recipient may read: the application's number, its type, status and date, and the staff's
+result (or reason for rejection). No FIN, phone, address, subscriber code or reason for the
+application: a stranger learns nothing about the subscriber, nor that a home stands empty.
+Details are behind the bot's status link, which asks for the subscriber's FIN.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ if TYPE_CHECKING:
 
 EGOV_PORTAL = "https://www.e-gov.az"
 _MSG_ID_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
+_QUOTE_STYLE = ' style="margin:0 0 1em;padding-left:12px;border-left:3px solid #9bb"'
 
 
 class EmailSender:
@@ -48,13 +56,12 @@ class EmailSender:
     async def send(self, item: Claimed, chat_id: int | None) -> Delivered:
         if item.kind != OutboxKind.EMAIL:
             raise PermanentFailure(f"unknown outbox kind {item.kind!r}")
-        app, reason = await self.reader.get(item.application_number)
+        app, _reason = await self.reader.get(item.application_number)
         event = EventKind(str(item.payload.get("event") or app.status.value))
         link = await self.links.status(app.number)
         message = render_email(
             app,
             event,
-            reason,
             translator(self.i18n, app.locale),
             link=link,
             to=item.recipient,
@@ -78,28 +85,27 @@ def email_message_id(item: Claimed) -> str:
 def render_email(
     app: Application,
     event: EventKind,
-    reason: str,
     _: Translate,
     *,
     link: str,
     to: str,
     message_id: str,
 ) -> EmailMessage:
-    """Subject, plain text and HTML of the completion (or rejection) e-mail."""
+    """Subject, plain text and HTML of the completion (or rejection) e-mail.
+
+    The staff's note may span lines: it stands under its label, quoted (``> `` in the plain
+    text, a ``<blockquote>`` in the HTML), so no line of it passes for a line of the e-mail.
+    """
     done = event is EventKind.DONE
     if done:
         subject = _("Application No. {number} has been completed").format(number=app.number)
     else:
         subject = _("Application No. {number} has been rejected").format(number=app.number)
     status = _(STATUS_LABELS[ApplicationStatus.DONE if done else ApplicationStatus.REJECTED])
-    # html.escape leaves the braces alone, so the escaped template still formats.
-    note_line = _("Result: {note}") if done else _("Reason for rejection: {note}")
+    note_label = _("Result:") if done else _("Reason for rejection:")
     when = fmt_dt(app.closed_at or app.updated_at, app.locale)
     facts = [
         _("Type: {kind}").format(kind=_(KIND_LABELS[app.kind])),
-        _("Subscriber code: {code}").format(code=app.subscriber_code),
-        _("Address: {address}").format(address=app.address),
-        _("Reason: {reason}").format(reason=reason),
         _("Status: {status}").format(status=status),
         _("Date: {time}").format(time=when),
     ]
@@ -115,7 +121,7 @@ def render_email(
     on_portal = _("on the {portal} portal, in the section “Check the application's status”.")
     thanks = _("Thank you for using our service.")
     signature = _("“Azərsu” OJSC")
-    note = app.result_note or "—"
+    note_lines = (app.result_note or "—").split("\n")
 
     text = "\n".join(
         [
@@ -123,7 +129,8 @@ def render_email(
             "",
             headline,
             what,
-            note_line.format(note=note),
+            note_label,
+            *(f"> {line}".rstrip() for line in note_lines),
             "",
             *facts,
             "",
@@ -149,7 +156,8 @@ def render_email(
             f"<title>{e(subject)}</title></head><body>",
             f"<p>{e(greeting)}</p>",
             f"<p><b>{e(headline)}</b><br>{e(what)}</p>",
-            f"<p>{e(note_line).format(note=e(note))}</p>",
+            f"<p>{e(note_label)}</p>",
+            f"<blockquote{_QUOTE_STYLE}>" + "<br>".join(map(e, note_lines)) + "</blockquote>",
             "<p>" + "<br>".join(e(fact) for fact in facts) + "</p>",
             f"<p>{e(how)}</p>",
             "<ul>",

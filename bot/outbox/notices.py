@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import html
-
-from dialogs.wording import KIND_LABELS, N_, Translate
+from dialogs.wording import KIND_LABELS, N_, Translate, esc, quote
 from workflows.models import Application, ApplicationKind, EventKind
 
 
 def render_notice(app: Application, event: EventKind, _: Translate) -> str:
-    """The subscriber's Telegram message about a change of their application (HTML)."""
-    esc = html.escape
+    """The subscriber's Telegram message about a change of their application (HTML); the
+    staff's note stands in a quoted block under its label."""
     kind = _(KIND_LABELS[app.kind])
     if event is EventKind.TAKEN:
         head = _("🛠 Your application No. {number} has been taken into work.")
@@ -24,11 +22,11 @@ def render_notice(app: Application, event: EventKind, _: Translate) -> str:
     if event is EventKind.DONE:
         lines.append(_(what_was_done(app.kind, done=True)))
         if app.result_note:
-            lines.append(_("Result: {note}").format(note=esc(app.result_note)))
+            lines += [_("Result:"), quote(app.result_note)]
     elif event is EventKind.REJECTED:
         lines.append(_(what_was_done(app.kind, done=False)))
         if app.result_note:
-            lines.append(_("Reason for rejection: {note}").format(note=esc(app.result_note)))
+            lines += [_("Reason for rejection:"), quote(app.result_note)]
     return "\n".join(lines)
 
 

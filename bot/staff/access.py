@@ -25,6 +25,7 @@ from aiogram.filters import Filter
 from aiogram.types import Chat, TelegramObject
 
 from storage.outbox import SqlOutboxStore
+from workflows.values import NAME_MAX_LENGTH, clean_text, cut
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,8 @@ class StaffChatFilter(Filter):
 
 
 def display_name(user: Any) -> str:
-    """A staff member's name as stored on the work order (at most 200 characters)."""
-    name = (getattr(user, "full_name", "") or "").strip() or str(getattr(user, "id", "?"))
-    return name[:200]
+    """A staff member's name as stored on the work order: one line without control or bidi
+    characters (a name is free text too), at most ``NAME_MAX_LENGTH`` characters; the user
+    id when nothing is left of it."""
+    name = clean_text(getattr(user, "full_name", "") or "", multiline=False)
+    return cut(name, NAME_MAX_LENGTH) or str(getattr(user, "id", "?"))

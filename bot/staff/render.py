@@ -1,8 +1,10 @@
 """Texts and keyboards of the staff group, rendered in STAFF_LOCALE.
 
 Every function takes the translation function as ``_`` (so the msgids are extracted by
-``pybabel`` as usual) and escapes what people typed. A card stays within Telegram's 4,096
-characters however long the description, notes or result are: the longest of them is cut,
+``pybabel`` as usual) and escapes what people typed; the texts that may span lines (the
+description, the notes, the result or the reason for rejection) stand in a quoted block
+under their label, so none of their lines passes for a line of the card. A card stays within
+Telegram's 4,096 characters however long those texts are: the longest of them is cut,
 visibly, until the whole card fits.
 """
 
@@ -16,7 +18,9 @@ from dialogs.wording import (
     STATUS_ICONS,
     STATUS_LABELS,
     Translate,
+    blockquote,
     esc,
+    fit,
     fmt_dt,
     tg_len,
 )
@@ -25,7 +29,6 @@ from workflows.models import Application, ApplicationStatus
 # Telegram allows 4,096 characters after entity parsing; the HTML source is longer than
 # that, so measuring the source (in UTF-16 units, as Telegram counts) leaves a margin.
 CARD_LIMIT = 4000
-_CUT_FIELDS = ("description", "notes", "result")
 
 
 def staff_name(name: str | None) -> str:
@@ -33,12 +36,13 @@ def staff_name(name: str | None) -> str:
 
 
 def _shortened(full: str, shown: str, _: Translate) -> str:
+    """The quoted block of a text people typed, with a note when it had to be cut."""
     if shown == full:
-        return esc(full)
+        return blockquote(esc(full))
     note = _("(shortened: {shown} of {total} characters)").format(
         shown=len(shown), total=len(full)
     )
-    return f"{esc(shown.rstrip())}… <i>{note}</i>"
+    return blockquote(f"{esc(shown.rstrip())}… <i>{note}</i>")
 
 
 def _card(app: Application, reason: str, shown: dict[str, str], _: Translate, loc: str) -> str:
@@ -59,16 +63,11 @@ def _card(app: Application, reason: str, shown: dict[str, str], _: Translate, lo
         _("Reason: {reason}").format(reason=esc(reason)),
         _("Phone: {phone}").format(phone=esc(app.phone)),
         _("E-mail: {email}").format(email=esc(app.email)),
-        _("Description: {description}").format(
-            description=_shortened(full["description"], shown["description"], _)
-        ),
+        _("Description:"),
+        _shortened(full["description"], shown["description"], _),
     ]
     if full["notes"]:
-        lines.append(
-            _("Additional notes: {notes}").format(
-                notes=_shortened(full["notes"], shown["notes"], _)
-            )
-        )
+        lines += [_("Additional notes:"), _shortened(full["notes"], shown["notes"], _)]
     lines.append(_("Registered: {time}").format(time=fmt_dt(app.created_at, loc)))
     if app.taken_at is not None and app.taken_by_name:
         lines.append(
@@ -83,20 +82,14 @@ def _card(app: Application, reason: str, shown: dict[str, str], _: Translate, lo
                 name=staff_name(app.taken_by_name), time=fmt_dt(closed, loc)
             )
         )
-        lines.append(
-            _("Result: {note}").format(note=_shortened(full["result"], shown["result"], _))
-        )
+        lines += [_("Result:"), _shortened(full["result"], shown["result"], _)]
     elif app.status is ApplicationStatus.REJECTED and closed is not None:
         lines.append(
             _("Rejected by {name}, {time}").format(
                 name=staff_name(app.taken_by_name), time=fmt_dt(closed, loc)
             )
         )
-        lines.append(
-            _("Reason for rejection: {note}").format(
-                note=_shortened(full["result"], shown["result"], _)
-            )
-        )
+        lines += [_("Reason for rejection:"), _shortened(full["result"], shown["result"], _)]
     return "\n".join(lines)
 
 
@@ -104,39 +97,15 @@ def render_card(
     app: Application, reason: str, _: Translate, locale: str, *, limit: int = CARD_LIMIT
 ) -> str:
     """The work-order card (HTML), never longer than ``limit``."""
-    shown = {
+    texts = {
         "description": app.description,
         "notes": app.notes or "",
         "result": app.result_note or "",
     }
-    text = _card(app, reason, shown, _, locale)
-    for _round in range(12):
-        over = tg_len(text) - limit
-        if over <= 0:
-            return text
-        # Cut the longest texts down to a common length, so each keeps its beginning.
-        # Each raw character removed takes at least one character out of the HTML; the
-        # margin pays for the "(shortened ...)" notes.
-        lengths = [len(shown[name]) for name in _CUT_FIELDS]
-        cap = _water_level(lengths, sum(lengths) - over - 64)
-        for name in _CUT_FIELDS:
-            shown[name] = shown[name][:cap]
-        text = _card(app, reason, shown, _, locale)
+    text = fit(lambda shown: _card(app, reason, shown, _, locale), texts, limit)
     if tg_len(text) > limit:  # only with absurd addresses or names: cut the tail
         text = esc(text[: limit // 2])
     return text
-
-
-def _water_level(lengths: list[int], total: int) -> int:
-    """The largest cap with ``sum(min(length, cap)) <= total`` (0 if none)."""
-    low, high = 0, max(lengths, default=0)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if sum(min(length, middle) for length in lengths) <= total:
-            low = middle
-        else:
-            high = middle - 1
-    return low
 
 
 def card_keyboard(app: Application, _: Translate) -> InlineKeyboardMarkup | None:

@@ -6,7 +6,9 @@ units, which is never less, so a page that fits here fits there.
 
 Text typed by people (a description, a staff note, a delivery error) can be longer than a
 page and grows up to five-fold when escaped (``&`` -> ``&amp;``), so it is escaped here,
-piece by piece, and split between pages when it has to be; markup is never cut.
+piece by piece, and split between pages when it has to be; markup is never cut. Text that
+may span lines is quoted (a ``<blockquote>`` under its label, on every page it reaches), so
+none of its lines passes for a line of the answer.
 
 The buttons carry the command, the page and the argument (``sp:s:2:125``), nothing else:
 a press runs the query again, so pages never go stale and nothing is kept per message.
@@ -25,7 +27,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext
 
 from bot.support.commands import AgentCommand
-from dialogs.wording import N_, esc, tg_len
+from dialogs.wording import N_, blockquote, esc, tg_len
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +53,16 @@ class SupportPageCD(CallbackData, prefix="sp"):
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """One line of an answer: ``html`` is trusted markup, ``tail`` raw text escaped here."""
+    """One line of an answer: ``html`` is trusted markup, ``tail`` raw text escaped here;
+    ``quoted``: the tail stands in a quoted block under the markup."""
 
     html: str = ""
     tail: str = ""
+    quoted: bool = False
+
+    def wrap(self, escaped: str) -> str:
+        """The escaped tail (or a part of it) as shown."""
+        return "\n" + blockquote(escaped) if self.quoted else escaped
 
 
 def _split_escaped(text: str, room: int) -> tuple[str, str]:
@@ -112,13 +120,14 @@ def paginate(
         room = room_per_page
 
     for piece in pieces:
-        prefix, tail = piece.html, piece.tail
-        if tg_len(prefix) + tg_len(CONTINUED) + 1 > room_per_page - MIN_ROOM:
+        prefix, tail, wrap = piece.html, piece.tail, piece.wrap
+        overhead = tg_len(wrap(""))
+        if tg_len(prefix) + tg_len(CONTINUED) + overhead + 1 > room_per_page - MIN_ROOM:
             # Markup too long to keep whole (never by construction): show it as text.
             prefix, tail = "", _plain(prefix) + tail
         if per_page is not None and len(lines) >= per_page:
             flush()
-        line = prefix + esc(tail)
+        line = prefix + wrap(esc(tail))
         cost = tg_len(line) + (1 if lines else 0)
         if cost <= room:
             lines.append(line)
@@ -137,9 +146,9 @@ def paginate(
         while True:
             lead = prefix if first else CONTINUED
             separator = 1 if lines else 0
-            head, rest = _split_escaped(rest, room - separator - tg_len(lead))
-            lines.append(lead + head)
-            room -= separator + tg_len(lead + head)
+            head, rest = _split_escaped(rest, room - separator - tg_len(lead) - overhead)
+            lines.append(lead + wrap(head))
+            room -= separator + tg_len(lead + wrap(head))
             first = False
             if not rest:
                 break

@@ -1,5 +1,8 @@
 """What the agents read: every answer in the agent's locale, user fields escaped, FIN masked.
 
+Text people typed that may span lines (the description, the notes, a staff note) stands in a
+quoted block under its label, so none of its lines passes for a line of the answer.
+
 Each renderer returns pages (see ``paging``); the caller picks one and adds the footer.
 """
 
@@ -156,6 +159,10 @@ def _field(label: str, value: str | None) -> Piece:
     return Piece(html=f"<b>{esc(gettext(label))}:</b> ", tail=value or "")
 
 
+def _quoted_field(label: str, value: str) -> Piece:
+    return Piece(html=f"<b>{esc(gettext(label))}:</b>", tail=value, quoted=True)
+
+
 def _short(value: str | None, limit: int) -> str:
     value = value or ""
     return value if len(value) <= limit else value[: limit - 1] + "…"
@@ -184,7 +191,7 @@ def _event_piece(event: Event, locale: str) -> Piece:
         label = esc(event.kind.value)
     prefix = f"{icon} {when} — {label}"
     if event.note:
-        return Piece(html=prefix + ": ", tail=event.note)
+        return Piece(html=prefix + ":", tail=event.note, quoted=True)
     return Piece(html=prefix)
 
 
@@ -230,8 +237,10 @@ def application_pages(
         _field(FIELD_FIN, mask_fin(app.fin)),
         _field(FIELD_PHONE, app.phone),
         _field(FIELD_EMAIL, app.email),
-        _field(FIELD_DESCRIPTION, app.description),
-        _field(FIELD_NOTES, app.notes or gettext(NO_NOTES)),
+        _quoted_field(FIELD_DESCRIPTION, app.description),
+        _quoted_field(FIELD_NOTES, app.notes)
+        if app.notes
+        else _field(FIELD_NOTES, gettext(NO_NOTES)),
         _field(FIELD_LANGUAGE, LANGUAGES.get(app.locale, app.locale)),
         Piece(),
         Piece(html=gettext(HISTORY_TITLE)),

@@ -6,10 +6,23 @@ from aiogram.utils.i18n import gettext
 from aiogram_dialog import DialogManager
 
 from dialogs.common import application_line, current_locale, deps_of, profile_of, render_error
-from dialogs.wording import KIND_LABELS, N_, STATUS_ICONS, STATUS_LABELS, esc, fmt_dt, reason_label
+from dialogs.wording import (
+    KIND_LABELS,
+    N_,
+    STATUS_ICONS,
+    STATUS_LABELS,
+    blockquote,
+    esc,
+    fit,
+    fmt_dt,
+    reason_label,
+)
 from workflows.errors import ApplicationNotFound
-from workflows.models import EventKind
+from workflows.models import Application, EventKind, Reason
 
+# The card's HTML, measured as Telegram counts; a staff note is cut to fit (the other parts
+# are bounded: an address holds 500 characters, a name 160).
+CARD_LIMIT = 3900
 EVENT_LABELS = {
     EventKind.REGISTERED: N_("Registered"),
     EventKind.TAKEN: N_("Taken by the staff"),
@@ -48,6 +61,14 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
             "card": "",
         }
     reasons = {r.code: r for r in await journey.all_reasons()}
+    notes = {str(i): event.note for i, event in enumerate(app.events) if event.note}
+    card = fit(lambda shown: _card(app, reasons, shown, locale), notes, CARD_LIMIT)
+    return {"found": True, "missing": "", "card": card}
+
+
+def _card(app: Application, reasons: dict[str, Reason], notes: dict[str, str], locale: str) -> str:
+    """The application with its history; a staff note stands in a quoted block under its
+    event (``notes`` holds them by event index, cut to fit: a cut one ends in "…")."""
     lines = [
         gettext("<b>Application No. {number}</b>").format(number=app.number),
         gettext("Type: {kind}").format(kind=gettext(KIND_LABELS[app.kind])),
@@ -62,14 +83,13 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         "",
         gettext("<b>History</b>"),
     ]
-    for event in app.events:
+    for i, event in enumerate(app.events):
         if event.kind not in EVENT_LABELS:
             continue
         line = f"• {fmt_dt(event.at, locale)} — {gettext(EVENT_LABELS[event.kind])}"
-        if event.note:
-            line += f": {esc(event.note)}"
-        lines.append(line)
-    card = "\n".join(lines)
-    if len(card) > 3900:
-        card = card[:3900] + "…"
-    return {"found": True, "missing": "", "card": card}
+        if not event.note:
+            lines.append(line)
+            continue
+        note = notes[str(i)]
+        lines += [f"{line}:", blockquote(esc(note) + ("…" if note != event.note else ""))]
+    return "\n".join(lines)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO, TypeAlias
 
 from workflows.models import ServiceState
+from workflows.values import ADDRESS_MAX_LENGTH, clean_text
 
 HEADER: tuple[str, ...] = (
     "subscriber_code",
@@ -29,14 +30,13 @@ HEADER: tuple[str, ...] = (
 )
 MAX_REPORTED_ERRORS = 100
 MAX_CODE_LENGTH = 32
-MAX_ADDRESS_LENGTH = 500
+MAX_ADDRESS_LENGTH = ADDRESS_MAX_LENGTH
 # Numeric(14, 2): at most 12 digits before the point.
 MAX_DEBT_INTEGER_DIGITS = 12
 
 _FIN = re.compile(r"[0-9A-HJ-NP-Z]{7}")
 _DEBT = re.compile(rf"[0-9]{{1,{MAX_DEBT_INTEGER_DIGITS}}}(?:\.[0-9]{{1,2}})?")
 _SIGNED_NUMBER = re.compile(r"[+-]?([0-9]+)(?:\.([0-9]+))?")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 _STATES = frozenset(state.value for state in ServiceState)
 _COLUMNS = len(HEADER)
@@ -183,18 +183,19 @@ def parse_record(fields: list[str], fin_parser: FinParser) -> tuple[_Values | No
             f"service_state {_show(raw_state)} must be one of {'/'.join(sorted(_STATES))}"
         )
 
-    address = raw_address.strip()
-    if not address:
-        problems.append("address is empty")
-    elif len(address) > MAX_ADDRESS_LENGTH:
-        problems.append(f"address is longer than {MAX_ADDRESS_LENGTH} characters")
-    elif _CONTROL.search(address):
-        problems.append("address contains a line break or another control character")
+    # Invalid bytes (lone surrogates here) are reported before the cleaning would drop them;
+    # line breaks are joined with a space and control and bidi characters removed.
+    address = ""
+    try:
+        raw_address.encode("utf-8")
+    except UnicodeEncodeError:
+        problems.append("address is not valid UTF-8 text")
     else:
-        try:
-            address.encode("utf-8")
-        except UnicodeEncodeError:
-            problems.append("address is not valid UTF-8 text")
+        address = clean_text(raw_address, multiline=False)
+        if not address:
+            problems.append("address is empty")
+        elif len(address) > MAX_ADDRESS_LENGTH:
+            problems.append(f"address is longer than {MAX_ADDRESS_LENGTH} characters")
 
     if problems or code is None or meterless is None or debt is None:
         return None, problems  # each None above came with its problem

@@ -18,6 +18,7 @@ from bot.adapters.billing_http import MAX_ADDRESS, MAX_BODY, HttpSubscriberRegis
 from bot.app import build_services
 from bot.config import SecretUrl, Settings
 from storage.models import ApplicationRow
+from tests.inert import FAKE_LINE, assert_clean, forged
 from tests.local_http import local_server
 from tests.support import GENEROUS_S
 from workflows.errors import RegistryUnavailable
@@ -232,6 +233,26 @@ async def test_address_is_one_line_without_controls(
     subscriber = await registry(client, billing).lookup("123456")
     assert subscriber is not None
     assert subscriber.address == "Bakı ş., Status: Done 10[31m, m. 5"
+
+
+async def test_a_forged_address_is_inert(client: aiohttp.ClientSession, billing: Billing) -> None:
+    billing.replies = [json_reply(SUBSCRIBER | {"address": forged("Bakı ş.")})]
+    subscriber = await registry(client, billing).lookup("123456")
+    assert subscriber is not None
+    assert_clean(subscriber.address)
+    assert "\n" not in subscriber.address and "  " not in subscriber.address
+    assert subscriber.address.startswith(f"Bakı ş. enoD :sutatS[31m ok {FAKE_LINE} {FAKE_LINE}")
+
+
+async def test_address_length_is_counted_after_cleaning(
+    client: aiohttp.ClientSession, billing: Billing, caplog: pytest.LogCaptureFixture
+) -> None:
+    address = "\u202e\u200b" * 100 + "Ə" * MAX_ADDRESS + "\r\n" * 50
+    billing.replies = [json_reply(SUBSCRIBER | {"address": address})]
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.billing_http"):
+        subscriber = await registry(client, billing).lookup("123456")
+    assert subscriber is not None and subscriber.address == "Ə" * MAX_ADDRESS
+    assert not caplog.records  # nothing was cut
 
 
 async def test_address_of_600_characters_is_cut(

@@ -28,6 +28,7 @@ from aiogram_dialog.api.entities import DEFAULT_STACK_ID
 from aiogram_dialog.test_tools import MockMessageManager
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from aiogram_dialog.utils import remove_intent_id, split_reply_callback
+from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -341,3 +342,24 @@ async def stored_profile(engine: AsyncEngine, user_id: int) -> tuple[str | None,
             )
         ).first()
     return (row.locale, row.fin) if row else (None, None)
+
+
+def billing_api(address: str) -> web.Application:
+    """A billing API (its contract in bot/adapters/billing_http.py) where every subscriber
+    is meterless, active, without debt nor owner, and lives at ``address``."""
+
+    async def subscriber(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "subscriber_code": request.match_info["code"],
+                "meterless": True,
+                "debt_azn": "0",
+                "service_state": "active",
+                "address": address,
+                "owner_fin": None,
+            }
+        )
+
+    app = web.Application()
+    app.router.add_get("/subscribers/{code}", subscriber)
+    return app

@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.billing_http import MAX_ADDRESS
 from bot.config import SecretUrl, Settings
 from storage.database import create_engine
 from storage.models import ApplicationRow
-from tests.dialogs.helpers import applications, make_world, register
+from tests.dialogs.helpers import applications, billing_api, make_world, register
 from tests.local_http import local_server
 from tests.support import migrated_pg_url
 from workflows.clock import FixedClock
@@ -22,24 +21,9 @@ from workflows.clock import FixedClock
 ADDRESS = "Bakı ş., Nizami küç. 10, m. 5 ".ljust(600, "ə")
 
 
-async def _subscriber(request: web.Request) -> web.Response:
-    return web.json_response(
-        {
-            "subscriber_code": request.match_info["code"],
-            "meterless": True,
-            "debt_azn": "0",
-            "service_state": "active",
-            "address": ADDRESS,
-            "owner_fin": None,
-        }
-    )
-
-
 @pytest.fixture
 async def billing_url() -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_get("/subscribers/{code}", _subscriber)
-    async with local_server(app) as origin:
+    async with local_server(billing_api(ADDRESS)) as origin:
         yield origin
 
 

@@ -359,8 +359,8 @@ TRANSLATIONS = {
         "✅ Your application No. {number} has been completed.": "✅ Ваша заявка № {number} выполнена.",
         "❌ Your application No. {number} has been rejected.": "❌ Ваша заявка № {number} отклонена.",
         "🛠 Your application No. {number} has been taken into work.": "🛠 Ваша заявка № {number} принята в работу.",
-        "Result: {note}": "Результат: {note}",
-        "Reason for rejection: {note}": "Причина отказа: {note}",
+        "Result:": "Результат:",
+        "Reason for rejection:": "Причина отказа:",
         "Check the application's status": "Проверить статус заявки",
     },
     "az": {

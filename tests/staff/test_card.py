@@ -12,6 +12,7 @@ from bot.staff.render import CARD_LIMIT, render_card
 from dialogs.wording import tg_len
 from sandbox.tghtml import parse_html
 from storage.models import ChatMigrationRow
+from tests.inert import assert_inert_telegram
 from tests.outbox.fake_telegram import visible
 from tests.outbox.harness import STAFF_A, Harness
 from tests.support import draft
@@ -52,13 +53,15 @@ def test_card_fits_however_long_the_texts() -> None:
         app = _app(description=description, notes=notes, result_note=result)
         card = render_card(app, "Temporary absence", _same, "en")
         assert tg_len(card) <= CARD_LIMIT < 4096
+        assert tg_len(card) > CARD_LIMIT - 100  # cut no more than needed, escaped or not
+        assert_inert_telegram(card)  # Telegram parses it: every cut quote is closed
         assert "(shortened:" in card and "…" in card
         assert "Work order No. 7" in card and "Result:" in card
 
 
 def test_short_card_is_not_shortened() -> None:
     card = render_card(_app(notes="qeyd"), "Temporary absence", _same, "en")
-    assert "shortened" not in card and "Additional notes: qeyd" in card
+    assert "shortened" not in card and "Additional notes:\n<blockquote>qeyd</blockquote>" in card
 
 
 async def test_four_thousand_character_notes_reach_the_group(h: Harness) -> None:

@@ -72,7 +72,9 @@ async def test_register_take_done_notifies_everyone(h: Harness, smtp: tuple[Inbo
         assert "Su bağlandı, plomb vuruldu." in body
         assert f"start=status_{number}" in body
         assert "e-gov.az" in body
-        assert "Временное отсутствие" in body  # the reason label, in Russian
+        # Number, status and result only: not the reason for the application (issue 17).
+        assert "Временное отсутствие" not in body and "Temporary absence" not in body
+    assert "Результат:\n> Su bağlandı, plomb vuruldu." in plain.replace("\r\n", "\n")
     async with h.services.transactions.session_factory() as session:
         statuses = set(await session.scalars(select(OutboxRow.status)))
     assert statuses == {OutboxStatus.SENT}
@@ -91,7 +93,10 @@ async def test_register_reject_sends_the_reason(h: Harness, smtp: tuple[Inbox, i
 
     text = h.card_text(chat_id, card_id)
     assert "Rejected by Elvin Məmmədov" in text
-    assert "Reason for rejection: Ünvan &lt;səhvdir&gt; &amp; abonent tapılmadı." in text
+    assert (
+        "Reason for rejection:\n<blockquote>Ünvan &lt;səhvdir&gt; &amp; abonent tapılmadı."
+        "</blockquote>" in text
+    )
     assert (await h.card(number)).reply_markup is None
     notices = h.tg.sent(1002)
     assert len(notices) == 1  # no "taken" notice: it was never taken
@@ -105,9 +110,9 @@ async def test_register_reject_sends_the_reason(h: Harness, smtp: tuple[Inbox, i
     assert mail["Subject"] == f"Müraciət № {number} rədd edildi"
     plain, rich = _parts(mail)
     assert "Hörmətli abunəçi" in plain and "Hörmətli abunəçi" in rich
-    assert "Ünvan <səhvdir> & abonent tapılmadı." in plain
-    assert "Ünvan &lt;səhvdir&gt; &amp; abonent tapılmadı." in rich
-    assert "Müvəqqəti olmama" in plain  # the reason label in Azerbaijani
+    assert "> Ünvan <səhvdir> & abonent tapılmadı." in plain
+    assert "Ünvan &lt;səhvdir&gt; &amp; abonent tapılmadı.</blockquote>" in rich
+    assert "Müvəqqəti olmama" not in plain  # not the reason for the application (issue 17)
     assert f"start=status_{number}" in rich and "www.e-gov.az" in rich
     async with h.services.transactions() as tx:
         app = await tx.applications.get(number)

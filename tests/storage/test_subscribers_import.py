@@ -36,6 +36,7 @@ from tests.storage.registry_files import (
     write_csv,
 )
 from tests.support import isolated_pg_url
+from workflows.values import ADDRESS_MAX_LENGTH
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
@@ -444,7 +445,7 @@ async def test_line_numbers_are_physical_lines(sqlite_engine: AsyncEngine, tmp_p
     path = write_csv(
         tmp_path,
         HEADER_LINE,
-        '100001,,true,0.00,active,"Bakı ş.,',
+        '100001,,true,1.234,active,"Bakı ş.,',
         'Nəsimi r."',
         "100002,,true,0.00,unknown,Bakı ş.",
     )
@@ -453,7 +454,33 @@ async def test_line_numbers_are_physical_lines(sqlite_engine: AsyncEngine, tmp_p
         await import_subscribers(sqlite_engine, path)
 
     assert [e.line for e in failed.value.errors] == [2, 4]
-    assert "line break" in failed.value.errors[0].message
+    assert "more than 2 decimals" in failed.value.errors[0].message
+
+
+async def test_address_is_cleaned_to_one_line(sqlite_engine: AsyncEngine, tmp_path: Path) -> None:
+    """Issue 17: an address is single-line free text. Line breaks are joined with a space,
+    control and bidi characters removed, and the 500 characters counted after that."""
+    forged = "Bakı ş.,\r\nStatus: Done\u202e\u2066 10\x07\u200b, m. 5"
+    long = "Bakı ş. " + "\u202e\u200b" * 400 + "ə" * (ADDRESS_MAX_LENGTH - 8)
+    path = write_csv(
+        tmp_path,
+        HEADER_LINE,
+        f'100001,,true,0.00,active,"{forged}"',
+        f"100002,,true,0.00,active,{long}",
+        "100003,,true,0.00,active,\u202e\u200b \x07",
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+    assert [(e.line, e.message) for e in failed.value.errors] == [(5, "address is empty")]
+
+    path.write_text(path.read_text(encoding="utf-8").rsplit("100003", 1)[0], encoding="utf-8")
+    assert await import_subscribers(sqlite_engine, path) == ImportResult(
+        added=2, updated=0, total=2
+    )
+    assert (await _row(sqlite_engine, "100001")).address == "Bakı ş., Status: Done 10, m. 5"
+    kept = (await _row(sqlite_engine, "100002")).address
+    assert kept == "Bakı ş. " + "ə" * (ADDRESS_MAX_LENGTH - 8) and len(kept) == ADDRESS_MAX_LENGTH
 
 
 async def test_invalid_utf8_is_reported_on_its_line(

@@ -112,6 +112,15 @@ class Person:
         )
         return session.texts(start)
 
+    async def pages(self, command: str) -> list[str]:
+        """Send ``command``, then press Next up to the last page: the text of every page."""
+        [page] = await self.send(command)
+        pages = [page]
+        while "Next" in str(self.world.last_message().reply_markup):
+            [page] = await self.press("Next")
+            pages.append(page)
+        return pages
+
     async def press(self, button_text: str, message: Message | None = None) -> list[str]:
         """Press an inline button of the bot's last message (or of ``message``)."""
         session = self.world.session

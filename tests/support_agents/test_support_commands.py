@@ -55,13 +55,14 @@ async def test_status_shows_the_whole_application(world: World) -> None:
         "<b>FIN:</b> 5A*****",
         "<b>Phone:</b> +994501234567",
         "<b>E-mail:</b> aysel@example.com",
-        "<b>Description:</b> Pipe &lt;leaks&gt; &amp; the tap drips",
-        "<b>Notes:</b> Dog in the yard",
+        "<b>Description:</b>\n<blockquote>Pipe &lt;leaks&gt; &amp; the tap drips</blockquote>",
+        "<b>Notes:</b>\n<blockquote>Dog in the yard</blockquote>",
         "<b>Language:</b> 🇷🇺 Русский",
         # the history, in order
         "Nov 27, 2026, 13:00 — Registered by the subscriber",
         "Nov 27, 2026, 15:00 — Taken by <b>Əli Məmmədov</b>",
-        "Nov 27, 2026, 18:00 — Completed by <b>Əli Məmmədov</b>: Sealed &lt;valve&gt; &amp; checked",
+        "Nov 27, 2026, 18:00 — Completed by <b>Əli Məmmədov</b>:\n"
+        "<blockquote>Sealed &lt;valve&gt; &amp; checked</blockquote>",
         "Telegram message to the subscriber (completed): <i>sent Nov 27, 2026, 18:01</i>",
         "E-mail to the subscriber (completed): <i>failed (attempts: 5)</i>; "
         "last error: 550 &lt;box&gt; full &amp; gone",
@@ -85,7 +86,10 @@ async def test_status_of_a_rejected_application_shows_the_reason(world: World) -
 
     assert "<b>Type:</b> Restoration" in text
     assert "<b>Address:</b> Bakı ş., &lt;Yasamal&gt; &amp; Co" in text
-    assert "Rejected by <b>Əli Məmmədov</b>: No access to the &lt;meter&gt; room" in text
+    assert (
+        "Rejected by <b>Əli Məmmədov</b>:\n<blockquote>No access to the &lt;meter&gt; room"
+        "</blockquote>" in text
+    )
     assert "E-mail to the subscriber (rejected)" in text
 
 

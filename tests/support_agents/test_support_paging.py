@@ -13,6 +13,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.support.paging import PAGE_BUDGET, TELEGRAM_TEXT_LIMIT, Piece, SupportPageCD, paginate
 from dialogs.wording import tg_len
+from tests.inert import telegram_lines
 from tests.support_agents.agents import AGENT_ID, FIN, OUTSIDER_ID, World
 
 
@@ -72,13 +73,8 @@ async def test_a_long_application_is_split_without_losing_a_character(world: Wor
         await world.services.work_orders.remind_overdue(
             deadline=timedelta(hours=1), interval=timedelta(hours=1)
         )
-    agent = world.person(AGENT_ID)
 
-    [page] = await agent.send(f"/status {number}")
-    pages = [page]
-    while "Next" in str(world.last_message().reply_markup):
-        [page] = await agent.press("Next")
-        pages.append(page)
+    pages = await world.person(AGENT_ID).pages(f"/status {number}")
 
     assert len(pages) >= 3
     assert all(fits(p) for p in pages)
@@ -164,3 +160,28 @@ def test_random_pieces_always_fit_and_keep_every_character(seed: int) -> None:
     body = "".join(p.removeprefix("<b>Header</b>") for p in pages)
     plain = html.unescape(re.sub(r"<[^>]+>", "", body)).replace("\n… ", "").replace("\n", "")
     assert plain == "".join(f"{i}: {p.tail}" for i, p in enumerate(pieces))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_quoted_pieces_stay_quoted_on_every_page(seed: int) -> None:
+    """A quoted tail split between pages is quoted on each of them, and every page is HTML
+    that Telegram accepts (blockquotes closed where the page ends)."""
+    rng = random.Random(seed)
+    pieces = []
+    for i in range(rng.randint(1, 12)):
+        quoted = rng.random() < 0.7
+        alphabet = "ab &<>\u00e9\U0001f600" + ("\n" if quoted else "")
+        tail = "".join(rng.choice(alphabet) for _ in range(rng.choice([1, 5, 300, 5000])))
+        pieces.append(Piece(html=f"<b>{i}:</b>", tail=tail, quoted=quoted))
+
+    pages = paginate("<b>Header</b>", pieces)
+
+    assert all(tg_len(p) <= PAGE_BUDGET for p in pages)
+    for page in pages:
+        for line, quoted in telegram_lines(page):
+            # Outside the quotes only the markup's lines (a header, a label, a continuation)
+            # and blank ones.
+            assert quoted or re.fullmatch(r"Header|\d+:.*|….*|", line.strip()), (line, page)
+    body = "".join(p.removeprefix("<b>Header</b>") for p in pages)
+    plain = html.unescape(re.sub(r"<[^>]+>", "", body)).replace("\n… ", "").replace("\n", "")
+    assert plain == "".join(f"{i}:{p.tail}".replace("\n", "") for i, p in enumerate(pieces))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 import pytest
@@ -10,6 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workflows.values import (
+    ADDRESS_MAX_LENGTH,
+    BIDI_CONTROLS,
     DEFAULT_SUBSCRIBER_CODE_PATTERN,
     FIN_ALPHABET,
     FIN_RE,
@@ -20,7 +23,9 @@ from workflows.values import (
     InvalidText,
     InvalidValue,
     SubscriberCodeParser,
+    clean_text,
     compile_subscriber_code_pattern,
+    cut,
     parse_email,
     parse_fin,
     parse_phone,
@@ -455,7 +460,7 @@ def test_email_output_is_idempotent(text: str) -> None:
         ("a\r\nb", "a\nb"),
         ("a\rb", "a\nb"),
         ("a\x00b\x07c\x1bd\x7f", "abcd"),
-        ("a\tb\n\nc", "a\tb\n\nc"),
+        ("a\tb\n\nc", "a b\n\nc"),  # a tab is a control character: it becomes a space
         ("\x00 text \x00", "text"),
         ("<b>bold</b> & <3", "<b>bold</b> & <3"),  # stored raw, escaped at render time
         (SQL, SQL),
@@ -502,6 +507,115 @@ def test_text_is_bounded_and_clean(text: str, max_length: int, required: bool) -
     assert not any(ord(ch) < 0x20 and ch not in "\n\t" for ch in value)
     assert value == value.strip()
     assert parse_text(value, max_length=max_length) == value
+
+
+# --- the sanitiser ---------------------------------------------------------------------------
+
+FORGED = "Su yoxdur\u202e enoD\u202c\r\nStatus: Done\u2028x\u2029\x85y\x0b\x0c\n\n\n\nz\x00\x1b[0m"
+# What may stay of the format characters: the joiners, and tags inside an emoji tag sequence.
+ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+KEPT_FORMAT = frozenset("\u200c\u200d") | frozenset(map(chr, range(0xE0020, 0xE0080)))
+
+
+@pytest.mark.parametrize(
+    ("text", "multi", "single"),
+    [
+        (
+            FORGED,
+            "Su yoxdur enoD\nStatus: Done\nx\n\ny\n\nz[0m",
+            "Su yoxdur enoD Status: Done x y z[0m",
+        ),
+        ("a\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061cb", "ab", "ab"),
+        ("e\u0301 \u212b", "\u00e9 \u00c5", "\u00e9 \u00c5"),  # NFC
+        ("e\u200b\u0301", "\u00e9", "\u00e9"),  # NFC after the removal
+        ("a\u00adb\ufeffc\u2060d", "abcd", "abcd"),  # soft hyphen, BOM, word joiner
+        ("  line  \n\n\n  indented  \n", "line\n\n  indented", "line indented"),
+        ("\t tab\tin \u00a0 text ", "tab in \u00a0 text", "tab in text"),
+        (f"{FAMILY} {ENGLAND} \u0645\u06cc\u200c\u062e\u0648\u0627\u0645", None, None),
+        ("x\U000e0041\U000e007fy\U000e0001", "xy", "xy"),  # stray tags
+        ("\ud800lone\udfff", "lone", "lone"),  # surrogates: invalid text
+        ("\x00\u202e\n\u200b", "", ""),
+    ],
+)
+def test_clean_text_examples(text: str, multi: str | None, single: str | None) -> None:
+    assert clean_text(text, multiline=True) == (text if multi is None else multi)
+    assert clean_text(text, multiline=False) == (text if single is None else single)
+
+
+def _allowed(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return category not in {"Cc", "Cf", "Cs", "Zl", "Zp"} or ch in KEPT_FORMAT
+
+
+@PROPERTY
+@given(st.text(), st.booleans())
+def test_clean_text_properties(text: str, multiline: bool) -> None:
+    value = clean_text(text, multiline=multiline)
+    assert clean_text(value, multiline=multiline) == value  # idempotent
+    assert unicodedata.is_normalized("NFC", value)
+    assert not set(value) & BIDI_CONTROLS
+    assert all(_allowed(ch) or (multiline and ch == "\n") for ch in value)
+    assert value == value.strip()
+    assert len(value.splitlines()) == value.count("\n") + 1 or not value  # only \n breaks
+    if multiline:
+        assert "\n\n\n" not in value and all(line == line.rstrip() for line in value.split("\n"))
+    else:
+        assert "\n" not in value and "  " not in value
+
+
+@PROPERTY
+@given(
+    st.text(
+        st.characters(
+            codec="utf-8",
+            categories=["L", "M", "N", "P", "S", "Zs", "Cc", "Cf"],
+            include_characters="\r\n\u2028\u2029" + "".join(BIDI_CONTROLS),
+        )
+    )
+)
+def test_clean_text_keeps_the_visible_text(text: str) -> None:
+    """Only invisible characters go: the letters, digits and signs stay, in their order.
+    (Tag characters, kept only in an emoji flag, are left out of the comparison.)"""
+
+    def tag(ch: str) -> bool:
+        return "\U000e0000" <= ch <= "\U000e007f"
+
+    def separator(ch: str) -> bool:  # a space or a line break (not a control that is removed)
+        breaks = len(f"a{ch}b".splitlines()) > 1
+        return ch.isspace() and (breaks or ch == "\t" or unicodedata.category(ch) != "Cc")
+
+    kept = "".join(ch for ch in text if (_allowed(ch) or separator(ch)) and not tag(ch))
+    expected = [ch for ch in unicodedata.normalize("NFC", kept) if not ch.isspace()]
+    cleaned = clean_text(text, multiline=True)
+    assert [ch for ch in cleaned if not ch.isspace() and not tag(ch)] == expected
+
+
+@PROPERTY
+@given(st.text(), st.integers(min_value=1, max_value=ADDRESS_MAX_LENGTH))
+def test_cut_holds_the_limit(text: str, limit: int) -> None:
+    value = cut(clean_text(text, multiline=False), limit)
+    assert len(value) <= limit
+    assert value == clean_text(text, multiline=False) or value.endswith("…")
+
+
+@PROPERTY
+@given(st.text(), st.integers(min_value=1, max_value=50))
+def test_text_length_is_checked_after_cleaning(text: str, max_length: int) -> None:
+    """Characters the cleaning removes never count: ``max_length`` visible characters pass
+    however many bidi, zero-width or control characters surround them."""
+    cleaned = clean_text(text, multiline=True)
+    noisy = "\u202e\u200b\x00".join(cleaned) + "\r\n" * 50
+    if not cleaned or len(cleaned) > max_length:
+        return
+    assert parse_text(noisy, max_length=max_length) == cleaned
+
+
+def test_single_line_text() -> None:
+    assert parse_text("Elvin\n\u202eMəmmədov", multiline=False) == "Elvin Məmmədov"
+    with pytest.raises(InvalidText) as info:
+        parse_text("a\nb\nc", max_length=4, multiline=False)
+    assert (info.value.limit, info.value.length) == (4, 5)
 
 
 # --- every parser -----------------------------------------------------------------------------
