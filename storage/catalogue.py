@@ -17,7 +17,7 @@ import csv
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -44,8 +44,9 @@ class CatalogueFileError(ValueError):
     """A catalogue file that cannot be loaded; the message names the file and the line."""
 
 
-@dataclass(frozen=True, slots=True)
-class ReasonEntry:
+class ReasonEntry(NamedTuple):
+    """One line of ``reasons.csv``: a reason of a kind, at its place in the menu."""
+
     code: str
     kind: str
     position: int

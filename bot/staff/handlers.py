@@ -276,11 +276,10 @@ class StaffHandlers:
         fsm_storage: BaseStorage,
     ) -> None:
         _ = self._t(i18n)
-        if await self._refuse_presser(callback, bot, _):
+        # _refuse_presser answers a refused press, and a press whose message is gone.
+        if await self._refuse_presser(callback, bot, _) or callback.message is None:
             return
         message = callback.message
-        if message is None:  # _refuse_presser has answered such a press
-            return
         book = PromptBook(fsm_storage, bot.id)
         prompt = await book.get(message.chat.id, message.message_id)
         if prompt is None:

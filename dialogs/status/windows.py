@@ -2,18 +2,26 @@ from __future__ import annotations
 
 from operator import itemgetter
 
+from aiogram.fsm.state import State
 from aiogram_dialog import Dialog, Window
-from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Cancel, Row, ScrollingGroup, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from dialogs.common import on_not_text, on_use_buttons
+from dialogs.common import on_use_buttons
 from dialogs.states import StatusSG
 from dialogs.status import getters, handlers
-from dialogs.widgets import I18nConst
+from dialogs.widgets import ERROR, I18nConst, typed_answer
+from dialogs.wording import N_
 
 NUMBER_INPUT = "number"
 APPLICATION_SELECT = "app"
+
+
+def clearing_switch(label: str, widget_id: str, state: State) -> SwitchTo:
+    """A button to another window of the status dialog that clears the error shown here."""
+    return SwitchTo(I18nConst(label), id=widget_id, state=state, on_click=handlers.on_clear)
+
 
 listing_window = Window(
     I18nConst("<b>Your applications</b>, newest first:", when="has_applications"),
@@ -32,12 +40,7 @@ listing_window = Window(
         height=6,
         hide_on_single_page=True,
     ),
-    SwitchTo(
-        I18nConst("🔎 Find by number"),
-        id="to_lookup",
-        state=StatusSG.lookup,
-        on_click=handlers.on_clear,
-    ),
+    clearing_switch(N_("🔎 Find by number"), "to_lookup", StatusSG.lookup),
     Cancel(I18nConst("🏠 Main menu")),
     MessageInput(on_use_buttons),
     state=StatusSG.listing,
@@ -46,21 +49,12 @@ listing_window = Window(
 
 lookup_window = Window(
     I18nConst("Type the application number:"),
-    Format("\n{error}", when="error"),
-    TextInput(
-        id=NUMBER_INPUT,
-        type_factory=handlers.parse_number,
-        on_success=handlers.on_number_entered,
-        on_error=handlers.on_number_invalid,
+    ERROR,
+    *typed_answer(
+        NUMBER_INPUT, handlers.parse_number, handlers.on_number_entered, handlers.on_number_invalid
     ),
-    MessageInput(on_not_text),
     Row(
-        SwitchTo(
-            I18nConst("⬅️ Back"),
-            id="lookup_back",
-            state=StatusSG.listing,
-            on_click=handlers.on_clear,
-        ),
+        clearing_switch(N_("⬅️ Back"), "lookup_back", StatusSG.listing),
         Cancel(I18nConst("🏠 Main menu")),
     ),
     state=StatusSG.lookup,
