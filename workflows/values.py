@@ -4,6 +4,9 @@ Every parser takes the raw ``str`` the user sent, returns the normalised value a
 anything else with :class:`InvalidValue`.  They are pure and cheap, because aiogram-dialog's
 ``TextInput(type_factory=...)`` runs them again on the stored text whenever it needs the value.
 
+(Over 400 lines on purpose: every typed value's parser and the one free-text sanitiser they
+share, each small; kept together so the order of the hints is the same for every field.)
+
 Refusals carry a machine-readable ``code`` instead of a message: the UI maps ``(field, code)``
 to a hint in the user's language (az / ru / en), so no user-facing text lives here; the
 exception's ``detail`` is a short English note for logs and debugging only.
