@@ -196,12 +196,16 @@ async def test_two_dispatchers_fed_one_update_at_once_answer_once(
 
 class RedeliveringSession(RecordingSession):
     """getUpdates as a Telegram that did not take the confirmation: the same batch twice,
-    then nothing (the third call stops the worker)."""
+    then nothing (the third call stops the worker once the updates it handed out are
+    handled: stopping closes the dialog storage, Redis's connections with it)."""
 
-    def __init__(self, batch: list[Update], stop: asyncio.Event) -> None:
+    def __init__(
+        self, batch: list[Update], stop: asyncio.Event, pending: Callable[[], set[Any]]
+    ) -> None:
         super().__init__()
         self.batches = [batch, batch]
         self.stop = stop
+        self.pending = pending
 
     async def make_request(
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
@@ -209,6 +213,8 @@ class RedeliveringSession(RecordingSession):
         if isinstance(method, GetUpdates):
             if self.batches:
                 return self.batches.pop(0)  # type: ignore[return-value]
+            if handling := set(self.pending()):
+                await asyncio.wait(handling)
             self.stop.set()
             await asyncio.Event().wait()  # a long poll, until the worker stops
         return await super().make_request(bot, method, timeout)
@@ -217,7 +223,11 @@ class RedeliveringSession(RecordingSession):
 async def test_the_same_update_polled_twice_gets_one_answer(workers: list[Worker]) -> None:
     worker = workers[0]
     stop = asyncio.Event()
-    session = RedeliveringSession([start_update(801), start_update(802, USER + 1)], stop)
+    session = RedeliveringSession(
+        [start_update(801), start_update(802, USER + 1)],
+        stop,
+        pending=lambda: worker.dp._handle_update_tasks,
+    )
     worker.bot.session = session
     worker.session = session
     before = duplicates()
