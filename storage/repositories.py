@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
@@ -270,13 +270,16 @@ class SqlApplications(Applications):
         )
         return [_application(r) for r in await self._conn.execute(stmt)]
 
-    async def open_created_before(self, moment: datetime, *, limit: int) -> Sequence[Application]:
-        stmt = (
-            select(applications)
-            .where(applications.c.open_lock.is_not(None), applications.c.created_at < moment)
-            .order_by(applications.c.number.asc())
-            .limit(limit)
+    async def open_created_before(
+        self, moment: datetime, *, limit: int, reminded_before: datetime | None = None
+    ) -> Sequence[Application]:
+        stmt = select(applications).where(
+            applications.c.open_lock.is_not(None), applications.c.created_at < moment
         )
+        if reminded_before is not None:
+            last = applications.c.last_reminder_at
+            stmt = stmt.where(or_(last.is_(None), last <= reminded_before))
+        stmt = stmt.order_by(applications.c.number.asc()).limit(limit)
         return [_application(r) for r in await self._conn.execute(stmt)]
 
     async def update(self, app: Application) -> None:

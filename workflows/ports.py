@@ -93,8 +93,11 @@ class Applications(Protocol):
     async def of_fin(self, fin: str, *, limit: int) -> Sequence[Application]:
         """The applications of a FIN, newest first (no events)."""
 
-    async def open_created_before(self, moment: datetime, *, limit: int) -> Sequence[Application]:
-        """Open applications registered before ``moment``, oldest first (no events)."""
+    async def open_created_before(
+        self, moment: datetime, *, limit: int, reminded_before: datetime | None = None
+    ) -> Sequence[Application]:
+        """Open applications registered before ``moment``, oldest first (no events); with
+        ``reminded_before``, only those never reminded or last reminded at or before it."""
 
     async def update(self, app: Application) -> None:
         """Store the status and work-order fields of an application."""

@@ -163,10 +163,12 @@ class WorkOrders:
         now = self.clock.now()
         reminded: list[int] = []
         async with self.transactions() as uow:
-            overdue = await uow.applications.open_created_before(now - deadline, limit=500)
+            # Only the orders due a reminder, so a backlog of more than one batch of recently
+            # reminded orders never starves the older ones behind it.
+            overdue = await uow.applications.open_created_before(
+                now - deadline, limit=500, reminded_before=now - interval
+            )
             for app in overdue:
-                if app.last_reminder_at is not None and now - app.last_reminder_at < interval:
-                    continue
                 period = int(now.timestamp() // interval.total_seconds())
                 await uow.applications.update(replace(app, last_reminder_at=now))
                 await uow.applications.add_event(

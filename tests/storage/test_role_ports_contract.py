@@ -205,6 +205,26 @@ async def test_open_applications_created_before_oldest_first(ports: Ports) -> No
     assert [x.number for x in limited] == [old]
     assert all(x.events == () for x in found)
 
+    async with ports.transactions() as uow:  # ``old`` reminded a minute ago
+        app = await uow.applications.get(old, lock=True)
+        assert app is not None
+        await uow.applications.update(replace(app, last_reminder_at=NOW - timedelta(minutes=1)))
+        await uow.commit()
+    async with ports.transactions.read() as uow:
+        since = NOW + timedelta(minutes=1)
+        due = await uow.applications.open_created_before(since, limit=9, reminded_before=NOW)
+        at_it = await uow.applications.open_created_before(
+            since, limit=9, reminded_before=NOW - timedelta(minutes=1)
+        )
+
+    assert [x.number for x in due] == [old, older_than_old]
+    assert [x.number for x in at_it] == [old, older_than_old]
+    async with ports.transactions.read() as uow:
+        early = await uow.applications.open_created_before(
+            since, limit=9, reminded_before=NOW - timedelta(minutes=2)
+        )
+    assert [x.number for x in early] == [older_than_old]
+
 
 async def test_the_service_state_is_written_back_to_the_registry(ports: Ports) -> None:
     await ports.seed("100001", ServiceState.ACTIVE)

@@ -201,9 +201,21 @@ class FakeApplications:
         mine = [app for app in self._apps.rows() if app.fin == fin]
         return sorted(mine, key=lambda app: app.number, reverse=True)[:limit]
 
-    async def open_created_before(self, moment: datetime, *, limit: int) -> Sequence[Application]:
+    async def open_created_before(
+        self, moment: datetime, *, limit: int, reminded_before: datetime | None = None
+    ) -> Sequence[Application]:
         await _round_trip()
-        found = [a for a in self._apps.rows() if a.status.is_open and a.created_at < moment]
+        found = [
+            a
+            for a in self._apps.rows()
+            if a.status.is_open
+            and a.created_at < moment
+            and (
+                reminded_before is None
+                or a.last_reminder_at is None
+                or a.last_reminder_at <= reminded_before
+            )
+        ]
         return sorted(found, key=lambda app: app.number)[:limit]
 
     async def update(self, app: Application) -> None:

@@ -424,6 +424,24 @@ async def test_one_run_reminds_the_500_oldest_overdue_orders(world: World) -> No
     assert await world.work_orders.remind_overdue(DEADLINE, INTERVAL) == numbers[:500]
 
 
+async def test_a_backlog_of_reminded_orders_does_not_starve_the_next_one(world: World) -> None:
+    """501 overdue orders: the 500 oldest are reminded first; an hour later (within the
+    interval) the 501st is, although the 500 before it are still open."""
+    first = world.db.application(await registered(world))
+    for i in range(500):
+        number = next(world.db.numbers)
+        world.db.applications[number] = replace(
+            first, number=number, subscriber_code=str(300000 + i), events=()
+        )
+    numbers = sorted(world.db.applications)
+    world.clock.advance(DEADLINE * 2)
+    assert await world.work_orders.remind_overdue(DEADLINE, INTERVAL) == numbers[:500]
+
+    world.clock.advance(timedelta(hours=1))
+
+    assert await world.work_orders.remind_overdue(DEADLINE, INTERVAL) == numbers[500:]
+
+
 async def test_two_workers_reminding_at_once_send_one_reminder(world: World) -> None:
     number = await registered(world)
     world.clock.advance(DEADLINE + timedelta(hours=1))
