@@ -22,9 +22,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Table, delete, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.database import create_engine
+from storage.database import create_engine, dialect_insert
 from storage.models import ReasonLabelRow, ReasonRow
-from storage.repositories import _dialect_insert
 from workflows.models import ApplicationKind
 
 SEED_DIR = Path(__file__).resolve().parent / "seed"
@@ -117,7 +116,7 @@ def load_reason_catalogue(folder: Path = SEED_DIR) -> CatalogueData:
 
 
 async def _upsert(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
-    stmt = _dialect_insert(conn.dialect.name)(table)
+    stmt = dialect_insert(conn.dialect.name)(table)
     keys = [column.name for column in table.primary_key.columns]
     changing = {name: stmt.excluded[name] for name in rows[0] if name not in keys}
     await conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changing), rows)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -98,6 +99,11 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker:
 
 def is_postgres(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def dialect_insert(dialect: str) -> Callable[[Table], Any]:
+    """``INSERT`` with ``ON CONFLICT`` (upserts) for the database named ``dialect``."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 @asynccontextmanager

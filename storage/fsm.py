@@ -51,11 +51,10 @@ from aiogram.exceptions import DataNotDictLikeError
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StateType, StorageKey
 from sqlalchemy import Table, bindparam, case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.database import connected, is_postgres
+from storage.database import connected, dialect_insert, is_postgres
 from storage.models import FsmStateRow
 from workflows.clock import SystemClock
 from workflows.ports import Clock
@@ -85,8 +84,7 @@ def _other(half: Half) -> Half:
 def _upsert(dialect: str, half: Half, returning: bool) -> Any:
     """Write ``half`` of a key (``returning`` the other, which survives unless the row had
     expired)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(fsm_state)
+    stmt = dialect_insert(dialect)(fsm_state)
     other = _other(half)
     upsert = stmt.on_conflict_do_update(
         index_elements=[_COLUMNS.key],

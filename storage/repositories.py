@@ -10,7 +10,7 @@ NOTHING`` instead of a dedupe query.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -18,11 +18,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
-from storage.database import connected
+from storage.database import connected, dialect_insert
 from storage.models import (
     ApplicationRow,
     EventRow,
@@ -64,11 +63,6 @@ events: Table = EventRow.__table__  # type: ignore[assignment]
 outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 
 
-def _dialect_insert(name: str) -> Callable[[Table], Any]:
-    """``INSERT`` with ``ON CONFLICT`` for the connection's database."""
-    return postgresql.insert if name == "postgresql" else sqlite.insert
-
-
 # The journey's statements are built once, with bound parameters, and executed with a dict of
 # values: building ``.values(...)`` with literals on every call (a bind parameter and a cache
 # key per column) cost more CPU than executing the statement.
@@ -97,7 +91,7 @@ _HISTORY = (
 
 @cache
 def _save_profile(dialect: str) -> Any:
-    stmt = _dialect_insert(dialect)(users)
+    stmt = dialect_insert(dialect)(users)
     return stmt.on_conflict_do_update(
         index_elements=[users.c.telegram_user_id],
         set_={
@@ -110,7 +104,7 @@ def _save_profile(dialect: str) -> Any:
 
 @cache
 def _enqueue(dialect: str) -> Any:
-    return _dialect_insert(dialect)(outbox).on_conflict_do_nothing(
+    return dialect_insert(dialect)(outbox).on_conflict_do_nothing(
         index_elements=[outbox.c.dedupe_key]
     )
 

@@ -19,11 +19,10 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import connected, is_postgres
+from storage.database import connected, dialect_insert, is_postgres
 from storage.models import SeenUpdateRow
 from workflows.clock import SystemClock
 from workflows.ports import Clock
@@ -41,8 +40,7 @@ _PURGE = delete(seen_updates).where(_EXPIRED)
 
 @cache
 def _claim(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(seen_updates)
+    stmt = dialect_insert(dialect)(seen_updates)
     return stmt.on_conflict_do_update(
         index_elements=[_COLUMNS.bot_id, _COLUMNS.update_id],
         set_={"expires_at": stmt.excluded.expires_at},
