@@ -36,6 +36,10 @@ def read_lock(name: str) -> dict[str, tuple[Version, Requirement, int]]:
         [spec] = requirement.specifier
         assert spec.operator == "==", f"{name}: {line[:80]} is not pinned"
         key = canonicalize_name(requirement.name)
+        # The universal lock may fork a package by Python version (two pins, each under its
+        # own marker); the pin that applies here is the one this interpreter installs.
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
         assert key not in entries, f"{name}: {key} pinned twice"
         entries[key] = (Version(spec.version), requirement, hashes)
     return entries
