@@ -55,6 +55,7 @@ from workflows.clock import SystemClock
 from workflows.journey import Journey
 from workflows.outbox.limits import RateLimiter
 from workflows.ports import Clock, Mailer, SubscriberRegistry
+from workflows.proofs import Proofs
 from workflows.support import Support
 from workflows.values import SubscriberCodeParser
 from workflows.work_orders import WorkOrders
@@ -87,6 +88,7 @@ class Services:
     transactions: SqlTransactionFactory
     registry: SubscriberRegistry
     journey: Journey
+    proofs: Proofs
     work_orders: WorkOrders
     support: Support
     outbox_store: SqlOutboxStore
@@ -149,7 +151,14 @@ def build_services(
         engine=engine,
         transactions=transactions,
         registry=registry,
-        journey=Journey(registry, transactions, clock, staff_chat_id),
+        journey=Journey(
+            registry,
+            transactions,
+            clock,
+            staff_chat_id,
+            require_verified=settings.require_verified_identity,
+        ),
+        proofs=Proofs(registry, transactions, clock),
         work_orders=WorkOrders(transactions, clock, staff_chat_id),
         support=Support(
             queries=SqlSupportQueries(session_factory),
@@ -198,6 +207,7 @@ def build_dispatcher(
     i18n = i18n or build_i18n(settings)
     dialog_deps = DialogDeps(
         journey=services.journey,
+        proofs=services.proofs,
         code_parser=SubscriberCodeParser(settings.subscriber_code_pattern),
         pay_url_template=settings.pay_url_template,
         default_locale=settings.default_locale,

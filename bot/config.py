@@ -114,6 +114,8 @@ class Settings(BaseSettings):
     )
     subscriber_code_pattern: str = Field(default=r"^\d{6,15}$", alias="SUBSCRIBER_CODE_PATTERN")
     default_locale: str = Field(default="az", alias="DEFAULT_LOCALE")
+    # Refuse every filing of an account that has not proved the FIN (phone match or e-gov).
+    require_verified_identity: bool = Field(default=False, alias="REQUIRE_VERIFIED_IDENTITY")
 
     work_order_deadline_hours: float = Field(default=72, gt=0, alias="WORK_ORDER_DEADLINE_HOURS")
     reminder_interval_hours: float = Field(default=24, gt=0, alias="REMINDER_INTERVAL_HOURS")
