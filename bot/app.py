@@ -101,7 +101,7 @@ class Services:
         await self.engine.dispose()
 
 
-def build_mailer(settings: Settings) -> Mailer:
+def build_mailer(settings: Settings, clock: Clock | None = None) -> Mailer:
     if settings.smtp_host:
         return SmtpMailer(
             host=settings.smtp_host,
@@ -110,8 +110,9 @@ def build_mailer(settings: Settings) -> Mailer:
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             security=settings.smtp_security,
             mail_from=settings.mail_from,
+            clock=clock,
         )
-    return FileMailer(Path(settings.mail_dir), mail_from=settings.mail_from)
+    return FileMailer(Path(settings.mail_dir), mail_from=settings.mail_from, clock=clock)
 
 
 def build_services(
