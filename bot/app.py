@@ -36,6 +36,7 @@ from bot.errors import StorageErrorGuard
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
 from bot.once import OnceOnly, RedisSeenUpdates, SeenUpdates
 from bot.outbox.email import EmailSender
+from bot.outbox.mail_content import Contact
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
 from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
@@ -160,7 +161,7 @@ def build_services(
         # One cache of the staff group's ids, following its upgrade to a supergroup, for
         # the staff router, the agents' /open there and the staff locale alike.
         staff_chats=StaffChats(staff_chat_id, outbox_store),
-        mailer=mailer or build_mailer(settings),
+        mailer=mailer or build_mailer(settings, clock),
         clock=clock,
         staff_chat_id=staff_chat_id,
         closers=closers,
@@ -335,7 +336,8 @@ def build_outbox_runner(
         deadline_hours=settings.work_order_deadline_hours,
         limiter=limiter,
     )
-    email = EmailSender(services.mailer, reader, i18n, links)
+    contact = Contact(phone=settings.mail_contact_phone, site=settings.mail_contact_site)
+    email = EmailSender(services.mailer, reader, i18n, links, contact)
     return OutboxRunner(
         store=store,
         lanes=[telegram.lane(), email.lane()],
