@@ -13,7 +13,6 @@ from html.parser import HTMLParser
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.outbox.email import render_email
 from bot.outbox.mail_content import EGOV_PORTAL, Contact
 from dialogs.wording import translator
@@ -64,12 +63,6 @@ WORDS = {
         "again": "send a new application in our Telegram bot",
     },
 }
-
-
-@pytest.fixture(scope="module")
-def i18n() -> I18n:
-    compile_catalogues()
-    return I18n(path=LOCALES_DIR, default_locale="az", domain="messages")
 
 
 def application(locale: str, **changes: object) -> Application:
@@ -142,10 +135,10 @@ def one_line(text: str) -> str:
 @pytest.mark.parametrize("locale", ["az", "ru", "en"])
 @pytest.mark.parametrize("event", [EventKind.DONE, EventKind.REJECTED])
 def test_both_parts_say_the_same_in_every_language(
-    i18n: I18n, locale: str, event: EventKind
+    catalogues: I18n, locale: str, event: EventKind
 ) -> None:
     said = WORDS[locale]
-    mail = render(i18n, application(locale), event)
+    mail = render(catalogues, application(locale), event)
     visible = one_line(" ".join(parse(mail.html).text))
 
     assert "42" in mail.subject
@@ -162,8 +155,8 @@ def test_both_parts_say_the_same_in_every_language(
 
 
 @pytest.mark.parametrize("locale", ["az", "ru", "en"])
-def test_the_crews_note_is_quoted_under_its_label_as_typed(i18n: I18n, locale: str) -> None:
-    mail = render(i18n, application(locale), EventKind.DONE)
+def test_the_crews_note_is_quoted_under_its_label_as_typed(catalogues: I18n, locale: str) -> None:
+    mail = render(catalogues, application(locale), EventKind.DONE)
     label = WORDS[locale]["crew"]
     lines = mail.text.splitlines()
     at = lines.index(label)
@@ -173,8 +166,8 @@ def test_the_crews_note_is_quoted_under_its_label_as_typed(i18n: I18n, locale: s
 
 
 @pytest.mark.parametrize("locale", ["az", "ru", "en"])
-def test_typed_html_stays_text_and_personal_fields_stay_out(i18n: I18n, locale: str) -> None:
-    mail = render(i18n, application(locale), EventKind.DONE)
+def test_typed_html_stays_text_and_personal_fields_stay_out(catalogues: I18n, locale: str) -> None:
+    mail = render(catalogues, application(locale), EventKind.DONE)
     assert "&lt;b&gt;bold&lt;/b&gt; &lt;3 &amp; &lt;script&gt;" in mail.html
     for raw in ("<b>bold", "<3", "<script", "alert(1)</"):
         assert raw not in mail.html
@@ -185,9 +178,9 @@ def test_typed_html_stays_text_and_personal_fields_stay_out(i18n: I18n, locale: 
     assert mail.text.count(HOSTILE) == 1  # the note's line; the description is not sent
 
 
-def test_html_fetches_nothing_and_links_only_where_we_put_links(i18n: I18n) -> None:
+def test_html_fetches_nothing_and_links_only_where_we_put_links(catalogues: I18n) -> None:
     contact = Contact(phone="+994 12 555 55 55", site="https://contact.example.az/")
-    mail = render(i18n, application("en"), EventKind.DONE, contact)
+    mail = render(catalogues, application("en"), EventKind.DONE, contact)
     document = parse(mail.html)
 
     allowed_tags = {"html", "head", "meta", "title", "style", "body", "table", "tr", "td", "p"}
@@ -221,9 +214,9 @@ def test_html_fetches_nothing_and_links_only_where_we_put_links(i18n: I18n) -> N
 )
 @pytest.mark.parametrize("locale", ["az", "ru", "en"])
 def test_every_final_email_ends_with_the_next_step(
-    i18n: I18n, locale: str, kind: ApplicationKind, event: EventKind, step: str
+    catalogues: I18n, locale: str, kind: ApplicationKind, event: EventKind, step: str
 ) -> None:
-    mail = render(i18n, application(locale, kind=kind), event)
+    mail = render(catalogues, application(locale, kind=kind), event)
     body, _sep, footer = mail.text.partition("\n-- \n")
     paragraphs = body.strip().split("\n\n")
     next_step = paragraphs[-2]  # the last before the thanks and the signature
@@ -232,14 +225,14 @@ def test_every_final_email_ends_with_the_next_step(
     assert f'href="{BOT_LINK}"' in mail.html
 
 
-def test_after_a_restoration_nothing_more_is_needed(i18n: I18n) -> None:
-    mail = render(i18n, application("en", kind=ApplicationKind.RESTORE), EventKind.DONE)
+def test_after_a_restoration_nothing_more_is_needed(catalogues: I18n) -> None:
+    mail = render(catalogues, application("en", kind=ApplicationKind.RESTORE), EventKind.DONE)
     assert "The water supply and wastewater service has been restored." in mail.text
     assert "What next?\nNothing more is needed from you." in mail.text
     assert "restoration in our Telegram bot" not in mail.text
 
 
-def test_without_a_note_there_is_no_empty_quote(i18n: I18n) -> None:
-    mail = render(i18n, application("en", result_note=None), EventKind.DONE)
+def test_without_a_note_there_is_no_empty_quote(catalogues: I18n) -> None:
+    mail = render(catalogues, application("en", result_note=None), EventKind.DONE)
     assert "Note from the crew" not in mail.text and "Note from the crew" not in mail.html
     assert "<blockquote" not in mail.html and "\n>" not in mail.text
