@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     )
     mail_from: str = Field(default="Azərsu <no-reply@azersu.az>", alias="MAIL_FROM")
     mail_dir: str = Field(default="data/mail", alias="MAIL_DIR")
+    # The e-mail's footer: its sender is not read, so it says where to ask instead.
+    mail_contact_phone: str = Field(default="195", min_length=1, alias="MAIL_CONTACT_PHONE")
+    mail_contact_site: str = Field(
+        default="https://www.azersu.az", pattern=r"^https?://\S+$", alias="MAIL_CONTACT_SITE"
+    )
 
     billing_api_url: SecretUrl | None = Field(default=None, alias="BILLING_API_URL")
     billing_api_token: SecretStr | None = Field(default=None, alias="BILLING_API_TOKEN")
