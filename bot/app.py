@@ -32,6 +32,7 @@ from bot.adapters.mail import FileMailer, SmtpMailer
 from bot.best_effort import BestEffortMessageManager
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
+from bot.dialog_state import state_eraser
 from bot.errors import StorageErrorGuard
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
 from bot.once import OnceOnly, RedisSeenUpdates, SeenUpdates
@@ -40,10 +41,12 @@ from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
 from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
 from bot.outbox.worker import claim_worker, default_worker_id
+from bot.retention import RetentionJob
 from bot.staff.access import StaffChats
 from bot.staff.handlers import Waker
 from bot.telegram_retries import TelegramRetries, without_retries
 from dialogs.common import DialogDeps
+from dialogs.privacy.deps import PrivacyDeps
 from storage.database import create_engine, create_session_factory
 from storage.fsm import SqlStorage
 from storage.outbox import SqlOutboxStore
@@ -55,6 +58,8 @@ from workflows.clock import SystemClock
 from workflows.journey import Journey
 from workflows.outbox.limits import RateLimiter
 from workflows.ports import Clock, Mailer, SubscriberRegistry
+from workflows.privacy import Privacy
+from workflows.proofs import Proofs
 from workflows.support import Support
 from workflows.values import SubscriberCodeParser
 from workflows.work_orders import WorkOrders
@@ -87,6 +92,8 @@ class Services:
     transactions: SqlTransactionFactory
     registry: SubscriberRegistry
     journey: Journey
+    proofs: Proofs
+    privacy: Privacy
     work_orders: WorkOrders
     support: Support
     outbox_store: SqlOutboxStore
@@ -150,6 +157,8 @@ def build_services(
         transactions=transactions,
         registry=registry,
         journey=Journey(registry, transactions, clock, staff_chat_id),
+        proofs=Proofs(registry, transactions, clock),
+        privacy=Privacy(transactions, clock, staff_chat_id),
         work_orders=WorkOrders(transactions, clock, staff_chat_id),
         support=Support(
             queries=SqlSupportQueries(session_factory),
@@ -202,10 +211,19 @@ def build_dispatcher(
         pay_url_template=settings.pay_url_template,
         default_locale=settings.default_locale,
     )
+    storage = storage or MemoryStorage()
+    privacy_deps = PrivacyDeps(
+        privacy=services.privacy,
+        proofs=services.proofs,
+        erase_state=state_eraser(storage),
+        retention_days=settings.retention_days,
+        draft_days=settings.fsm_state_ttl_days,
+    )
     dp = Dispatcher(
-        storage=storage or MemoryStorage(),
+        storage=storage,
         events_isolation=events_isolation or SimpleEventIsolation(),
         dialog_deps=dialog_deps,
+        privacy_deps=privacy_deps,
     )
     # A copy of an update is skipped after it waited its turn (the check holds a connection)
     # and before anything else touches a store.
@@ -350,6 +368,11 @@ def build_outbox_runner(
         timing=timing,
         worker=worker,
     )
+
+
+def build_retention(settings: Settings, services: Services) -> RetentionJob:
+    """The hourly job that anonymises applications closed more than RETENTION_DAYS ago."""
+    return RetentionJob(services.privacy, days=settings.retention_days)
 
 
 def build_storage(

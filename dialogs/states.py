@@ -30,3 +30,10 @@ class StatusSG(StatesGroup):
     listing = State()
     lookup = State()
     detail = State()
+
+
+class PrivacySG(StatesGroup):
+    notice = State()
+    mydata = State()
+    forget_confirm = State()
+    forgotten = State()
