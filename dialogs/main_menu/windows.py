@@ -26,11 +26,11 @@ fin_window = Window(
         "service, or for its restoration, and follow your applications.",
         when="first_time",
     ),
-    I18nConst("Please type the FIN of your identity card (7 characters, for example 5ABC12D)."),
     I18nConst(
         "🔒 The FIN is asked to check that the subscription is yours; it is used only to "
         "handle your applications."
     ),
+    I18nConst("Please type the FIN of your identity card (7 characters, for example 5ABC12D)."),
     ERROR,
     *typed_answer(FIN_INPUT, parse_fin, handlers.on_fin_entered, handlers.on_fin_invalid),
     Row(
