@@ -32,6 +32,7 @@ from bot.adapters.mail import FileMailer, SmtpMailer
 from bot.best_effort import BestEffortMessageManager
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
+from bot.dialog_state import state_eraser
 from bot.errors import StorageErrorGuard
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
 from bot.once import OnceOnly, RedisSeenUpdates, SeenUpdates
@@ -41,10 +42,12 @@ from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
 from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
 from bot.outbox.worker import claim_worker, default_worker_id
+from bot.retention import RetentionJob
 from bot.staff.access import StaffChats
 from bot.staff.handlers import Waker
 from bot.telegram_retries import TelegramRetries, without_retries
 from dialogs.common import DialogDeps
+from dialogs.privacy.deps import PrivacyDeps
 from storage.database import create_engine, create_session_factory
 from storage.fsm import SqlStorage
 from storage.outbox import SqlOutboxStore
@@ -56,6 +59,7 @@ from workflows.clock import SystemClock
 from workflows.journey import Journey
 from workflows.outbox.limits import RateLimiter
 from workflows.ports import Clock, Mailer, SubscriberRegistry
+from workflows.privacy import Privacy
 from workflows.proofs import Proofs
 from workflows.support import Support
 from workflows.values import SubscriberCodeParser
@@ -90,6 +94,7 @@ class Services:
     registry: SubscriberRegistry
     journey: Journey
     proofs: Proofs
+    privacy: Privacy
     work_orders: WorkOrders
     support: Support
     outbox_store: SqlOutboxStore
@@ -161,6 +166,7 @@ def build_services(
             require_verified=settings.require_verified_identity,
         ),
         proofs=Proofs(registry, transactions, clock),
+        privacy=Privacy(transactions, clock, staff_chat_id),
         work_orders=WorkOrders(transactions, clock, staff_chat_id),
         support=Support(
             queries=SqlSupportQueries(session_factory),
@@ -214,10 +220,19 @@ def build_dispatcher(
         pay_url_template=settings.pay_url_template,
         default_locale=settings.default_locale,
     )
+    storage = storage or MemoryStorage()
+    privacy_deps = PrivacyDeps(
+        privacy=services.privacy,
+        proofs=services.proofs,
+        erase_state=state_eraser(storage),
+        retention_days=settings.retention_days,
+        draft_days=settings.fsm_state_ttl_days,
+    )
     dp = Dispatcher(
-        storage=storage or MemoryStorage(),
+        storage=storage,
         events_isolation=events_isolation or SimpleEventIsolation(),
         dialog_deps=dialog_deps,
+        privacy_deps=privacy_deps,
     )
     # A copy of an update is skipped after it waited its turn (the check holds a connection)
     # and before anything else touches a store.
@@ -363,6 +378,11 @@ def build_outbox_runner(
         timing=timing,
         worker=worker,
     )
+
+
+def build_retention(settings: Settings, services: Services) -> RetentionJob:
+    """The hourly job that anonymises applications closed more than RETENTION_DAYS ago."""
+    return RetentionJob(services.privacy, days=settings.retention_days)
 
 
 def build_storage(

@@ -8,7 +8,8 @@ import re
 from aiogram import Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
-from aiogram.types import CallbackQuery, ErrorEvent
+from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.utils.i18n import gettext
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
@@ -16,7 +17,9 @@ from bot.best_effort import best_effort
 from bot.filters import is_command
 from dialogs.common import in_private_chat
 from dialogs.main_menu.handlers import start_main
-from dialogs.states import MainSG
+from dialogs.privacy.deps import PrivacyDeps
+from dialogs.states import MainSG, PrivacySG
+from dialogs.wording import esc
 
 logger = logging.getLogger(__name__)
 STATUS_PAYLOAD = re.compile(r"^status_(\d{1,12})$")
@@ -43,7 +46,44 @@ def setup() -> Router:
     async def on_menu(message: object, dialog_manager: DialogManager) -> None:
         await start_main(dialog_manager)
 
+    @router.message(Command("privacy", "mydata", "forget"))
+    async def on_privacy(
+        message: object, command: CommandObject, dialog_manager: DialogManager
+    ) -> None:
+        await dialog_manager.start(
+            PRIVACY_WINDOWS[command.command.lower()],
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+        )
+
+    @router.message(Command("logout"))
+    async def on_logout(
+        message: Message, dialog_manager: DialogManager, privacy_deps: PrivacyDeps
+    ) -> None:
+        account = message.from_user.id if message.from_user else message.chat.id
+        await message.answer(await logout(privacy_deps, account))
+        await start_main(dialog_manager)
+
     return router
+
+
+PRIVACY_WINDOWS = {
+    "privacy": PrivacySG.notice,
+    "mydata": PrivacySG.mydata,
+    "forget": PrivacySG.forget_confirm,
+}
+
+
+async def logout(deps: PrivacyDeps, account: int) -> str:
+    """Drop the account's proofs of a FIN; the answer names the FINs it no longer sees."""
+    fins = sorted({v.fin for v in await deps.proofs.verifications(account)})
+    dropped = await deps.proofs.logout(account)
+    if not dropped:
+        return gettext("This account has not proved any FIN, so there is nothing to log out of.")
+    return gettext(
+        "You are logged out: this account no longer sees the applications of FIN {fins}, "
+        "only those it filed itself."
+    ).format(fins=", ".join(f"<b>{esc(fin)}</b>" for fin in fins))
 
 
 def fallback() -> Router:

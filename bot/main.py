@@ -26,6 +26,7 @@ from bot.app import (
     build_dispatcher,
     build_i18n,
     build_outbox_runner,
+    build_retention,
     build_seen_updates,
     build_services,
     build_storage,
@@ -36,6 +37,7 @@ from bot.import_cli import run_import_cli
 from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
 from bot.monitoring import Listener, Monitoring
 from bot.outbox.runner import OutboxRunner
+from bot.retention import RetentionJob
 from bot.support import CommandMenus, register_commands
 from bot.webhook import WEBHOOK_PATH, WebhookServer
 from storage.migrate import upgrade_to_head
@@ -142,7 +144,9 @@ async def run(
         seen_updates=build_seen_updates(settings, services, storage),
     )
     dp.update.outer_middleware(UpdateMetricsMiddleware())
-    background = await start_background(bot, runner, command_menus(settings), i18n)
+    background = await start_background(
+        bot, runner, command_menus(settings), i18n, build_retention(settings, services)
+    )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -165,12 +169,19 @@ async def run(
 
 
 async def start_background(
-    bot: Bot, runner: OutboxRunner, menus: CommandMenus, i18n: I18n
+    bot: Bot,
+    runner: OutboxRunner,
+    menus: CommandMenus,
+    i18n: I18n,
+    retention: RetentionJob | None = None,
 ) -> list[Callable[[], Awaitable[None]]]:
     """Background work of a worker; returns the stoppers, run in reverse order at exit."""
     await runner.start()
     await register_commands(bot, menus, i18n)
-    return [runner.stop]
+    if retention is None:
+        return [runner.stop]
+    await retention.start()
+    return [runner.stop, retention.stop]
 
 
 def monitoring_of(settings: Settings, services: Services, storage: BaseStorage) -> Monitoring:
