@@ -5,13 +5,13 @@ from operator import itemgetter
 from aiogram.fsm.state import State
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Row, ScrollingGroup, Select, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Row, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from dialogs.common import on_use_buttons
 from dialogs.states import StatusSG
 from dialogs.status import getters, handlers
-from dialogs.widgets import ERROR, I18nConst, typed_answer
+from dialogs.widgets import ERROR, I18nConst, Pages, typed_answer
 from dialogs.wording import N_
 
 NUMBER_INPUT = "number"
@@ -27,7 +27,7 @@ listing_window = Window(
     I18nConst("<b>Your applications</b>, newest first:", when="has_applications"),
     I18nConst("You have no applications yet.", when="no_applications"),
     Format("\n{error}", when="error"),
-    ScrollingGroup(
+    Pages(
         Select(
             Format("{item[1]}"),
             id=APPLICATION_SELECT,
