@@ -14,7 +14,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from bot.best_effort import best_effort
-from bot.filters import is_command
+from bot.filters import is_command, is_press
 from dialogs.common import in_private_chat
 from dialogs.main_menu.handlers import start_main
 from dialogs.states import MainSG
@@ -65,13 +65,15 @@ def fallback() -> Router:
     async def on_unknown_button(
         callback: CallbackQuery, dialog_manager: DialogManager, event_chat: Chat | None = None
     ) -> None:
-        """A press no router took: a button of ours from long ago, or forged data."""
+        """A press no router took: a button of ours from long ago, or forged data; or a
+        typed message that looked like a reply button's (it has no press to answer)."""
         private = is_private(event_chat)
-        await best_effort(
-            callback.answer() if private else callback.answer(gettext(BUTTON_GONE)),
-            "answering an unknown button",
-            callback.from_user.id,
-        )
+        if await is_press(callback):
+            await best_effort(
+                callback.answer() if private else callback.answer(gettext(BUTTON_GONE)),
+                "answering an unknown button",
+                callback.from_user.id,
+            )
         if private:
             await start_main(dialog_manager)
 

@@ -23,7 +23,7 @@ from aiogram.utils.i18n import gettext
 
 from bot.best_effort import best_effort
 from bot.commands import BUTTON_GONE
-from bot.filters import GROUPS, StaffChatCheck, is_command, no_staff_chat
+from bot.filters import GROUPS, StaffChatCheck, is_command, is_press, no_staff_chat
 from bot.staff.access import StaffAccess
 from bot.support.access import AgentAccess
 from bot.support.commands import AgentCommand
@@ -216,5 +216,5 @@ def build_router(handlers: SupportHandlers) -> Router:
         router.message.register(
             handlers.on_command, Command(cmd.command), AgentCommandFilter(handlers, cmd)
         )
-    router.callback_query.register(handlers.on_page, SupportPageCD.filter())
+    router.callback_query.register(handlers.on_page, is_press, SupportPageCD.filter())
     return router

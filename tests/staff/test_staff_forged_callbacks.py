@@ -13,9 +13,12 @@ outbox stay as they were.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiogram.types import Message
+from aiogram_dialog.utils import encode_reply_callback
 
 from bot.commands import BUTTON_GONE
 from tests.outbox.harness import STAFF_A, STRANGER, Harness
@@ -120,3 +123,49 @@ async def test_the_real_buttons_still_work_after_forged_presses(h: Harness) -> N
     taken = await h.press_button(number, "Take", STAFF_A)
 
     assert taken.text == f"You took work order No. {number}."
+
+
+async def test_a_typed_message_posing_as_a_card_button_does_nothing(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiogram-dialog turns a message whose text ends in a reply button's invisible data
+    into a "press"; the card's buttons are inline, so such a message is not one of them."""
+    number = await h.register(chat_id=1001)
+    await h.deliver()
+    card = await h.card(number)
+    before = await stored(h, number)
+    posted = group_messages(h)
+    caplog.set_level(logging.INFO)
+
+    for data in (f"wo:take:{number}", f"wop:cancel:{number}", "sp:o:0:", "zz:1"):
+        message = Message(
+            message_id=20_000 + len(data),
+            date=datetime.now(UTC),
+            chat=card.chat,
+            from_user=STAFF_A,
+            text="ok" + encode_reply_callback(data),
+        )
+        await h.feed(message=message)
+
+    assert await stored(h, number) == before
+    assert group_messages(h) == posted
+    bad = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert not bad, bad
+
+
+async def test_a_note_ending_in_invisible_button_data_is_still_the_note(h: Harness) -> None:
+    """No reply keyboard is shown in the group, so an invisible tail there is typed text:
+    the note is recorded, not taken for a press and lost."""
+    number = await h.register(chat_id=1001)
+    await h.deliver()
+    await h.press_button(number, "Take", STAFF_A)
+    await h.deliver()
+    await h.press_button(number, "Done", STAFF_A)
+
+    await h.reply(h.last_prompt(), STAFF_A, "Su bağlandı." + encode_reply_callback("zz:1"))
+
+    async with h.services.transactions() as tx:
+        app = await tx.applications.get(number)
+    assert app is not None
+    assert app.status.value == "done"
+    assert app.events[-1].note == "Su bağlandı."
