@@ -21,12 +21,11 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, Message, Update
 from aiogram_dialog.api.entities import DEFAULT_STACK_ID
-from aiogram_dialog.utils import REPLY_CALLBACK_SYMBOLS, encode_reply_callback, remove_intent_id
+from aiogram_dialog.utils import remove_intent_id
 
 from bot.commands import BUTTON_GONE
 from dialogs.common import ERROR_KEY, ErrorId
 from tests.dialogs.helpers import (
-    FIN,
     MENU_PROMPT,
     OTHER_FIN,
     STATES,
@@ -311,40 +310,3 @@ async def test_without_a_dialog_forged_data_gets_the_menu(
     # the private chat's answer is the menu itself, not the group's "no longer active"
     assert all(a.text != BUTTON_GONE for a in fresh.session.of("AnswerCallbackQuery"))
     no_errors_logged(caplog)
-
-
-# --- typed text that reads as a reply button's data -----------------------------------------
-# aiogram-dialog reads a reply button's callback data from invisible characters after its
-# label, off any message: so a typed message can carry any data, or bytes that are no text.
-TYPED_DATA = ("zz:1", "wo:take:1", f"wo:done:{2**63}", "wop:cancel:1", "sp:s:0:1", "app:abc")
-NO_TEXT = REPLY_CALLBACK_SYMBOLS[-1] * 2  # decodes to the byte 0xff: no UTF-8
-
-
-@pytest.mark.parametrize("dialog_open", [True, False], ids=["menu", "no dialog"])
-async def test_a_typed_message_posing_as_a_button_gets_the_menu(
-    world: World, caplog: pytest.LogCaptureFixture, dialog_open: bool
-) -> None:
-    user = world.subscriber(100001)
-    await open_menu(user)
-    if not dialog_open:
-        user = world.restart().subscriber(100001)
-    caplog.set_level(logging.INFO)
-
-    for data in TYPED_DATA:
-        reply = await user.send("salam" + encode_reply_callback(data))
-
-        assert tr(MENU_PROMPT) in reply.text, data
-        assert (await dialog_state(user))[0] == STATES["menu"], data
-    assert await user.send("salam" + NO_TEXT)
-    assert (await dialog_state(user))[0] == STATES["menu"]
-    no_errors_logged(caplog)
-
-
-async def test_a_fin_with_an_unreadable_invisible_tail_is_the_fin(world: World) -> None:
-    user = world.subscriber(100001)
-    await user.send("/start")
-
-    menu = await user.send(FIN + NO_TEXT)
-
-    assert (await dialog_state(user))[0] == STATES["menu"]
-    assert tr("FIN: <b>{fin}</b>", fin=FIN) in menu.text
