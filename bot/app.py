@@ -34,7 +34,7 @@ from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
 from bot.dialog_state import state_eraser
 from bot.errors import StorageErrorGuard
-from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
+from bot.middlewares import InFlightLimit, ProfileI18nMiddleware, ReplyCallbackGuard
 from bot.once import OnceOnly, RedisSeenUpdates, SeenUpdates
 from bot.outbox.email import EmailSender
 from bot.outbox.mail_content import Contact
@@ -255,6 +255,7 @@ def build_dispatcher(
     dp.include_router(support.setup(support_handlers(settings, services, staff_access)))
     dp.include_router(dialogs.setup())
     dp.include_router(commands.fallback())
+    dp.message.outer_middleware(ReplyCallbackGuard())  # before aiogram-dialog's, which it guards
     setup_dialogs(dp, message_manager=message_manager or BestEffortMessageManager())
     # Must run after setup_dialogs: I18nMiddleware wraps the observers that exist now,
     # including aiogram-dialog's background-update observer.

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable
@@ -59,9 +60,16 @@ def load_settings() -> Settings:
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+# What a database quotes from a row in its errors, which the engines' hide_parameters does
+# not reach: PostgreSQL's DETAIL ("Failing row contains (...)", "Key (fin)=(...) already
+# exists") and asyncpg's refusal of an argument it cannot encode. The rest of the line goes.
+ROW_VALUES = re.compile(r"(DETAIL:|invalid input for query argument \$\d+:)[^\n]*")
+
+
 class RedactingFormatter(logging.Formatter):
     """Masks every known secret in the whole formatted record, its traceback included:
-    a library's error message may quote a password or a token we never logged ourselves."""
+    a library's error message may quote a password or a token we never logged ourselves;
+    and so the row values a database error quotes (a FIN, a phone, an e-mail)."""
 
     def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
         super().__init__(fmt)
@@ -71,7 +79,7 @@ class RedactingFormatter(logging.Formatter):
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        return text
+        return ROW_VALUES.sub(rf"\1 {MASK}", text)
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redact(super().format(record))
