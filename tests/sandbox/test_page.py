@@ -136,6 +136,12 @@ async def test_page_drives_subscriber_staff_and_mail(running: SandboxServer) -> 
         share = page.get_by_test_id("reply-keyboard").get_by_role("button")
         await expect(share).to_have_text("Share my number")
         await share.click()
+        # As Telegram's apps do, the page asks first; Cancel sends nothing.
+        await expect(page.get_by_test_id("alert-text")).to_contain_text("phone number")
+        await page.get_by_test_id("alert-cancel").click()
+        assert [m["kind"] for m in running.messages(running.subscribers[0].id)][-1] != "contact"
+        await share.click()
+        await page.get_by_test_id("alert-ok").click()
         await expect(user.get_by_text("Got it")).to_be_visible()
         await expect(page.get_by_test_id("reply-keyboard")).to_be_hidden()
 
