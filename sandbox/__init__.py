@@ -15,6 +15,7 @@ from sandbox.errors import SandboxError
 from sandbox.records import (
     DEFAULT_STAFF_CHAT_ID,
     DEFAULT_TOKEN,
+    PRESET_AGENTS,
     PRESET_OUTSIDER,
     PRESET_STAFF,
     PRESET_SUBSCRIBERS,
@@ -25,6 +26,7 @@ from sandbox.server import SandboxServer
 __all__ = [
     "DEFAULT_STAFF_CHAT_ID",
     "DEFAULT_TOKEN",
+    "PRESET_AGENTS",
     "PRESET_OUTSIDER",
     "PRESET_STAFF",
     "PRESET_SUBSCRIBERS",

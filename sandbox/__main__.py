@@ -17,6 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
+from sandbox.errors import PortUnavailable
 from sandbox.records import DEFAULT_STAFF_CHAT_ID, DEFAULT_TOKEN
 from sandbox.server import SandboxServer
 
@@ -92,8 +93,17 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(args))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(args))
+    except PortUnavailable as exc:  # one line, no traceback, naming the option to change
+        option = "--api-port" if exc.role == "api" else "--web-port"
+        reason = exc.cause.strerror or str(exc.cause)
+        sys.stderr.write(
+            f"{exc.host}:{exc.port} cannot be listened on ({reason}): "
+            f"choose another with {option} (0: any free port)\n"
+        )
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

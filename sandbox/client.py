@@ -132,6 +132,9 @@ class SandboxClient:
     ) -> dict[str, Any]:
         return await self._post("press", **_arguments(locals()))
 
+    async def open_link(self, user_id: int, url: str) -> dict[str, Any]:
+        return await self._post("open", **_arguments(locals()))
+
     async def block(self, user_id: int, blocked: bool = True) -> dict[str, Any]:
         return await self._post("block", **_arguments(locals()))
 

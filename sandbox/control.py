@@ -14,6 +14,8 @@ from another origin, see :mod:`sandbox.origin`); successes are ``{"ok": true, ..
 ``POST /sandbox/contact`` {user_id, phone_number?, own: true|false, chat_id?}
 ``POST /sandbox/sticker`` ``/photo`` ``/voice`` {user_id, chat_id?, caption?}
 ``POST /sandbox/press``  {user_id, chat_id, message_id?, data | text, wait?} -> the answer
+``POST /sandbox/open``   {user_id, url} -> {action: start|open_chat|outside|external|refused,
+                         url, reason, chat_id, sent?} (see :mod:`sandbox.links`)
 ``POST /sandbox/block``  {user_id, blocked}
 ``POST /sandbox/fail``   {method, code: 429|500|403|...|"drop"|"migrate", times?,
                          retry_after?, description?, chat_id?}
@@ -173,6 +175,11 @@ def setup_control(app: web.Application, server: SandboxServer) -> None:
             )
         raise SandboxError("data (callback_data) or text (button text) is required")
 
+    async def open_link(p: dict[str, Any]) -> dict[str, Any]:
+        if not p.get("url"):
+            raise SandboxError("url is required")
+        return await server.open_link(_req(p, "user_id"), str(p["url"]))
+
     async def block(p: dict[str, Any]) -> dict[str, Any]:
         return await server.block(_req(p, "user_id"), _bool(p.get("blocked"), True))
 
@@ -264,6 +271,7 @@ def setup_control(app: web.Application, server: SandboxServer) -> None:
         ("photo", photo),
         ("voice", voice),
         ("press", press),
+        ("open", open_link),
         ("block", block),
         ("fail", fail),
         ("migrate", migrate),

@@ -49,6 +49,18 @@ class SandboxError(Exception):
         self.status = status
 
 
+class PortUnavailable(OSError):
+    """A port the sandbox cannot listen on. ``role`` is ``"api"`` (the Bot API) or ``"web"``
+    (the page); ``cause`` is the operating system's error (``errno`` is copied from it)."""
+
+    def __init__(self, role: str, host: str, port: int, cause: OSError) -> None:
+        super().__init__(cause.errno, f"{host}:{port} ({role}): {cause.strerror or cause}")
+        self.role = role
+        self.host = host
+        self.port = port
+        self.cause = cause
+
+
 class DropConnection(Exception):
     """An injected network failure: the HTTP layer closes the connection without answering."""
 

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.botapi import BotApi, DropConnection
+from sandbox.errors import PortUnavailable
 
 
 def add_bot_api_route(app: web.Application, token: str, api: BotApi) -> None:
@@ -61,16 +62,16 @@ class Listener:
         api_port, web_port = self._ports
         sockets: list[socket.socket] = []
         try:
-            api_sock = _bind(self.host, api_port)
+            api_sock = _bind(self.host, api_port, "api")
             sockets.append(api_sock)
             if web_port == api_port and api_port != 0:
                 web_sock = api_sock
             else:
-                web_sock = _bind(self.host, web_port)
+                web_sock = _bind(self.host, web_port, "web")
                 sockets.append(web_sock)
             for sock in sockets:
                 await web.SockSite(runner, sock).start()
-        except OSError:  # a port is taken: leave nothing half-started behind
+        except OSError:  # a port is taken (PortUnavailable): leave nothing half-started
             for sock in sockets:
                 sock.close()
             await runner.cleanup()
@@ -119,15 +120,26 @@ def _json(body: Any, status: int = 200) -> web.Response:
     )
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def probe_ports(host: str, api_port: int, web_port: int) -> None:
+    """Raise :class:`PortUnavailable` now if a port cannot be listened on (bound, closed).
+
+    For a start that would rather fail before its slow steps than after them; the real
+    bind in :meth:`Listener.start` still raises the same error if the port is taken since.
+    """
+    for role, port in (("api", api_port), ("web", web_port)):
+        if port != 0:
+            _bind(host, port, role).close()
+
+
+def _bind(host: str, port: int, role: str) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
-    except OSError:
+        sock.listen(128)
+    except OSError as exc:  # busy, a privileged port, or a host that is not ours
         sock.close()
-        raise
-    sock.listen(128)
+        raise PortUnavailable(role, host, port, exc) from exc
     sock.setblocking(False)
     return sock

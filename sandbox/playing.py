@@ -18,7 +18,8 @@ from sandbox import humans
 from sandbox.botapi import BotApi
 from sandbox.entities import utf16_len
 from sandbox.errors import SandboxError
-from sandbox.records import CallbackQuery, FailureRule
+from sandbox.links import resolve
+from sandbox.records import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH, CallbackQuery, FailureRule
 from sandbox.spec import BotApiSpec
 from sandbox.world import World
 
@@ -75,6 +76,7 @@ class Playing:
         """A text message from a person: private chat by default, or ``chat_id`` (a group)."""
         if not text or not text.strip():
             raise SandboxError("text is empty")
+        _check_length("a message", text, MAX_TEXT_LENGTH)
         self.world.ensure_user(int(user_id), first_name=first_name, language_code=language_code)
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
@@ -163,6 +165,7 @@ class Playing:
         ]
         content: dict[str, Any] = {"photo": photo}
         if caption:
+            _check_length("a caption", caption, MAX_CAPTION_LENGTH)
             content["caption"] = caption
         return humans.post(self.world, int(user_id), content, kind="photo", chat_id=chat_id)
 
@@ -223,6 +226,26 @@ class Playing:
                 await asyncio.wait_for(query.done.wait(), wait)
         return query.result()
 
+    async def open_link(self, user_id: int, url: str) -> dict[str, Any]:
+        """A person opens ``url`` (a URL button or a link in a message), as Telegram would.
+
+        A ``t.me/<the bot>?start=PAYLOAD`` link sends ``/start PAYLOAD`` to the person's
+        private chat with the bot (the result of :meth:`send_text` under ``sent``); a link to
+        the bot without ``start`` only opens that chat; other Telegram links lead outside the
+        sandbox; web links are the browser's (``external``). See :mod:`sandbox.links`.
+        """
+        self.world.ensure_user(int(user_id))
+        target = resolve(str(url), str(self.world.bot_user["username"]))
+        result: dict[str, Any] = {
+            "action": target.action,
+            "url": target.url,
+            "reason": target.reason,
+            "chat_id": int(user_id) if target.action in ("start", "open_chat") else None,
+        }
+        if target.action == "start" and target.text is not None:
+            result["sent"] = await self.send_text(int(user_id), target.text)
+        return result
+
     async def block(self, user_id: int, blocked: bool = True) -> dict[str, Any]:
         """The user blocks (or unblocks) the bot; sends to them answer 403 meanwhile."""
         return humans.set_blocked(self.world, int(user_id), blocked)
@@ -275,3 +298,13 @@ class Playing:
 
     def failures(self) -> list[dict[str, Any]]:
         return [rule.to_json() for rule in self.world.failures]
+
+
+def _check_length(what: str, text: str, limit: int) -> None:
+    """Refuse what Telegram's clients would not send as one message (UTF-16 code units)."""
+    length = utf16_len(text)
+    if length > limit:
+        raise SandboxError(
+            f"{what} is at most {limit} characters in Telegram; this one has {length} "
+            "(Telegram's clients split a longer text into several messages: send it in parts)"
+        )

@@ -24,6 +24,10 @@ BOT_ID = 123456
 BOT_USERNAME = "azersu_sandbox_bot"
 BOT_FIRST_NAME = "Azersu (sandbox)"
 DEFAULT_STAFF_CHAT_ID = -1001000000001
+# What a person can send in one message (UTF-16 code units, as Telegram counts): longer
+# texts are refused, as the page says, where Telegram's clients would split them.
+MAX_TEXT_LENGTH = 4096
+MAX_CAPTION_LENGTH = 1024
 STAFF_CHAT_TITLE = "Staff"
 ANONYMOUS_ADMIN = {
     "id": 1087968824,
@@ -45,6 +49,8 @@ class PresetUser:
     phone_number: str
     last_name: str | None = None
     username: str | None = None
+    # A support agent: the sandbox hands the bot these ids as SUPPORT_USER_IDS.
+    agent: bool = False
 
     def to_user(self) -> dict[str, Any]:
         user = user_dict(self.id, self.first_name)
@@ -64,9 +70,14 @@ PRESET_SUBSCRIBERS: tuple[PresetUser, ...] = (
     PresetUser(610000002, "Дмитрий", "ru", "994551112233", "Иванов", "dmitri_i"),
     PresetUser(610000003, "John", "en", "994701234567", "Smith", "john_s"),
 )
+# Rauf is staff only; Leyla is staff and a support agent (her agent commands answer in the
+# staff group too); Nigar is a support agent outside the staff group.
 PRESET_STAFF: tuple[PresetUser, ...] = (
     PresetUser(620000001, "Rauf", "az", "994502000001", "Əliyev", "rauf_staff"),
-    PresetUser(620000002, "Leyla", "ru", "994502000002", "Hüseynova", "leyla_staff"),
+    PresetUser(620000002, "Leyla", "ru", "994502000002", "Hüseynova", "leyla_staff", agent=True),
+)
+PRESET_AGENTS: tuple[PresetUser, ...] = (
+    PresetUser(640000001, "Nigar", "az", "994504000001", "Quliyeva", "nigar_support", agent=True),
 )
 # Not a member of the staff group: for testing that the bot refuses strangers.
 PRESET_OUTSIDER = PresetUser(630000001, "Kamran", "az", "994503000001", "Nəsirov")

@@ -28,12 +28,14 @@ Lifecycle and facts::
     server.api_url, server.web_url, server.token, server.bot_id, server.bot_user
     server.staff_chat_id          # the current staff group id (changes after a migration)
     server.staff_user_ids, server.subscribers, server.staff, server.outsider   # presets
+    server.agents, server.agent_user_ids   # the support agents (the bot's SUPPORT_USER_IDS)
 
 Knobs (keyword-only): ``token`` ("123456:SANDBOX"), ``group_privacy`` (True: in groups the bot
 only gets commands, replies to it and mentions, like Telegram's default), ``rate_limits``
 (False; True answers 429 past ~20 messages/min per group, 3 per 3 s per private chat, 30/s
 overall), ``callback_answer_timeout`` (15 s), ``webhook_loopback_only`` (True),
-``webhook_timeout`` (10 s), ``webhook_retry_max`` (2 s, the cap of the retry backoff).
+``webhook_timeout`` (10 s), ``webhook_retry_max`` (2 s, the cap of the retry backoff),
+``time_zone`` ("Asia/Baku": the page shows every time in the bot's zone, labelled).
 
 Playing the humans (each returns ``{"message": view, "update_id", "delivered", "reason"}``)::
 
@@ -47,6 +49,9 @@ Playing the humans (each returns ``{"message": view, "update_id", "delivered", "
     await server.press(user_id, chat_id, message_id, data, *, wait=3.0, anonymous=False)
     await server.click(user_id, chat_id, text, *, message_id=None, wait=3.0)
         # -> {"callback_query_id", "answered", "answer": {"text", "show_alert", ...}, ...}
+    await server.open_link(user_id, url)   # a t.me/<bot>?start=X link sends "/start X"
+        # -> {"action": "start"|"open_chat"|"outside"|"external"|"refused", "url", "reason",
+        #     "chat_id", "sent"?}
     await server.block(user_id, blocked=True)
     server.add_user(user_id, first_name=None, language_code=None, ...)
     server.set_staff_member(user_id, member=True)
@@ -94,15 +99,20 @@ from aiohttp import web
 
 from sandbox.botapi import BotApi
 from sandbox.control import setup_control
-from sandbox.http_server import Listener, add_bot_api_route
+from sandbox.errors import PortUnavailable
+from sandbox.http_server import Listener, add_bot_api_route, probe_ports
 from sandbox.mail import MailBox
 from sandbox.origin import same_origin_guard
 from sandbox.playing import Playing
 from sandbox.reading import Reading
-from sandbox.records import DEFAULT_STAFF_CHAT_ID, DEFAULT_TOKEN, PresetUser
+from sandbox.records import DEFAULT_STAFF_CHAT_ID, DEFAULT_TOKEN, MAX_TEXT_LENGTH, PresetUser
 from sandbox.spec import SPEC_PATH, BotApiSpec
 from sandbox.webhook import WebhookSender
 from sandbox.world import World
+
+# PortUnavailable, probe_ports and SPEC_PATH are for the entry script (bot.py), which may
+# import this module alone (an import-linter contract).
+__all__ = ["SPEC_PATH", "PortUnavailable", "SandboxServer", "probe_ports"]
 
 log = logging.getLogger("sandbox")
 
@@ -127,6 +137,7 @@ class SandboxServer(Playing, Reading):
         webhook_timeout: float = 10.0,
         webhook_retry_max: float = 2.0,
         spec_path: Path = SPEC_PATH,
+        time_zone: str = "Asia/Baku",
     ) -> None:
         self.host = host
         self.token = token
@@ -136,6 +147,7 @@ class SandboxServer(Playing, Reading):
             staff_user_ids=staff_user_ids,
             group_privacy=group_privacy,
             callback_answer_timeout=callback_answer_timeout,
+            time_zone=time_zone,
         )
         self.spec = BotApiSpec.load(spec_path)
         self.api = BotApi(
@@ -213,6 +225,14 @@ class SandboxServer(Playing, Reading):
         return self.world.preset_staff
 
     @property
+    def agents(self) -> tuple[PresetUser, ...]:
+        return self.world.preset_agents
+
+    @property
+    def agent_user_ids(self) -> list[int]:
+        return self.world.agent_user_ids
+
+    @property
     def outsider(self) -> PresetUser:
         return self.world.preset_outsider
 
@@ -220,7 +240,7 @@ class SandboxServer(Playing, Reading):
         """What the page needs to know: urls, bot, presets, staff group."""
 
         def preset(p: PresetUser) -> dict[str, Any]:
-            return {**p.to_user(), "phone_number": p.phone_number}
+            return {**p.to_user(), "phone_number": p.phone_number, "agent": p.agent}
 
         return {
             "api_url": self.api_url,
@@ -233,9 +253,13 @@ class SandboxServer(Playing, Reading):
             "staff_user_ids": self.staff_user_ids,
             "subscribers": [preset(p) for p in self.subscribers],
             "staff": [preset(p) for p in self.staff],
+            "agents": [preset(p) for p in self.agents],
+            "agent_user_ids": self.agent_user_ids,
             "outsider": preset(self.outsider),
             "group_privacy": self.world.group_privacy,
             "mail_dir": str(self.mailbox.folder) if self.mailbox.folder else None,
             "implemented_methods": self.api.implemented,
             "version": self.world.version,
+            "time_zone": self.world.time_zone,
+            "max_text_length": MAX_TEXT_LENGTH,
         }

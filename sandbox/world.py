@@ -35,6 +35,7 @@ from sandbox.records import (
     DEFAULT_EXCLUDED_UPDATES,
     DEFAULT_STAFF_CHAT_ID,
     DEFAULT_TOKEN,
+    PRESET_AGENTS,
     PRESET_OUTSIDER,
     PRESET_STAFF,
     PRESET_SUBSCRIBERS,
@@ -67,6 +68,8 @@ class World:
         request_log_size: int = 20000,
         subscribers: Iterable[PresetUser] = PRESET_SUBSCRIBERS,
         staff: Iterable[PresetUser] = PRESET_STAFF,
+        agents: Iterable[PresetUser] = PRESET_AGENTS,
+        time_zone: str = "Asia/Baku",
     ) -> None:
         self.token = token
         bot_id = int(token.split(":", 1)[0])
@@ -85,7 +88,9 @@ class World:
         self.callback_answer_timeout = callback_answer_timeout
         self.preset_subscribers = tuple(subscribers)
         self.preset_staff = tuple(staff)
+        self.preset_agents = tuple(agents)
         self.preset_outsider = PRESET_OUTSIDER
+        self.time_zone = time_zone
         self.initial_staff_chat_id = staff_chat_id
         self.staff_chat_id = staff_chat_id
         self.staff_user_ids: set[int] = (
@@ -101,8 +106,18 @@ class World:
         self.reset()
 
     def presets(self) -> tuple[PresetUser, ...]:
-        """Every preset person: the subscribers, the staff and the outsider."""
-        return (*self.preset_subscribers, *self.preset_staff, self.preset_outsider)
+        """Every preset person: the subscribers, the staff, the agents and the outsider."""
+        return (
+            *self.preset_subscribers,
+            *self.preset_staff,
+            *self.preset_agents,
+            self.preset_outsider,
+        )
+
+    @property
+    def agent_user_ids(self) -> list[int]:
+        """The preset support agents (staff members among them): the bot's SUPPORT_USER_IDS."""
+        return sorted({p.id for p in self.presets() if p.agent})
 
     # -- lifecycle -------------------------------------------------------------------------
 

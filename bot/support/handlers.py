@@ -5,7 +5,10 @@ typed inside a dialog window would be taken as the window's input.
 
 Access is checked before the argument is even read, so a refusal says nothing about
 whether an application exists; it is logged with the command and the user id only.
-``/open`` also works in the staff group, where everyone is staff and the cards show more.
+In the staff group, where everyone is staff and the cards show more, ``/open`` answers whoever
+may press the cards' buttons, and the other commands answer the agents among the staff (the
+rest get the refusal, never silence); ``/help`` there (and in the support chat) lists the
+commands the sender can use.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from bot.filters import GROUPS, StaffChatCheck, is_command, is_press, no_staff_c
 from bot.staff.access import StaffAccess
 from bot.support.access import AgentAccess
 from bot.support.commands import AgentCommand
+from bot.support.menu import AGENT_COMMANDS, HELP_COMMAND, HELP_TITLE
 from bot.support.paging import SupportPageCD, page_keyboard, with_footer
 from bot.support.texts import (
     FIND_USAGE,
@@ -73,9 +77,7 @@ class SupportHandlers:
         """Chats where the command is ours to answer; elsewhere it is left alone."""
         if chat.type == ChatType.PRIVATE or chat.id == self.support_chat_id:
             return True
-        return (
-            cmd is AgentCommand.OPEN and chat.type in GROUPS and await self.is_staff_chat(chat.id)
-        )
+        return chat.type in GROUPS and await self.is_staff_chat(chat.id)
 
     async def allowed(
         self, bot: Bot, chat: Chat, user: User | None, sender_chat: Chat | None, cmd: AgentCommand
@@ -89,10 +91,14 @@ class SupportHandlers:
             return await self.access.is_agent(bot, user.id)
         if not await self.routed(chat, cmd):
             return False
-        # /open in the staff group: for whoever may press the cards' buttons there.
-        if sender_chat is not None or user is None or self.staff_access is None:
+        if sender_chat is not None or user is None:
             return False
-        return self.staff_access.writer_allowed(user.id)
+        # /open in the staff group: for whoever may press the cards' buttons there.
+        staff = self.staff_access
+        if cmd is AgentCommand.OPEN and staff is not None and staff.writer_allowed(user.id):
+            return True
+        # The other commands (and /open for an agent): for the agents among the staff.
+        return await self.access.is_agent(bot, user.id)
 
     @staticmethod
     def log_refusal(cmd: AgentCommand, chat: Chat, user: User | None) -> None:
@@ -148,6 +154,22 @@ class SupportHandlers:
             reply_markup=page_keyboard(cmd, arg, 0, len(pages)),
             link_preview_options=NO_PREVIEW,
         )
+
+    async def on_help(self, message: Message, bot: Bot) -> None:
+        """``/help`` in the staff group or the support chat: the sender's commands there."""
+        descriptions = dict(AGENT_COMMANDS)
+        lines = [
+            f"/{cmd.command} — {esc(gettext(descriptions[cmd.command]))}"
+            for cmd in AgentCommand
+            if await self.allowed(bot, message.chat, message.from_user, message.sender_chat, cmd)
+        ]
+        if not lines:
+            await message.answer(esc(gettext(REFUSAL)), parse_mode=ParseMode.HTML)
+            return
+        command, description = HELP_COMMAND
+        lines.append(f"/{command} — {esc(gettext(description))}")
+        text = "\n".join([f"<b>{esc(gettext(HELP_TITLE))}</b>", *lines])
+        await message.answer(text, parse_mode=ParseMode.HTML)
 
     async def on_page(
         self, callback: CallbackQuery, callback_data: SupportPageCD, bot: Bot
@@ -209,6 +231,21 @@ class AgentCommandFilter(Filter):
         return {"agent_command": self.cmd}
 
 
+class GroupHelpFilter(Filter):
+    """Passes ``/help`` in the groups whose menus the bot sets: staff group, support chat."""
+
+    def __init__(self, handlers: SupportHandlers) -> None:
+        self.handlers = handlers
+
+    async def __call__(self, message: Message) -> bool:
+        chat = message.chat
+        if chat.type not in GROUPS:
+            return False
+        return chat.id == self.handlers.support_chat_id or await self.handlers.is_staff_chat(
+            chat.id
+        )
+
+
 def build_router(handlers: SupportHandlers) -> Router:
     router = Router(name="support")
     router.message.filter(is_command)
@@ -216,5 +253,6 @@ def build_router(handlers: SupportHandlers) -> Router:
         router.message.register(
             handlers.on_command, Command(cmd.command), AgentCommandFilter(handlers, cmd)
         )
+    router.message.register(handlers.on_help, Command("help"), GroupHelpFilter(handlers))
     router.callback_query.register(handlers.on_page, is_press, SupportPageCD.filter())
     return router

@@ -6,7 +6,9 @@ list without a language. So every scope gets az, ru and en, and the default loca
 once more without a language code for everyone else.
 
 An agent's private chat is ``BotCommandScopeChat(chat_id=<user id>)``: Telegram's
-``BotCommandScopeChatMember`` covers members of groups only. Telegram refuses a scope for
+``BotCommandScopeChatMember`` covers members of groups only; it gives each listed agent the
+agents' menu in the staff group, where their commands answer too (everyone else there sees
+``/open`` and ``/help``). Telegram refuses a scope for
 a chat the bot cannot see yet (an agent who has never opened the bot, a support chat the
 bot was not added to); that scope is skipped with a warning and the rest goes on.
 """
@@ -24,6 +26,7 @@ from aiogram.types import (
     BotCommandScope,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    BotCommandScopeChatMember,
 )
 from aiogram.utils.i18n import I18n
 
@@ -50,7 +53,11 @@ AGENT_COMMANDS: Menu = (
     ("open", N_("Open work orders, oldest first")),
     ("stats", N_("Application statistics")),
 )
-STAFF_COMMANDS: Menu = (("open", N_("Open work orders, oldest first")),)
+# /help answers in the groups (the staff group, the support chat) with the sender's commands.
+HELP_COMMAND = ("help", N_("The commands you can use in this chat"))
+HELP_TITLE = N_("Commands in this chat:")
+STAFF_COMMANDS: Menu = (("open", N_("Open work orders, oldest first")), HELP_COMMAND)
+GROUP_AGENT_COMMANDS: Menu = (*AGENT_COMMANDS, HELP_COMMAND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +74,18 @@ class CommandMenus:
         result: list[tuple[BotCommandScope, Menu]] = [
             (BotCommandScopeAllPrivateChats(), SUBSCRIBER_COMMANDS)
         ]
-        if self.staff_chat_id is not None and self.staff_chat_id != self.support_chat_id:
+        staff_group = self.staff_chat_id is not None and self.staff_chat_id != self.support_chat_id
+        if staff_group:
             result.append((BotCommandScopeChat(chat_id=self.staff_chat_id), STAFF_COMMANDS))
         if self.support_chat_id is not None:
-            result.append((BotCommandScopeChat(chat_id=self.support_chat_id), AGENT_COMMANDS))
+            scope = BotCommandScopeChat(chat_id=self.support_chat_id)
+            result.append((scope, GROUP_AGENT_COMMANDS))
         for user_id in dict.fromkeys(self.agent_ids):
             menu = (*AGENT_COMMANDS, *SUBSCRIBER_COMMANDS)
             result.append((BotCommandScopeChat(chat_id=user_id), menu))
+            if staff_group:
+                member = BotCommandScopeChatMember(chat_id=self.staff_chat_id, user_id=user_id)
+                result.append((member, GROUP_AGENT_COMMANDS))
         return result
 
 

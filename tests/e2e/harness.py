@@ -55,7 +55,9 @@ ARTIFACTS = REPO / "test-artifacts"
 START_TIMEOUT = float(os.environ.get("E2E_START_TIMEOUT", "150"))
 STEP_TIMEOUT = float(os.environ.get("E2E_STEP_TIMEOUT", "20"))
 
-RAUF = 620000001  # a preset member of the sandbox's staff group
+RAUF = 620000001  # a preset member of the sandbox's staff group (not a support agent)
+LEYLA = 620000002  # a preset member of the staff group who is a support agent too
+NIGAR = 640000001  # a preset support agent outside the staff group
 
 # --- texts (msgids; the expected text is always their translation, see tr) ----------------
 FIN_PROMPT = "Please type the FIN of your identity card (7 characters, for example 5ABC12D)."

@@ -30,6 +30,7 @@ from tests.e2e.harness import (
     FIN_PROMPT,
     MAIL_DONE_SUBJECT,
     NEW_APPLICATION,
+    NIGAR,
     NOTICE_DONE,
     NOTICE_TAKEN,
     PAY_THE_DEBT,
@@ -211,10 +212,10 @@ async def test_agent_status_command(tg: Telegram) -> None:
     chat = Chat(tg, 700006, locale="en")
     number = await register(chat, code="100012", email="agent.case@example.com")
 
-    sent = await tg.send_text(RAUF, f"/status {number}")
+    sent = await tg.send_text(NIGAR, f"/status {number}")
     titles = {shown(APPLICATION_TITLE, loc, number=number) for loc in ("az", "ru", "en")}
     answer = await tg.wait(
-        RAUF,
+        NIGAR,
         Expect(f"one of {titles}", lambda m: any(t in (m.get("text") or "") for t in titles)),
         after=sent["message"]["message_id"],
     )

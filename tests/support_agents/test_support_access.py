@@ -1,10 +1,13 @@
 """Scenario: who may ask. Agents are the allow-list plus the members of the support chat;
 everyone else gets the same polite refusal, whatever the argument, and the refusal is logged
-without the argument. /open also answers in the staff group."""
+without the argument. In the staff group /open answers the staff, the other commands the
+agents among them (the rest get the refusal, never silence), and /help lists what the sender
+can use there."""
 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -13,7 +16,7 @@ from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import insert
 
 from bot.app import build_dispatcher
-from bot.support import texts
+from bot.support import menu, texts
 from dialogs.wording import esc
 from storage.models import ChatMigrationRow
 from tests.dialogs.helpers import tr
@@ -171,9 +174,54 @@ async def test_open_answers_anyone_in_the_staff_group(world: World) -> None:
 
     assert f"№{number}" in text
     assert member_checks(world) == 0
-    # The other agent commands are not the staff group's: they are left alone there.
-    assert await staff.send(f"/status {number}", chat_id=STAFF_CHAT_ID) == []
-    assert await world.person(AGENT_ID).send("/stats", chat_id=STAFF_CHAT_ID) == []
+
+
+async def test_an_agent_among_the_staff_gets_every_command_in_the_staff_group(
+    world: World,
+) -> None:
+    number = await world.submit()
+    agent = world.person(AGENT_ID)
+
+    [status] = await agent.send(f"/status {number}", chat_id=STAFF_CHAT_ID)
+    [found] = await agent.send(f"/find {FIN}", chat_id=STAFF_CHAT_ID)
+    [stats] = await agent.send("/stats", chat_id=STAFF_CHAT_ID)
+
+    # In the staff group's language (STAFF_LOCALE), like every answer there.
+    assert status.startswith(tr(texts.APPLICATION_TITLE, "az").format(number=number))
+    assert str(number) in found
+    assert stats.startswith("<b>")
+    assert {m.chat_id for m in world.session.of("SendMessage")} == {STAFF_CHAT_ID}
+
+
+async def test_a_staff_member_who_is_no_agent_is_refused_not_ignored(world: World) -> None:
+    """Silence in the group looked like a dead bot: the agents' commands get the refusal."""
+    number = await world.submit()
+    staff = world.person(7002)
+
+    answers = [
+        await staff.send(f"/status {number}", chat_id=STAFF_CHAT_ID),
+        await staff.send(f"/find {FIN}", chat_id=STAFF_CHAT_ID),
+        await staff.send("/stats", chat_id=STAFF_CHAT_ID),
+    ]
+
+    assert answers == [[esc(tr(texts.REFUSAL, "az"))]] * 3
+
+
+async def test_help_in_the_staff_group_lists_the_sender_s_commands(world: World) -> None:
+    title = f"<b>{esc(tr(menu.HELP_TITLE, 'az'))}</b>"
+
+    [for_staff] = await world.person(7002).send("/help", chat_id=STAFF_CHAT_ID)
+    [for_agent] = await world.person(AGENT_ID).send("/help", chat_id=STAFF_CHAT_ID)
+
+    assert for_staff.startswith(title) and for_agent.startswith(title)
+    commands = re.compile(r"^(/[a-z]+) — ", re.MULTILINE)
+    assert commands.findall(for_staff) == ["/open", "/help"]
+    assert commands.findall(for_agent) == ["/status", "/find", "/open", "/stats", "/help"]
+    assert esc(tr("Open work orders, oldest first", "az")) in for_staff
+
+
+async def test_help_is_left_alone_in_other_groups(world: World) -> None:
+    assert await world.person(AGENT_ID).send("/help", chat_id=-1009999999999) == []
 
 
 async def test_open_in_the_staff_group_respects_the_staff_list(world: World) -> None:

@@ -1,6 +1,6 @@
 """Scenario: at start the bot registers its command menus with setMyCommands — subscribers in
-private chats, the staff group, the support chat and each agent's private chat — in az, ru and
-en, plus the default locale's list without a language code."""
+private chats, the staff group, the support chat, each agent's private chat and each agent in
+the staff group — in az, ru and en, plus the default locale's list without a language code."""
 
 from __future__ import annotations
 
@@ -25,14 +25,20 @@ from tests.support_agents.agents import (
 COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 SUBSCRIBER = ["start", "menu", "language", "mydata", "forget", "logout", "privacy"]
 AGENT = ["status", "find", "open", "stats"]
+HELP = ["help"]
 SECOND_AGENT = 5003
 
 
-def menus(session: object) -> dict[tuple[str, int | None, str | None], list[str]]:
+MenuKey = tuple[str, int | None, int | None, str | None]
+
+
+def menus(session: object) -> dict[MenuKey, list[str]]:
+    """(scope type, chat id, user id, language) -> the commands set there."""
     result = {}
     for request in session.of("SetMyCommands"):  # type: ignore[attr-defined]
         scope = request.scope
-        key = (scope.type, getattr(scope, "chat_id", None), request.language_code)
+        chat_id, user_id = getattr(scope, "chat_id", None), getattr(scope, "user_id", None)
+        key = (scope.type, chat_id, user_id, request.language_code)
         assert key not in result, f"{key} registered twice"
         result[key] = [c.command for c in request.commands]
     return result
@@ -57,11 +63,13 @@ async def test_every_scope_gets_its_menu_in_every_language(menu_settings: Settin
     languages = [None, "az", "ru", "en"]
     expected = {}
     for language in languages:
-        expected[("all_private_chats", None, language)] = SUBSCRIBER
-        expected[("chat", STAFF_CHAT_ID, language)] = ["open"]
-        expected[("chat", SUPPORT_CHAT_ID, language)] = AGENT
-        expected[("chat", AGENT_ID, language)] = AGENT + SUBSCRIBER
-        expected[("chat", SECOND_AGENT, language)] = AGENT + SUBSCRIBER
+        expected[("all_private_chats", None, None, language)] = SUBSCRIBER
+        expected[("chat", STAFF_CHAT_ID, None, language)] = ["open", *HELP]
+        expected[("chat", SUPPORT_CHAT_ID, None, language)] = AGENT + HELP
+        for agent in (AGENT_ID, SECOND_AGENT):
+            expected[("chat", agent, None, language)] = AGENT + SUBSCRIBER
+            # their menu in the staff group, where their commands answer too
+            expected[("chat_member", STAFF_CHAT_ID, agent, language)] = AGENT + HELP
     assert found == expected
     for request in session.of("SetMyCommands"):
         for command in request.commands:
@@ -106,7 +114,7 @@ async def test_without_a_support_chat_or_agents_only_subscribers_and_staff(
 
     await register_commands(bot, command_menus(settings), build_i18n(settings))
 
-    scopes = {(scope, chat) for scope, chat, _ in menus(session)}
+    scopes = {(scope, chat) for scope, chat, _, _ in menus(session)}
     assert scopes == {("all_private_chats", None), ("chat", STAFF_CHAT_ID)}
 
 
