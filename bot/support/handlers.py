@@ -6,6 +6,11 @@ typed inside a dialog window would be taken as the window's input.
 Access is checked before the argument is even read, so a refusal says nothing about
 whether an application exists; it is logged with the command and the user id only.
 ``/open`` also works in the staff group, where everyone is staff and the cards show more.
+
+Every answer is a look-up that the access log records first, under the agent's own id: an
+anonymous admin (who writes as the chat, user id 1087968824) cannot be named, so it is
+refused with a hint to write as itself. Membership of the support chat is re-checked after
+at most ``AgentAccess.ttl`` (10 s).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from enum import Enum
 
 from aiogram import Bot, Router
 from aiogram.enums import ChatType, ParseMode
@@ -23,17 +29,18 @@ from aiogram.utils.i18n import gettext
 
 from bot.best_effort import best_effort
 from bot.filters import GROUPS, StaffChatCheck, is_command, no_staff_chat
-from bot.staff.access import StaffAccess
+from bot.staff.access import ANONYMOUS_ADMIN_ID, StaffAccess
 from bot.support.access import AgentAccess
 from bot.support.commands import AgentCommand
 from bot.support.paging import SupportPageCD, page_keyboard, with_footer
+from bot.support.status_texts import application_pages
 from bot.support.texts import (
+    ANONYMOUS_REFUSAL,
     FIND_USAGE,
     REFUSAL,
     REFUSAL_SHORT,
     STATUS_MISSING,
     STATUS_USAGE,
-    application_pages,
     found_pages,
     open_pages,
     stats_pages,
@@ -47,6 +54,20 @@ logger = logging.getLogger(__name__)
 
 NUMBER_RE = re.compile(r"[#№]?\s*(\d{1,12})")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Verdict(Enum):
+    AGENT = "agent"
+    REFUSED = "refused"
+    ANONYMOUS = "anonymous"  # an anonymous admin: told to write as itself
+
+
+def anonymous(user: User | None, sender_chat: Chat | None, chat: Chat) -> bool:
+    """Written by an anonymous admin of ``chat`` (as the chat itself, through
+    GroupAnonymousBot): nobody can tell which admin."""
+    if user is not None and user.id == ANONYMOUS_ADMIN_ID:
+        return True
+    return sender_chat is not None and sender_chat.id == chat.id
 
 
 class Usage(Exception):
@@ -76,35 +97,40 @@ class SupportHandlers:
             cmd is AgentCommand.OPEN and chat.type in GROUPS and await self.is_staff_chat(chat.id)
         )
 
-    async def allowed(
+    async def verdict(
         self, bot: Bot, chat: Chat, user: User | None, sender_chat: Chat | None, cmd: AgentCommand
-    ) -> bool:
-        if chat.id == self.support_chat_id and sender_chat is not None:
-            # An anonymous admin of the support chat writes as the chat itself.
-            return sender_chat.id == chat.id
+    ) -> Verdict:
+        """May ``user`` ask ``cmd`` here? Only an agent under its own id: every look-up is
+        logged as someone's."""
         if chat.type == ChatType.PRIVATE or chat.id == self.support_chat_id:
+            if anonymous(user, sender_chat, chat):
+                return Verdict.ANONYMOUS
             if sender_chat is not None or user is None:
-                return False
-            return await self.access.is_agent(bot, user.id)
+                return Verdict.REFUSED
+            return Verdict.AGENT if await self.access.is_agent(bot, user.id) else Verdict.REFUSED
         if not await self.routed(chat, cmd):
-            return False
+            return Verdict.REFUSED
         # /open in the staff group: for whoever may press the cards' buttons there.
+        if anonymous(user, sender_chat, chat):
+            return Verdict.ANONYMOUS
         if sender_chat is not None or user is None or self.staff_access is None:
-            return False
-        return self.staff_access.writer_allowed(user.id)
+            return Verdict.REFUSED
+        return Verdict.AGENT if self.staff_access.writer_allowed(user.id) else Verdict.REFUSED
 
     @staticmethod
-    def log_refusal(cmd: AgentCommand, chat: Chat, user: User | None) -> None:
+    def log_refusal(cmd: AgentCommand, chat: Chat, user: User | None, verdict: Verdict) -> None:
         logger.info(
-            "support: refused /%s to user %s in a %s chat",
+            "support: refused /%s to %s %s in a %s chat",
             cmd.command,
+            "the anonymous admin" if verdict is Verdict.ANONYMOUS else "user",
             user.id if user else "-",
             chat.type,
         )
 
     # --- the answers ----------------------------------------------------------------------
-    async def pages(self, cmd: AgentCommand, raw: str) -> tuple[list[str], str]:
-        """The answer's pages and the normalised argument for the page buttons."""
+    async def pages(self, cmd: AgentCommand, raw: str, agent: int) -> tuple[list[str], str]:
+        """The answer's pages and the normalised argument for the page buttons; the look-up
+        is logged as ``agent``'s (a bad argument looks nothing up and is not logged)."""
         locale = current_locale()
         raw = raw.strip()
         if cmd is AgentCommand.STATUS:
@@ -113,7 +139,7 @@ class SupportHandlers:
                 raise Usage(esc(gettext(STATUS_USAGE)))
             number = int(match.group(1))
             try:
-                file = await self.support.application(number)
+                file = await self.support.application(number, agent=agent)
             except ApplicationNotFound:
                 raise Usage(esc(gettext(STATUS_MISSING).format(number=number))) from None
             reasons = await self.support.reasons()
@@ -123,21 +149,24 @@ class SupportHandlers:
                 term = SearchTerm.parse(raw)
             except InvalidSearch:
                 raise Usage(esc(gettext(FIND_USAGE))) from None
-            return found_pages(await self.support.find(term), locale), term.key
+            found = await self.support.find(term, agent=agent)
+            return found_pages(found, locale), term.key
         if cmd is AgentCommand.OPEN:
-            return open_pages(await self.support.open_orders()), ""
-        return stats_pages(await self.support.stats()), ""
+            return open_pages(await self.support.open_orders(agent=agent)), ""
+        return stats_pages(await self.support.stats(agent=agent)), ""
 
     async def on_command(
         self, message: Message, command: CommandObject, bot: Bot, agent_command: AgentCommand
     ) -> None:
-        cmd, args = agent_command, command.args
-        if not await self.allowed(bot, message.chat, message.from_user, message.sender_chat, cmd):
-            self.log_refusal(cmd, message.chat, message.from_user)
-            await message.answer(esc(gettext(REFUSAL)), parse_mode=ParseMode.HTML)
+        cmd, args, user = agent_command, command.args, message.from_user
+        verdict = await self.verdict(bot, message.chat, user, message.sender_chat, cmd)
+        if verdict is not Verdict.AGENT or user is None:
+            self.log_refusal(cmd, message.chat, user, verdict)
+            text = ANONYMOUS_REFUSAL if verdict is Verdict.ANONYMOUS else REFUSAL
+            await message.answer(esc(gettext(text)), parse_mode=ParseMode.HTML)
             return
         try:
-            pages, arg = await self.pages(cmd, args or "")
+            pages, arg = await self.pages(cmd, args or "", user.id)
         except Usage as usage:
             await message.answer(usage.text, parse_mode=ParseMode.HTML)
             return
@@ -157,12 +186,15 @@ class SupportHandlers:
             chat_id = message.chat.id if message else None
             await best_effort(callback.answer(), "answering a support page button", chat_id)
             return
-        if not await self.allowed(bot, message.chat, callback.from_user, None, data.cmd):
-            self.log_refusal(data.cmd, message.chat, callback.from_user)
-            await callback.answer(gettext(REFUSAL_SHORT), show_alert=True)
+        user = callback.from_user
+        verdict = await self.verdict(bot, message.chat, user, None, data.cmd)
+        if verdict is not Verdict.AGENT:
+            self.log_refusal(data.cmd, message.chat, user, verdict)
+            text = ANONYMOUS_REFUSAL if verdict is Verdict.ANONYMOUS else REFUSAL_SHORT
+            await callback.answer(gettext(text)[:200], show_alert=True)
             return
         try:
-            pages, arg = await self.pages(data.cmd, data.arg)
+            pages, arg = await self.pages(data.cmd, data.arg, user.id)
         except Usage as usage:
             await callback.answer(re.sub(r"<[^>]+>", "", usage.text)[:200], show_alert=True)
             return
