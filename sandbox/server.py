@@ -220,7 +220,8 @@ class SandboxServer(Playing, Reading):
         """What the page needs to know: urls, bot, presets, staff group."""
 
         def preset(p: PresetUser) -> dict[str, Any]:
-            return {**p.to_user(), "phone_number": p.phone_number}
+            shown = {**p.to_user(), "phone_number": p.phone_number}
+            return shown | ({"fin": p.fin} if p.fin else {})
 
         return {
             "api_url": self.api_url,
