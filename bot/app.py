@@ -54,7 +54,7 @@ from storage.outbox import SqlOutboxStore
 from storage.registry import SqlSubscriberRegistry
 from storage.repositories import SqlTransactionFactory
 from storage.seen_updates import SqlSeenUpdates
-from storage.support import SqlSupportQueries
+from storage.support import SqlAccessLog, SqlSupportQueries
 from workflows.clock import SystemClock
 from workflows.journey import Journey
 from workflows.outbox.limits import RateLimiter
@@ -172,6 +172,7 @@ def build_services(
             queries=SqlSupportQueries(session_factory),
             clock=clock,
             deadline=timedelta(hours=settings.work_order_deadline_hours),
+            access_log=SqlAccessLog(session_factory),
         ),
         outbox_store=outbox_store,
         # One cache of the staff group's ids, following its upgrade to a supergroup, for

@@ -20,6 +20,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 
 from workflows.clock import BAKU
+from workflows.identity import IdentityMethod
 from workflows.models import ApplicationKind, ApplicationStatus, Reason
 
 # code -> the language's own name, as the language switch shows it; the order is the menu's.
@@ -66,6 +67,21 @@ STATUS_ICONS = {
     ApplicationStatus.DONE: "✅",
     ApplicationStatus.REJECTED: "❌",
 }
+# How the applicant was identified (Application.identified_by), for staff and agents;
+# PHONE and EGOV also name how an account proved a FIN (a verification).
+IDENTIFIED_LABELS = {
+    IdentityMethod.TYPED: N_("FIN typed (not proved)"),
+    IdentityMethod.PHONE: N_("phone matches the registry"),
+    IdentityMethod.EGOV: N_("e-gov login"),
+}
+
+
+def identified_label(value: str | None) -> str:
+    """The msgid for an ``identified_by`` value; anything unknown reads as "typed"."""
+    try:
+        return IDENTIFIED_LABELS[IdentityMethod(value or IdentityMethod.TYPED)]
+    except ValueError:
+        return IDENTIFIED_LABELS[IdentityMethod.TYPED]
 
 
 def fmt_dt(value: datetime, locale: str) -> str:

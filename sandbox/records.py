@@ -51,6 +51,9 @@ class PresetUser:
     username: str | None = None
     # A support agent: the sandbox hands the bot these ids as SUPPORT_USER_IDS.
     agent: bool = False
+    # The FIN the demo registry (storage/seed/demo_subscribers.csv) names as owner of this
+    # person's codes, whose phone on record is ``phone_number``: sharing the contact proves it.
+    fin: str | None = None
 
     def to_user(self) -> dict[str, Any]:
         user = user_dict(self.id, self.first_name)
@@ -64,11 +67,15 @@ class PresetUser:
 
 
 # Telegram user ids (9 digits, unlike the 6-digit demo subscriber codes, to avoid confusion).
-# Own phone numbers come without "+", as Telegram's mobile clients usually send them.
+# Own phone numbers come without "+", as Telegram's mobile clients usually send them. Each
+# is the phone on record of the demo codes its FIN owns: Aysel 100001, 100003 (debt),
+# 100005, 100006, 100008, 100009, 100012 (and 100015, which has no phone on record);
+# Dmitri 100002 and 100007 (suspended) and, without an owner FIN, 100004 (metered);
+# John 100010 and 100013 (suspended), 100014 and, without an owner FIN, 100011.
 PRESET_SUBSCRIBERS: tuple[PresetUser, ...] = (
-    PresetUser(610000001, "Aysel", "az", "994501234567", "Məmmədova", "aysel_m"),
-    PresetUser(610000002, "Дмитрий", "ru", "994551112233", "Иванов", "dmitri_i"),
-    PresetUser(610000003, "John", "en", "994701234567", "Smith", "john_s"),
+    PresetUser(610000001, "Aysel", "az", "994501234567", "Məmmədova", "aysel_m", fin="5ABC12D"),
+    PresetUser(610000002, "Дмитрий", "ru", "994551112233", "Иванов", "dmitri_i", fin="2RST4UV"),
+    PresetUser(610000003, "John", "en", "994701234567", "Smith", "john_s", fin="7KQ2M9X"),
 )
 # Rauf is staff only; Leyla is staff and a support agent (her agent commands answer in the
 # staff group too); Nigar is a support agent outside the staff group.

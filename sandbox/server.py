@@ -240,7 +240,8 @@ class SandboxServer(Playing, Reading):
         """What the page needs to know: urls, bot, presets, staff group."""
 
         def preset(p: PresetUser) -> dict[str, Any]:
-            return {**p.to_user(), "phone_number": p.phone_number, "agent": p.agent}
+            shown = {**p.to_user(), "phone_number": p.phone_number, "agent": p.agent}
+            return shown | ({"fin": p.fin} if p.fin else {})
 
         return {
             "api_url": self.api_url,

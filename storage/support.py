@@ -1,4 +1,5 @@
-"""The SQL implementation of ``SupportQueries``: portable reads for SQLite and PostgreSQL."""
+"""The SQL implementations of ``SupportQueries`` (portable reads for SQLite and PostgreSQL)
+and of ``AccessLog`` (the ``agent_access`` table)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from storage.models import ApplicationRow
+from storage.identity import SqlVerifications
+from storage.models import AgentAccessRow, ApplicationRow
 from storage.registry import engine_of
 from storage.repositories import (
     SqlApplications,
@@ -18,8 +20,9 @@ from storage.repositories import (
     read_reasons,
 )
 from workflows.models import Application, ApplicationStatus, Reason
-from workflows.ports import ApplicationFile, Delivery, SupportQueries
+from workflows.ports import AccessLog, AgentLookup, ApplicationFile, Delivery, SupportQueries
 
+QUERY_MAX = 64  # agent_access.query
 OPEN_STATUSES = [s.value for s in ApplicationStatus if s.is_open]
 
 
@@ -63,7 +66,9 @@ class SqlSupportQueries(SupportQueries):
                 .where(outbox.c.application_number == number)
                 .order_by(outbox.c.created_at, outbox.c.id)
             )
-            return ApplicationFile(application=app, deliveries=tuple(_delivery(r) for r in rows))
+            deliveries = tuple(_delivery(r) for r in rows)
+            verifications = tuple(await SqlVerifications(conn).of_fin(app.fin))
+            return ApplicationFile(app, deliveries, verifications)
 
     async def find_applications(
         self, *, subscriber_code: str | None, fin: str | None, limit: int
@@ -122,3 +127,22 @@ class SqlSupportQueries(SupportQueries):
     async def reasons(self) -> Sequence[Reason]:
         async with engine_of(self.session_factory).connect() as conn:
             return await read_reasons(conn, active_only=False)
+
+
+class SqlAccessLog(AccessLog):
+    """Each look-up in its own short transaction, committed before the answer is read."""
+
+    def __init__(self, session_factory: async_sessionmaker) -> None:
+        self.engine = engine_of(session_factory)
+
+    async def record(self, lookup: AgentLookup) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                AgentAccessRow.__table__.insert(),
+                {
+                    "at": lookup.at,
+                    "agent_id": lookup.agent_id,
+                    "command": lookup.command,
+                    "query": lookup.query[:QUERY_MAX],
+                },
+            )

@@ -13,7 +13,8 @@ The roles, and where the use cases meet them:
 - applications and their history: :class:`Applications`;
 - the outbox, on the writing side: :class:`OutboxQueue` (the dispatcher's side,
   ``OutboxStore`` and ``Sender``, is in :mod:`workflows.outbox`);
-- the support agents' reads: :class:`SupportQueries`;
+- the support agents' reads: :class:`SupportQueries`, and the trace they leave:
+  :class:`AccessLog`;
 - e-mail: :class:`Mailer`.
 
 A :class:`UnitOfWork` exposes the roles that change together and makes their changes
@@ -231,10 +232,12 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class ApplicationFile:
-    """An application with its events and its deliveries (oldest first)."""
+    """An application with its events and its deliveries (oldest first), and the accounts
+    verified for its FIN (oldest first)."""
 
     application: Application
     deliveries: tuple[Delivery, ...] = ()
+    verifications: tuple[Verification, ...] = ()
 
 
 class SupportQueries(Protocol):
@@ -265,6 +268,24 @@ class SupportQueries(Protocol):
 
     async def reasons(self) -> Sequence[Reason]:
         """The whole reason catalogue, inactive entries included (old applications use them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLookup:
+    """One look-up of a support agent: who, which command, what was looked up, when.
+
+    ``query`` is an application number, a subscriber code, a FIN as
+    ``workflows.support.fin_lookup`` writes it (never the FIN itself), or empty."""
+
+    at: datetime
+    agent_id: int
+    command: str
+    query: str
+
+
+class AccessLog(Protocol):
+    async def record(self, lookup: AgentLookup) -> None:
+        """Append one look-up, durably, before its answer is shown (an error: no answer)."""
 
 
 # --- e-mail ---------------------------------------------------------------------------------

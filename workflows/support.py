@@ -1,7 +1,12 @@
 """The support agents' use cases: look any application up, list open orders, count.
 
 Rules:
-- Agents read everything; they change nothing here, so every call is a read.
+- Agents read everything; they change nothing here, so every call is a read, and leaves a
+  trace: one row of the access log (agent, command, what was looked up, when), written
+  before the answer is read (a log that cannot be written: no answer).
+- A FIN is shown masked (``7KQ•••X``) and kept in the access log masked, with a digest
+  (``fin_lookup``): an auditor finds every look-up of a FIN from the whole FIN, and the
+  database holds no FIN that an erasure would have to find there.
 - ``/find`` takes a subscriber code (digits) or a FIN; seven digits may be either, so both
   are searched.
 - An open order is overdue once it is older than the work-order deadline (a setting).
@@ -13,20 +18,24 @@ Rules:
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
 
 from workflows.clock import BAKU
 from workflows.errors import ApplicationNotFound
 from workflows.models import Application, ApplicationStatus, Reason
-from workflows.ports import ApplicationFile, Clock, SupportQueries
-from workflows.values import FIN_RE, InvalidFin, parse_fin
+from workflows.ports import AccessLog, AgentLookup, ApplicationFile, Clock, SupportQueries
+from workflows.values import FIN_RE, InvalidFin, mask_fin, parse_fin
 
 COMPLETION_WINDOW = timedelta(days=30)
 FIND_LIMIT = 200
 OPEN_LIMIT = 500
+
+# The access log's commands (the agent's command, as typed without the slash).
+STATUS, FIND, OPEN, STATS = "status", "find", "open", "stats"
 
 # A search argument longer than this is refused before any parsing.
 SEARCH_MAX_INPUT = 64
@@ -111,10 +120,19 @@ class SearchTerm:
         """How the term may be shown: a FIN is masked."""
         return self.subscriber_code or mask_fin(self.fin or "")
 
+    @property
+    def logged(self) -> str:
+        """How the access log keeps the term: the code, or (seven digits included, which may
+        be a FIN) the FIN masked with its digest."""
+        return fin_lookup(self.fin) if self.fin else self.subscriber_code or ""
 
-def mask_fin(fin: str) -> str:
-    """The first two characters, then one ``*`` for each of the rest."""
-    return fin[:2] + "*" * max(len(fin) - 2, 0)
+
+def fin_lookup(fin: str) -> str:
+    """A FIN as the access log keeps it: ``"7KQ•••X #<16 hex digits>"``. The digest lets an
+    auditor who holds the whole FIN find its look-ups (``WHERE query = fin_lookup(FIN)``);
+    it is a pseudonym, not an anonymisation (a FIN has few enough values to be guessed)."""
+    digest = hashlib.sha256(f"fin:{fin}".encode()).hexdigest()[:16]
+    return f"{mask_fin(fin)} #{digest}"
 
 
 def describe_actor(actor: str) -> tuple[str, str | None]:
@@ -151,14 +169,21 @@ def start_of_day(moment: datetime, zone: tzinfo = BAKU) -> datetime:
 # --- the use case -------------------------------------------------------------------------
 @dataclass(slots=True)
 class Support:
-    """Everything an agent can ask; the time comes from ``clock``."""
+    """Everything an agent can ask, each look-up logged first as ``agent``'s; the time comes
+    from ``clock``."""
 
     queries: SupportQueries
     clock: Clock
     deadline: timedelta
     zone: tzinfo = BAKU
+    access_log: AccessLog = field(kw_only=True)
 
-    async def application(self, number: int) -> ApplicationFile:
+    async def _logged(self, agent: int, command: str, query: str = "") -> None:
+        await self.access_log.record(AgentLookup(self.clock.now(), agent, command, query))
+
+    async def application(self, number: int, *, agent: int) -> ApplicationFile:
+        """The application with its history, deliveries and the verifications of its FIN."""
+        await self._logged(agent, STATUS, str(number))
         found = await self.queries.get_application_file(number)
         if found is None:
             raise ApplicationNotFound(number)
@@ -168,7 +193,8 @@ class Support:
         """The reason catalogue by code, for showing an application's reason."""
         return {reason.code: reason for reason in await self.queries.reasons()}
 
-    async def find(self, term: SearchTerm, *, limit: int = FIND_LIMIT) -> Found:
+    async def find(self, term: SearchTerm, *, agent: int, limit: int = FIND_LIMIT) -> Found:
+        await self._logged(agent, FIND, term.logged)
         apps = await self.queries.find_applications(
             subscriber_code=term.subscriber_code, fin=term.fin, limit=limit
         )
@@ -179,7 +205,9 @@ class Support:
             )
         return Found(term=term, applications=tuple(apps), total=total)
 
-    async def open_orders(self, *, limit: int = OPEN_LIMIT) -> OpenOrders:
+    async def open_orders(self, *, agent: int, limit: int = OPEN_LIMIT) -> OpenOrders:
+        """The open orders (their subscriber codes, no person): logged all the same."""
+        await self._logged(agent, OPEN)
         now = self.clock.now()
         apps = await self.queries.open_applications(limit=limit)
         total = len(apps)
@@ -196,7 +224,9 @@ class Support:
         )
         return OpenOrders(orders=orders, total=total, deadline=self.deadline)
 
-    async def stats(self, *, window: timedelta = COMPLETION_WINDOW) -> Stats:
+    async def stats(self, *, agent: int, window: timedelta = COMPLETION_WINDOW) -> Stats:
+        """Counts only (no person): logged all the same, so the log shows every command."""
+        await self._logged(agent, STATS)
         now = self.clock.now()
         today = start_of_day(now, self.zone)
         # Same-zone arithmetic is wall-clock arithmetic: midnight six days ago.

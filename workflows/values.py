@@ -179,6 +179,17 @@ def parse_fin(text: str) -> str:
     return value.translate(_ASCII_UPPER)
 
 
+MASK = "\u2022"  # •
+
+
+def mask_fin(fin: str) -> str:
+    """A FIN as agents and staff see it: ``"7KQ2M9X"`` -> ``"7KQ•••X"`` (the first three
+    characters and the last; a shorter value is masked whole)."""
+    if len(fin) < 5:
+        return MASK * len(fin)
+    return fin[:3] + MASK * (len(fin) - 4) + fin[-1]
+
+
 # --- subscriber code --------------------------------------------------------------------------
 
 DEFAULT_SUBSCRIBER_CODE_PATTERN = r"^\d{6,15}$"

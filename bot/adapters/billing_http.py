@@ -21,7 +21,8 @@ Responses:
       "debt_azn": "12.50",
       "service_state": "active",
       "address": "Bakı ş., Nizami küç. 10, m. 5",
-      "owner_fin": "5ABC12D"
+      "owner_fin": "5ABC12D",
+      "phone": "+994501234567"
     }
 
 * ``subscriber_code`` -- string, must equal the requested code;
@@ -35,7 +36,13 @@ Responses:
   become spaces); longer than ``MAX_ADDRESS`` characters after that, it is cut to that
   length with an ellipsis and a warning naming the subscriber code (only) is logged;
 * ``owner_fin`` -- string, the FIN of the registered owner, or ``null`` when unknown
-  (the key itself is required).
+  (the key itself is required);
+* ``phone`` -- optional: string, the phone on record, in any Azerbaijani form
+  (``"+994501234567"``, ``"050 123 45 67"``), kept in E.164; absent, ``null`` or ``""``:
+  none. A Telegram-verified contact equal to it proves the owner FIN. A string that is not
+  an Azerbaijani phone is dropped (with a warning naming the subscriber code only): nobody
+  can prove the FIN by it, and the subscriber can still file; a value that is not a string
+  breaks the contract like any ill-typed field.
 
 ``404 Not Found`` -- no subscriber with this code: ``lookup`` returns ``None``.
 
@@ -74,7 +81,7 @@ from yarl import URL
 
 from workflows.errors import RegistryUnavailable
 from workflows.models import ServiceState, Subscriber
-from workflows.values import ADDRESS_MAX_LENGTH, clean_text, cut
+from workflows.values import ADDRESS_MAX_LENGTH, InvalidPhone, clean_text, cut, parse_phone
 
 __all__ = ["MAX_ADDRESS", "MAX_BODY", "MAX_RETRY_AFTER", "HttpSubscriberRegistry"]
 
@@ -162,7 +169,24 @@ def parse_subscriber(content: bytes, code: str) -> Subscriber:
         state=state,
         address=_address(_field(data, "address", str), code),
         owner_fin=(owner_fin or "").strip() or None,
+        phone=_phone(data, code),
     )
+
+
+def _phone(data: dict[str, Any], code: str) -> str | None:
+    """The optional phone on record in E.164; None when absent, empty or not a phone."""
+    raw = data.get("phone")
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise _MalformedError("phone is not str or null")
+    if not raw.strip():
+        return None
+    try:
+        return parse_phone(raw)
+    except InvalidPhone as exc:
+        log.warning("registry lookup %s: phone dropped (%s)", code, exc.code)
+        return None
 
 
 def _address(raw: str, code: str) -> str:

@@ -1,5 +1,8 @@
 """Texts and keyboards of the staff group, rendered in STAFF_LOCALE.
 
+The card shows the applicant's FIN masked (``7KQ•••X``: no staff action needs it whole) and
+how the applicant was identified (typed, registry phone, e-gov login).
+
 Every function takes the translation function as ``_`` (so the msgids are extracted by
 ``pybabel`` as usual) and escapes what people typed; the texts that may span lines (the
 description, the notes, the result or the reason for rejection) stand in a quoted block
@@ -22,9 +25,11 @@ from dialogs.wording import (
     esc,
     fit,
     fmt_dt,
+    identified_label,
     tg_len,
 )
 from workflows.models import Application, ApplicationStatus
+from workflows.values import mask_fin
 
 # Telegram allows 4,096 characters after entity parsing; the HTML source is longer than
 # that, so measuring the source (in UTF-16 units, as Telegram counts) leaves a margin.
@@ -61,6 +66,9 @@ def _card(app: Application, reason: str, shown: dict[str, str], _: Translate, lo
         _("Subscriber code: {code}").format(code=f"<code>{esc(app.subscriber_code)}</code>"),
         _("Address: {address}").format(address=esc(app.address)),
         _("Reason: {reason}").format(reason=esc(reason)),
+        _("FIN: {fin} · {identified}").format(
+            fin=esc(mask_fin(app.fin)), identified=esc(_(identified_label(app.identified_by)))
+        ),
         _("Phone: {phone}").format(phone=esc(app.phone)),
         _("E-mail: {email}").format(email=esc(app.email)),
         _("Description:"),

@@ -1,8 +1,8 @@
 """Who is a support agent: the allow-list, or a member of the support chat.
 
-Membership is asked from Telegram (``getChatMember``) and remembered for a short while,
-so a burst of page presses costs one request, and a removed member loses access within
-``ttl``. A refusal of Telegram (the bot is not in the chat, the user is unknown) counts as
+Membership is asked from Telegram (``getChatMember``) and remembered for at most ``ttl``
+(10 s), so a burst of page presses costs one request, and a removed member loses access
+within 10 s. A refusal of Telegram (the bot is not in the chat, the user is unknown) counts as
 "not a member"; a network failure refuses this once without remembering it.
 """
 
@@ -20,6 +20,8 @@ from workflows.ports import Clock
 
 logger = logging.getLogger(__name__)
 
+# Issue 16: membership is re-checked on every command or cached for at most 10 s.
+MEMBERSHIP_TTL = timedelta(seconds=10)
 MEMBER_STATUSES = frozenset(
     {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 )
@@ -32,13 +34,13 @@ class AgentAccess:
         support_chat_id: int | None,
         clock: Clock,
         *,
-        ttl: timedelta = timedelta(seconds=60),
+        ttl: timedelta = MEMBERSHIP_TTL,
         max_entries: int = 10_000,
     ) -> None:
         self.allow_list = frozenset(allow_list)
         self.support_chat_id = support_chat_id
         self.clock = clock
-        self.ttl = ttl
+        self.ttl = min(ttl, MEMBERSHIP_TTL)
         self.max_entries = max_entries
         self._cache: dict[int, tuple[datetime, bool]] = {}
 

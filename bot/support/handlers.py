@@ -9,6 +9,11 @@ In the staff group, where everyone is staff and the cards show more, ``/open`` a
 may press the cards' buttons, and the other commands answer the agents among the staff (the
 rest get the refusal, never silence); ``/help`` there (and in the support chat) lists the
 commands the sender can use.
+
+Every answer is a look-up that the access log records first, under the agent's own id: an
+anonymous admin (who writes as the chat, user id 1087968824) cannot be named, so it is
+refused with a hint to write as itself. Membership of the support chat is re-checked after
+at most ``AgentAccess.ttl`` (10 s).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from enum import Enum
 
 from aiogram import Bot, Router
 from aiogram.enums import ChatType, ParseMode
@@ -27,18 +33,19 @@ from aiogram.utils.i18n import gettext
 from bot.best_effort import best_effort
 from bot.commands import BUTTON_GONE
 from bot.filters import GROUPS, StaffChatCheck, is_command, is_press, no_staff_chat
-from bot.staff.access import StaffAccess
+from bot.staff.access import ANONYMOUS_ADMIN_ID, StaffAccess
 from bot.support.access import AgentAccess
 from bot.support.commands import AgentCommand
 from bot.support.menu import AGENT_COMMANDS, HELP_COMMAND, HELP_TITLE
 from bot.support.paging import SupportPageCD, page_keyboard, with_footer
+from bot.support.status_texts import application_pages
 from bot.support.texts import (
+    ANONYMOUS_REFUSAL,
     FIND_USAGE,
     REFUSAL,
     REFUSAL_SHORT,
     STATUS_MISSING,
     STATUS_USAGE,
-    application_pages,
     found_pages,
     open_pages,
     stats_pages,
@@ -52,6 +59,20 @@ logger = logging.getLogger(__name__)
 
 NUMBER_RE = re.compile(r"[#№]?\s*(\d{1,12})")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Verdict(Enum):
+    AGENT = "agent"
+    REFUSED = "refused"
+    ANONYMOUS = "anonymous"  # an anonymous admin: told to write as itself
+
+
+def anonymous(user: User | None, sender_chat: Chat | None, chat: Chat) -> bool:
+    """Written by an anonymous admin of ``chat`` (as the chat itself, through
+    GroupAnonymousBot): nobody can tell which admin."""
+    if user is not None and user.id == ANONYMOUS_ADMIN_ID:
+        return True
+    return sender_chat is not None and sender_chat.id == chat.id
 
 
 class Usage(Exception):
@@ -79,39 +100,44 @@ class SupportHandlers:
             return True
         return chat.type in GROUPS and await self.is_staff_chat(chat.id)
 
-    async def allowed(
+    async def verdict(
         self, bot: Bot, chat: Chat, user: User | None, sender_chat: Chat | None, cmd: AgentCommand
-    ) -> bool:
-        if chat.id == self.support_chat_id and sender_chat is not None:
-            # An anonymous admin of the support chat writes as the chat itself.
-            return sender_chat.id == chat.id
+    ) -> Verdict:
+        """May ``user`` ask ``cmd`` here? Only an agent under its own id: every look-up is
+        logged as someone's."""
         if chat.type == ChatType.PRIVATE or chat.id == self.support_chat_id:
+            if anonymous(user, sender_chat, chat):
+                return Verdict.ANONYMOUS
             if sender_chat is not None or user is None:
-                return False
-            return await self.access.is_agent(bot, user.id)
+                return Verdict.REFUSED
+            return Verdict.AGENT if await self.access.is_agent(bot, user.id) else Verdict.REFUSED
         if not await self.routed(chat, cmd):
-            return False
+            return Verdict.REFUSED
+        if anonymous(user, sender_chat, chat):
+            return Verdict.ANONYMOUS
         if sender_chat is not None or user is None:
-            return False
+            return Verdict.REFUSED
         # /open in the staff group: for whoever may press the cards' buttons there.
         staff = self.staff_access
         if cmd is AgentCommand.OPEN and staff is not None and staff.writer_allowed(user.id):
-            return True
+            return Verdict.AGENT
         # The other commands (and /open for an agent): for the agents among the staff.
-        return await self.access.is_agent(bot, user.id)
+        return Verdict.AGENT if await self.access.is_agent(bot, user.id) else Verdict.REFUSED
 
     @staticmethod
-    def log_refusal(cmd: AgentCommand, chat: Chat, user: User | None) -> None:
+    def log_refusal(cmd: AgentCommand, chat: Chat, user: User | None, verdict: Verdict) -> None:
         logger.info(
-            "support: refused /%s to user %s in a %s chat",
+            "support: refused /%s to %s %s in a %s chat",
             cmd.command,
+            "the anonymous admin" if verdict is Verdict.ANONYMOUS else "user",
             user.id if user else "-",
             chat.type,
         )
 
     # --- the answers ----------------------------------------------------------------------
-    async def pages(self, cmd: AgentCommand, raw: str) -> tuple[list[str], str]:
-        """The answer's pages and the normalised argument for the page buttons."""
+    async def pages(self, cmd: AgentCommand, raw: str, agent: int) -> tuple[list[str], str]:
+        """The answer's pages and the normalised argument for the page buttons; the look-up
+        is logged as ``agent``'s (a bad argument looks nothing up and is not logged)."""
         locale = current_locale()
         raw = raw.strip()
         if cmd is AgentCommand.STATUS:
@@ -120,7 +146,7 @@ class SupportHandlers:
                 raise Usage(esc(gettext(STATUS_USAGE)))
             number = int(match.group(1))
             try:
-                file = await self.support.application(number)
+                file = await self.support.application(number, agent=agent)
             except ApplicationNotFound:
                 raise Usage(esc(gettext(STATUS_MISSING).format(number=number))) from None
             reasons = await self.support.reasons()
@@ -130,21 +156,24 @@ class SupportHandlers:
                 term = SearchTerm.parse(raw)
             except InvalidSearch:
                 raise Usage(esc(gettext(FIND_USAGE))) from None
-            return found_pages(await self.support.find(term), locale), term.key
+            found = await self.support.find(term, agent=agent)
+            return found_pages(found, locale), term.key
         if cmd is AgentCommand.OPEN:
-            return open_pages(await self.support.open_orders()), ""
-        return stats_pages(await self.support.stats()), ""
+            return open_pages(await self.support.open_orders(agent=agent)), ""
+        return stats_pages(await self.support.stats(agent=agent)), ""
 
     async def on_command(
         self, message: Message, command: CommandObject, bot: Bot, agent_command: AgentCommand
     ) -> None:
-        cmd, args = agent_command, command.args
-        if not await self.allowed(bot, message.chat, message.from_user, message.sender_chat, cmd):
-            self.log_refusal(cmd, message.chat, message.from_user)
-            await message.answer(esc(gettext(REFUSAL)), parse_mode=ParseMode.HTML)
+        cmd, args, user = agent_command, command.args, message.from_user
+        verdict = await self.verdict(bot, message.chat, user, message.sender_chat, cmd)
+        if verdict is not Verdict.AGENT or user is None:
+            self.log_refusal(cmd, message.chat, user, verdict)
+            text = ANONYMOUS_REFUSAL if verdict is Verdict.ANONYMOUS else REFUSAL
+            await message.answer(esc(gettext(text)), parse_mode=ParseMode.HTML)
             return
         try:
-            pages, arg = await self.pages(cmd, args or "")
+            pages, arg = await self.pages(cmd, args or "", user.id)
         except Usage as usage:
             await message.answer(usage.text, parse_mode=ParseMode.HTML)
             return
@@ -161,7 +190,8 @@ class SupportHandlers:
         lines = [
             f"/{cmd.command} — {esc(gettext(descriptions[cmd.command]))}"
             for cmd in AgentCommand
-            if await self.allowed(bot, message.chat, message.from_user, message.sender_chat, cmd)
+            if await self.verdict(bot, message.chat, message.from_user, message.sender_chat, cmd)
+            is Verdict.AGENT
         ]
         if not lines:
             await message.answer(esc(gettext(REFUSAL)), parse_mode=ParseMode.HTML)
@@ -182,12 +212,15 @@ class SupportHandlers:
             gone = callback.answer(gettext(BUTTON_GONE))
             await best_effort(gone, "answering a support page button", chat_id)
             return
-        if not await self.allowed(bot, message.chat, callback.from_user, None, data.cmd):
-            self.log_refusal(data.cmd, message.chat, callback.from_user)
-            await callback.answer(gettext(REFUSAL_SHORT), show_alert=True)
+        user = callback.from_user
+        verdict = await self.verdict(bot, message.chat, user, None, data.cmd)
+        if verdict is not Verdict.AGENT:
+            self.log_refusal(data.cmd, message.chat, user, verdict)
+            text = ANONYMOUS_REFUSAL if verdict is Verdict.ANONYMOUS else REFUSAL_SHORT
+            await callback.answer(gettext(text)[:200], show_alert=True)
             return
         try:
-            pages, arg = await self.pages(data.cmd, data.arg)
+            pages, arg = await self.pages(data.cmd, data.arg, user.id)
         except Usage as usage:
             await callback.answer(re.sub(r"<[^>]+>", "", usage.text)[:200], show_alert=True)
             return

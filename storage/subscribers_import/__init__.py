@@ -26,6 +26,12 @@ two million rows) into the ``subscribers`` table. Three properties drive the des
 
 Rows of ``subscribers`` that are absent from the file are left as they are.
 
+Columns: ``subscriber_code,owner_fin,meterless,debt_azn,service_state,address``, optionally
+followed by ``phone`` (the phone on record, any Azerbaijani form, stored in E.164; empty:
+none). A Telegram-verified contact equal to it proves the owner FIN. A file without the
+phone column leaves the stored phones as they are; an invalid phone is a row error (reported
+without the value, like an invalid FIN).
+
 Progress: ``progress(done, total)`` is called after every batch of both passes. During
 the validation pass ``total`` is 0 (not known yet) and ``done`` counts the rows checked;
 during the load pass ``total`` is the number of data rows found by the validation pass.
@@ -37,6 +43,7 @@ merges it; the command line with its progress bar is ``bot.import_cli``.
 from storage.subscribers_import.loading import ImportResult, import_subscribers
 from storage.subscribers_import.parsing import (
     HEADER,
+    HEADER_WITH_PHONE,
     MAX_REPORTED_ERRORS,
     FinParser,
     ImportFailed,
@@ -46,6 +53,7 @@ from storage.subscribers_import.parsing import (
 
 __all__ = [
     "HEADER",
+    "HEADER_WITH_PHONE",
     "MAX_REPORTED_ERRORS",
     "FinParser",
     "ImportFailed",

@@ -37,6 +37,7 @@ from storage.subscribers_import.parsing import (
     Progress,
     RowError,
     default_fin,
+    file_has_phone,
     open_registry,
     parse_record,
     read_records,
@@ -70,6 +71,7 @@ def _staging_table(name: str) -> Table:
         Column("debt_azn", Numeric(14, 2, asdecimal=True), nullable=False),
         Column("service_state", String(16), nullable=False),
         Column("address", String(MAX_ADDRESS_LENGTH), nullable=False),
+        Column("phone", String(20)),
         prefixes=["TEMPORARY"],
         postgresql_on_commit="drop",
     )
@@ -79,7 +81,9 @@ def _staging_table(name: str) -> Table:
 _STAGING = _staging_table("subscribers_import")
 _STAGING_UNSORTED = _staging_table("subscribers_import_unsorted")
 _SUBSCRIBERS = SubscriberRow.__table__
-_FIELDS = ("code", "owner_fin", "meterless", "debt_azn", "service_state", "address")
+_STAGED = ("code", "owner_fin", "meterless", "debt_azn", "service_state", "address", "phone")
+# What a file without the phone column sets: the stored phones stay as they are.
+_FIELDS = _STAGED[:-1]
 
 
 def _file_identity(path: Path) -> tuple[int, int]:
@@ -95,11 +99,13 @@ async def _stage(conn: AsyncConnection, table: Table, job: _Job) -> None:
     done = 0
     with open_registry(job.path) as stream:
         try:
-            for line, fields in read_records(stream):
-                values, problems = parse_record(fields, job.fin_parser)
+            for line, fields, columns in read_records(stream):
+                values, problems = parse_record(fields, job.fin_parser, columns)
                 if values is None:
                     raise ImportFailed([RowError(line, "; ".join(problems))])
-                batch.append(dict(zip(_FIELDS, values, strict=True)))
+                if (columns > len(_FIELDS)) != job.has_phone:
+                    raise _changed_error()  # the header is not the one validated
+                batch.append(dict(zip(_STAGED, values, strict=True)))
                 if len(batch) >= batch_size:
                     await conn.execute(stmt, batch)
                     done += len(batch)
@@ -121,7 +127,12 @@ def _changed_error() -> ImportFailed:
     return ImportFailed([RowError(0, "the file changed during the import; run it again")])
 
 
-async def _prune(conn: AsyncConnection) -> int:
+def _fields(has_phone: bool) -> tuple[str, ...]:
+    """The columns the file sets: without its phone column, the stored phones stay."""
+    return _STAGED if has_phone else _FIELDS
+
+
+async def _prune(conn: AsyncConnection, has_phone: bool = False) -> int:
     """Drop staged rows identical to the stored ones; return how many.
 
     A daily registry differs from the last one in few rows: after this only the new and
@@ -129,24 +140,26 @@ async def _prune(conn: AsyncConnection) -> int:
     """
     s, t = _SUBSCRIBERS.c, _STAGING.c
     identical = exists().where(
-        s.code == t.code, *(s[name].is_not_distinct_from(t[name]) for name in _FIELDS[1:])
+        s.code == t.code,
+        *(s[name].is_not_distinct_from(t[name]) for name in _fields(has_phone)[1:]),
     )
     return (await conn.execute(delete(_STAGING).where(identical))).rowcount
 
 
-async def _merge(conn: AsyncConnection) -> tuple[int, int]:
+async def _merge(conn: AsyncConnection, has_phone: bool = False) -> tuple[int, int]:
     """Merge staging into subscribers; return (inserted, rewritten) row counts."""
+    fields = _fields(has_phone)
     s, t = _SUBSCRIBERS.c, _STAGING.c
-    changed = or_(*(s[name].is_distinct_from(t[name]) for name in _FIELDS[1:]))
+    changed = or_(*(s[name].is_distinct_from(t[name]) for name in fields[1:]))
     rewrite = (
         update(_SUBSCRIBERS)
         .where(s.code == t.code)
         .where(changed)
-        .values({name: t[name] for name in _FIELDS[1:]})
+        .values({name: t[name] for name in fields[1:]})
     )
     rewritten = (await conn.execute(rewrite)).rowcount
-    new_rows = select(*(t[name] for name in _FIELDS)).where(~exists().where(s.code == t.code))
-    add = insert(_SUBSCRIBERS).from_select(list(_FIELDS), new_rows)
+    new_rows = select(*(t[name] for name in fields)).where(~exists().where(s.code == t.code))
+    add = insert(_SUBSCRIBERS).from_select(list(fields), new_rows)
     inserted = (await conn.execute(add)).rowcount
     return inserted, rewritten
 
@@ -170,6 +183,7 @@ class _Job:
     fin_parser: FinParser
     identity: tuple[int, int]  # the file as validated (see _file_identity)
     timing: _Timing
+    has_phone: bool = False  # the file has the optional phone column
 
     def check_unchanged(self) -> None:
         if _file_identity(self.path) != self.identity:
@@ -186,7 +200,7 @@ async def _load_postgresql(conn: AsyncConnection, job: _Job) -> tuple[int, int]:
         # Hash joins make the order irrelevant and the merge skips unchanged rows itself,
         # so no sorting and no pruning here; fresh statistics pick those joins.
         await conn.execute(text("ANALYZE subscribers_import"))
-        inserted, rewritten = await _merge(conn)
+        inserted, rewritten = await _merge(conn, job.has_phone)
         job.timing.merged = time.monotonic()
     return inserted, rewritten
 
@@ -214,9 +228,9 @@ async def _load_sqlite(conn: AsyncConnection, job: _Job) -> tuple[int, int]:
         await conn.execute(CreateTable(_STAGING))
         await _stage(conn, _STAGING_UNSORTED, job)
         in_code_order = select(_STAGING_UNSORTED).order_by(_STAGING_UNSORTED.c.code)
-        await conn.execute(insert(_STAGING).from_select(list(_FIELDS), in_code_order))
+        await conn.execute(insert(_STAGING).from_select(list(_STAGED), in_code_order))
         await conn.execute(text("DROP TABLE temp.subscribers_import_unsorted"))
-        await _prune(conn)
+        await _prune(conn, job.has_phone)
     job.timing.staged = time.monotonic()
     async with conn.begin():
         # IMMEDIATE: take the write lock now (waiting for the bot, within the busy
@@ -224,7 +238,7 @@ async def _load_sqlite(conn: AsyncConnection, job: _Job) -> tuple[int, int]:
         # that could not become a write once the bot has committed (SQLITE_BUSY_SNAPSHOT).
         await conn.exec_driver_sql("BEGIN IMMEDIATE")
         job.check_unchanged()
-        inserted, rewritten = await _merge(conn)
+        inserted, rewritten = await _merge(conn, job.has_phone)
     job.timing.merged = time.monotonic()
     return inserted, rewritten
 
@@ -261,7 +275,9 @@ async def import_subscribers(
 
     sqlite = engine.dialect.name == "sqlite"
     load = _load_sqlite if sqlite else _load_postgresql
-    job = _Job(path, total, batch_size, progress, parse_fin, identity, timing)
+    job = _Job(
+        path, total, batch_size, progress, parse_fin, identity, timing, file_has_phone(path)
+    )
     async with engine.connect() as conn:
         cache_sizes = await _sqlite_prepare(conn) if sqlite else {}
         try:

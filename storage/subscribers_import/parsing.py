@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO, TypeAlias
 
 from workflows.models import ServiceState
-from workflows.values import ADDRESS_MAX_LENGTH, clean_text
+from workflows.values import ADDRESS_MAX_LENGTH, InvalidPhone, clean_text, parse_phone
 
 HEADER: tuple[str, ...] = (
     "subscriber_code",
@@ -28,6 +28,10 @@ HEADER: tuple[str, ...] = (
     "service_state",
     "address",
 )
+# The optional last column: the phone on record (empty: none), stored in E.164. A file
+# without it leaves the stored phones as they are.
+PHONE_COLUMN = "phone"
+HEADER_WITH_PHONE: tuple[str, ...] = (*HEADER, PHONE_COLUMN)
 MAX_REPORTED_ERRORS = 100
 MAX_CODE_LENGTH = 32
 MAX_ADDRESS_LENGTH = ADDRESS_MAX_LENGTH
@@ -40,6 +44,10 @@ _SIGNED_NUMBER = re.compile(r"[+-]?([0-9]+)(?:\.([0-9]+))?")
 _BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 _STATES = frozenset(state.value for state in ServiceState)
 _COLUMNS = len(HEADER)
+_PHONE_MESSAGES = {
+    "foreign": "phone is not an Azerbaijani number",
+    "too_long": "phone is too long",
+}
 _EXACT_KEY_DIGITS = 18  # every 18-digit number fits in a signed 64-bit int
 _HASH_MASK = (1 << 62) - 1
 
@@ -68,7 +76,7 @@ class ImportFailed(Exception):
 
 FinParser: TypeAlias = Callable[[str], str]
 Progress: TypeAlias = Callable[[int, int], None]
-_Values: TypeAlias = tuple[str, str | None, bool, Decimal, str, str]
+_Values: TypeAlias = tuple[str, str | None, bool, Decimal, str, str, str | None]
 
 
 class FileUnreadable(Exception):
@@ -84,27 +92,33 @@ def open_registry(path: Path) -> TextIO:
     return open(path, encoding="utf-8-sig", errors="surrogateescape", newline="")
 
 
-def read_records(stream: TextIO) -> Iterator[tuple[int, list[str]]]:
-    """Yield ``(line, fields)`` for every data record after checking the header.
+def read_records(stream: TextIO) -> Iterator[tuple[int, list[str], int]]:
+    """Yield ``(line, fields, columns)`` for every data record after checking the header.
 
     ``line`` is the physical line where the record starts (a quoted field may span
-    lines). Blank lines are skipped.
+    lines); ``columns`` the header's number of columns (with or without the phone).
+    Blank lines are skipped.
     """
     reader = csv.reader(stream, strict=True)
     previous = 0
     try:
         header = next(reader, None)
-        if header is None or [field.strip() for field in header] != list(HEADER):
-            message = f"the header must be exactly: {','.join(HEADER)}"
+        names = [field.strip() for field in header] if header is not None else None
+        if names not in (list(HEADER), list(HEADER_WITH_PHONE)):
+            message = (
+                f"the header must be exactly: {','.join(HEADER)} "
+                f"(optionally followed by ,{PHONE_COLUMN})"
+            )
             if header is not None and len(header) == 1 and ";" in header[0]:
                 message += " (fields separated by commas, not semicolons)"
             raise FileUnreadable(1, message)
+        columns = len(names)
         previous = reader.line_num
         for fields in reader:
             line = previous + 1
             previous = reader.line_num
             if fields:
-                yield line, fields
+                yield line, fields, columns
     except csv.Error as exc:
         raise FileUnreadable(previous + 1, f"unreadable CSV: {exc}") from None
 
@@ -142,11 +156,25 @@ def default_fin(raw: str) -> str:
     return fin
 
 
-def parse_record(fields: list[str], fin_parser: FinParser) -> tuple[_Values | None, list[str]]:
-    """Validate one record: ``(values, [])`` or ``(None, problems)``."""
-    if len(fields) != _COLUMNS:
-        return None, [f"expected {_COLUMNS} columns, found {len(fields)}"]
-    raw_code, raw_fin, raw_meterless, raw_debt, raw_state, raw_address = fields
+def _phone_problem(raw: str) -> tuple[str | None, str | None]:
+    """``(E.164 phone or None, None)`` or ``(None, problem)``; the problem never shows the
+    value (personal data: the line number is enough to find it)."""
+    if not raw.strip():
+        return None, None
+    try:
+        return parse_phone(raw), None
+    except InvalidPhone as exc:
+        return None, _PHONE_MESSAGES.get(exc.code, "phone is not a valid phone number")
+
+
+def parse_record(
+    fields: list[str], fin_parser: FinParser, columns: int = _COLUMNS
+) -> tuple[_Values | None, list[str]]:
+    """Validate one record of a file of ``columns`` columns: ``(values, [])`` or
+    ``(None, problems)``; without the phone column the phone is None."""
+    if len(fields) != columns:
+        return None, [f"expected {columns} columns, found {len(fields)}"]
+    raw_code, raw_fin, raw_meterless, raw_debt, raw_state, raw_address = fields[:_COLUMNS]
     problems: list[str] = []
 
     code = _check_code(raw_code)
@@ -197,9 +225,24 @@ def parse_record(fields: list[str], fin_parser: FinParser) -> tuple[_Values | No
         elif len(address) > MAX_ADDRESS_LENGTH:
             problems.append(f"address is longer than {MAX_ADDRESS_LENGTH} characters")
 
+    phone, phone_problem = _phone_problem(fields[_COLUMNS]) if columns > _COLUMNS else (None, None)
+    if phone_problem:
+        problems.append(phone_problem)
+
     if problems or code is None or meterless is None or debt is None:
         return None, problems  # each None above came with its problem
-    return (code, fin, meterless, debt, state, address), []
+    return (code, fin, meterless, debt, state, address, phone), []
+
+
+def file_has_phone(path: Path) -> bool:
+    """Whether the file's header has the phone column (False when it cannot be read: the
+    validation says why)."""
+    with open_registry(path) as stream:
+        try:
+            header = next(csv.reader(stream), [])
+        except csv.Error:
+            return False
+    return [name.strip() for name in header] == list(HEADER_WITH_PHONE)
 
 
 class _CodeKeys:
@@ -252,14 +295,14 @@ async def validate(
     errors: list[RowError] = []
     try:
         with open_registry(path) as stream:
-            for line, fields in read_records(stream):
+            for line, fields, columns in read_records(stream):
                 rows += 1
-                _values, problems = parse_record(fields, fin_parser)
+                _values, problems = parse_record(fields, fin_parser, columns)
                 if problems:
                     invalid += 1
                     if len(errors) < MAX_REPORTED_ERRORS:
                         errors.append(RowError(line, "; ".join(problems)))
-                code = _check_code(fields[0]) if len(fields) == _COLUMNS else None
+                code = _check_code(fields[0]) if len(fields) == columns else None
                 if code is not None:
                     keys.add(_code_key(code))
                 if rows % batch_size == 0:
@@ -296,9 +339,9 @@ def _report(path: Path, repeated: set[int], fin_parser: FinParser) -> ImportFail
 
     with open_registry(path) as stream:
         try:
-            for line, fields in read_records(stream):
-                _values, problems = parse_record(fields, fin_parser)
-                code = _check_code(fields[0]) if len(fields) == _COLUMNS else None
+            for line, fields, columns in read_records(stream):
+                _values, problems = parse_record(fields, fin_parser, columns)
+                code = _check_code(fields[0]) if len(fields) == columns else None
                 if code is not None and _code_key(code) in repeated:
                     first = first_line.setdefault(code, line)
                     if first != line:

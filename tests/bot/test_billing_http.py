@@ -122,6 +122,49 @@ async def test_numeric_debt_is_exact(client: aiohttp.ClientSession, billing: Bil
     assert subscriber.owner_fin == "5ABC12D"
 
 
+@pytest.mark.parametrize(
+    ("phone", "stored"),
+    [
+        ("+994501234567", "+994501234567"),
+        ("050 123 45 67", "+994501234567"),
+        ("", None),
+        (None, None),
+    ],
+)
+async def test_the_optional_phone_is_kept_in_e164(
+    client: aiohttp.ClientSession, billing: Billing, phone: str | None, stored: str | None
+) -> None:
+    billing.replies = [json_reply(SUBSCRIBER | {"phone": phone})]
+
+    subscriber = await registry(client, billing).lookup("123456")
+
+    assert subscriber is not None and subscriber.phone == stored
+
+
+async def test_without_the_phone_key_there_is_no_phone(
+    client: aiohttp.ClientSession, billing: Billing
+) -> None:
+    billing.replies = [json_reply()]
+
+    subscriber = await registry(client, billing).lookup("123456")
+
+    assert "phone" not in SUBSCRIBER
+    assert subscriber is not None and subscriber.phone is None
+
+
+async def test_a_phone_that_is_not_one_is_dropped_and_logged_without_it(
+    client: aiohttp.ClientSession, billing: Billing, caplog: pytest.LogCaptureFixture
+) -> None:
+    billing.replies = [json_reply(SUBSCRIBER | {"phone": "+7 916 123-45-67"})]
+
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.billing_http"):
+        subscriber = await registry(client, billing).lookup("123456")
+
+    assert subscriber is not None and subscriber.phone is None
+    assert "registry lookup 123456: phone dropped (foreign)" in caplog.text
+    assert "916" not in caplog.text
+
+
 async def test_code_is_url_encoded(client: aiohttp.ClientSession, billing: Billing) -> None:
     billing.replies = [status_reply(404)]
     assert await registry(client, billing).lookup("12/34?x") is None
@@ -209,6 +252,7 @@ def malformed_bodies() -> list[Any]:
         SUBSCRIBER | {"meterless": "yes"},
         SUBSCRIBER | {"service_state": "cut"},
         SUBSCRIBER | {"subscriber_code": "654321"},
+        SUBSCRIBER | {"phone": 994501234567},
     ]
 
 

@@ -69,6 +69,7 @@ CHROMIUM_ARGS = [
 ]
 HAVE_CHROMIUM = Path(CHROMIUM).exists()
 JOHN = "610000003"  # the page's English-speaking preset subscriber
+JOHNS_FIN = "7KQ2M9X"  # owner of 100014 in the demo registry
 LOCALE = "en"
 STAFF_LOCALE = "az"
 WAIT_MS = 30_000
@@ -115,7 +116,7 @@ async def test_registration_and_done_on_the_page(
 
             await page.get_by_test_id("user-start").click()
             await see(shown(FIN_PROMPT, LOCALE))
-            await type_in("5ABC12D")
+            await type_in(JOHNS_FIN)
             new = button("new_app")
             await expect(new).to_have_text(shown(NEW_APPLICATION, LOCALE))
             await new.click()

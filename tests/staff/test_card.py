@@ -6,12 +6,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiogram.types import Chat, Message, User
 
 from bot.staff.render import CARD_LIMIT, render_card
-from dialogs.wording import tg_len
+from dialogs.wording import tg_len, translator
 from sandbox.tghtml import parse_html
 from storage.models import ChatMigrationRow
+from tests.dialogs.helpers import I18N
 from tests.inert import assert_inert_telegram
 from tests.outbox.fake_telegram import visible
 from tests.outbox.harness import STAFF_A, Harness
@@ -62,6 +64,38 @@ def test_card_fits_however_long_the_texts() -> None:
 def test_short_card_is_not_shortened() -> None:
     card = render_card(_app(notes="qeyd"), "Temporary absence", _same, "en")
     assert "shortened" not in card and "Additional notes:\n<blockquote>qeyd</blockquote>" in card
+
+
+@pytest.mark.parametrize(
+    ("identified_by", "label"),
+    [
+        ("typed", "FIN typed (not proved)"),
+        ("phone", "phone matches the registry"),
+        ("egov", "e-gov login"),
+        ("", "FIN typed (not proved)"),  # rows from before the identity migration
+    ],
+)
+def test_the_card_shows_the_fin_masked_and_how_the_applicant_was_identified(
+    identified_by: str, label: str
+) -> None:
+    card = render_card(
+        _app(fin="7KQ2M9X", identified_by=identified_by), "Temporary absence", _same, "en"
+    )
+
+    assert f"FIN: 7KQ•••X · {label}" in card
+    assert "7KQ2M9X" not in card
+
+
+@pytest.mark.parametrize("locale", ["az", "ru"])
+def test_the_identification_is_in_the_staff_locale(locale: str) -> None:
+    _ = translator(I18N, locale)
+
+    card = render_card(_app(identified_by="egov"), "Temporary absence", _, locale)
+
+    assert (
+        _("FIN: {fin} · {identified}").format(fin="5AB•••D", identified=_("e-gov login")) in card
+    )
+    assert "e-gov login" not in card and "FIN:" not in card
 
 
 async def test_four_thousand_character_notes_reach_the_group(h: Harness) -> None:

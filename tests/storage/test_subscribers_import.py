@@ -89,20 +89,25 @@ async def test_demo_registry_imports(engine: AsyncEngine) -> None:
         True,
         Decimal("0.00"),
         "active",
-        None,
+        "5ABC12D",
     )
+    assert active.phone == "+994501234567"
     assert (await _row(engine, "100002")).service_state == "suspended"
     assert (await _row(engine, "100003")).debt_azn == Decimal("12.50")
     assert (await _row(engine, "100004")).meterless is False
     assert (await _row(engine, "100005")).owner_fin == "5ABC12D"
     assert (await _row(engine, "100001")).address == "Bakı ş., Nəsimi r., Azadlıq pr. 12, m. 5"
+    # The demo keeps codes without an owner FIN (100004, 100011) and one without a phone.
+    no_owner = await _row(engine, "100011")
+    assert (no_owner.owner_fin, no_owner.phone) == (None, "+994701234567")
+    assert (await _row(engine, "100015")).phone is None
 
 
 async def test_reimport_updates_existing_rows(engine: AsyncEngine, tmp_path: Path) -> None:
     await import_subscribers(engine, DEMO)
     lines = DEMO.read_text(encoding="utf-8").splitlines()
-    assert lines[1].startswith("100001,,true,0.00,active,")
-    lines[1] = lines[1].replace(",,true,0.00,active", ",1AB2CD3,true,12.5,suspended")
+    assert lines[1].startswith("100001,5ABC12D,true,0.00,active,")
+    lines[1] = lines[1].replace(",5ABC12D,true,0.00,active", ",1AB2CD3,true,12.5,suspended")
     assert lines[5].startswith("100005,5ABC12D,")
     lines[5] = lines[5].replace("5ABC12D", "")
     changed = write_csv(tmp_path, *lines)
@@ -168,13 +173,13 @@ async def test_failure_while_loading_rolls_back(
     before = await snapshot(engine)
     real_merge = registry_loading._merge
 
-    async def merge_then_fail(conn: Any) -> tuple[int, int]:
-        await real_merge(conn)
+    async def merge_then_fail(conn: Any, *args: Any) -> tuple[int, int]:
+        await real_merge(conn, *args)
         raise RuntimeError("connection lost")
 
     monkeypatch.setattr(registry_loading, "_merge", merge_then_fail)
     lines = DEMO.read_text(encoding="utf-8").splitlines()
-    path = write_csv(tmp_path, *lines, "999999,,true,1.00,active,Bakı ş. 9")
+    path = write_csv(tmp_path, *lines, "999999,,true,1.00,active,Bakı ş. 9,")
 
     with pytest.raises(RuntimeError):
         await import_subscribers(engine, path, batch_size=4)
@@ -560,7 +565,7 @@ async def test_file_changed_between_passes_imports_nothing(
     async def validate_then_append(*args: Any) -> int:
         total = await real_validate(*args)
         with path.open("a", encoding="utf-8") as stream:
-            stream.write("100016,,true,0.00,active,Bakı ş.\n")
+            stream.write("100016,,true,0.00,active,Bakı ş.,\n")
         return total
 
     monkeypatch.setattr(registry_loading, "validate", validate_then_append)
@@ -570,3 +575,115 @@ async def test_file_changed_between_passes_imports_nothing(
 
     assert [e.line for e in failed.value.errors] == [0]
     assert await snapshot(sqlite_engine) == []
+
+
+# --- the optional phone column (issue 16) ------------------------------------------------
+PHONE_HEADER = HEADER_LINE + ",phone"
+
+
+async def test_phones_are_stored_in_e164(engine: AsyncEngine, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        PHONE_HEADER,
+        "100001,5ABC12D,true,0.00,active,Bakı ş. 1,050 123 45 67",
+        "100002,,true,0.00,active,Bakı ş. 2,+994 (55) 111-22-33",
+        "100003,,true,0.00,active,Bakı ş. 3,994701234567",
+        "100004,,true,0.00,active,Bakı ş. 4,",
+    )
+
+    assert await import_subscribers(engine, path) == ImportResult(added=4, updated=0, total=4)
+
+    phones = [(await _row(engine, f"10000{i}")).phone for i in range(1, 5)]
+    assert phones == ["+994501234567", "+994551112233", "+994701234567", None]
+
+
+@pytest.mark.parametrize(
+    ("phone", "message"),
+    [
+        ("12345", "phone is not a valid phone number"),
+        ("050 123 45 6x", "phone is not a valid phone number"),
+        ("+7 916 123 45 67", "phone is not an Azerbaijani number"),
+        ("0" * 40, "phone is too long"),
+    ],
+)
+async def test_a_bad_phone_is_a_row_error_that_does_not_show_it(
+    sqlite_engine: AsyncEngine, tmp_path: Path, phone: str, message: str
+) -> None:
+    path = write_csv(
+        tmp_path,
+        PHONE_HEADER,
+        "100001,,true,0.00,active,Bakı ş. 1,0501234567",
+        f"100002,,maybe,0.00,active,Bakı ş. 2,{phone}",
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    [error] = failed.value.errors
+    assert error.line == 3
+    assert error.message == f"meterless 'maybe' must be one of true/false/1/0/yes/no; {message}"
+    assert phone not in error.message
+    assert await snapshot(sqlite_engine) == []
+
+
+async def test_a_file_without_phones_keeps_the_stored_ones_and_an_empty_phone_clears(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await import_subscribers(engine, DEMO)
+    without_phones = write_csv(
+        tmp_path,
+        HEADER_LINE,
+        "100001,5ABC12D,true,0.00,suspended,Bakı ş. 1",  # changed, phone not in the file
+        '100002,2RST4UV,true,0.00,suspended,"Bakı ş., Yasamal r., Şərifzadə küç. 48, m. 17"',
+        name="no-phones.csv",
+    )
+
+    result = await import_subscribers(engine, without_phones)
+
+    assert result == ImportResult(added=0, updated=2, total=2)
+    first = await _row(engine, "100001")
+    assert (first.service_state, first.phone) == ("suspended", "+994501234567")
+    assert (await _row(engine, "100002")).phone == "+994551112233"
+
+    cleared = write_csv(
+        tmp_path,
+        PHONE_HEADER,
+        "100001,5ABC12D,true,0.00,suspended,Bakı ş. 1,",
+        '100002,2RST4UV,true,0.00,suspended,"Bakı ş., Yasamal r., Şərifzadə küç. 48, m. 17",'
+        "055 999 88 77",
+        name="phones.csv",
+    )
+    await import_subscribers(engine, cleared)
+
+    assert (await _row(engine, "100001")).phone is None
+    assert (await _row(engine, "100002")).phone == "+994559998877"
+
+
+async def test_with_the_phone_column_every_row_needs_it(
+    sqlite_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path,
+        PHONE_HEADER,
+        "100001,,true,0.00,active,Bakı ş. 1,0501234567",
+        "100002,,true,0.00,active,Bakı ş. 2",
+    )
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    assert [(e.line, e.message) for e in failed.value.errors] == [
+        (3, "expected 7 columns, found 6")
+    ]
+
+
+async def test_the_header_names_the_optional_phone(
+    sqlite_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path, HEADER_LINE + ",telephone", "100001,,true,0.00,active,Bakı,")
+
+    with pytest.raises(ImportFailed) as failed:
+        await import_subscribers(sqlite_engine, path)
+
+    [error] = failed.value.errors
+    assert error.line == 1 and "(optionally followed by ,phone)" in error.message

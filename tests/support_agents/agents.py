@@ -179,8 +179,8 @@ class World:
         locale: str = "az",
     ) -> int:
         reason = "returned" if code == "100002" else "absence"
-        # the registry names the applicant as the owner, so typing the FIN is enough
-        async with self.services.engine.begin() as conn:
+        # The registry names the applicant as the code's owner: a typed FIN is accepted.
+        async with self.engine.begin() as conn:
             await conn.execute(
                 update(SubscriberRow).where(SubscriberRow.code == code).values(owner_fin=fin)
             )

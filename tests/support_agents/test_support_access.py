@@ -16,11 +16,12 @@ from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 from sqlalchemy import insert
 
 from bot.app import build_dispatcher
-from bot.support import menu, texts
+from bot.support import menu, status_texts, texts
 from dialogs.wording import esc
 from storage.models import ChatMigrationRow
 from tests.dialogs.helpers import tr
 from tests.support import ChatMessageManager
+from tests.support_agents.access_log import access_rows
 from tests.support_agents.agents import (
     AGENT_ID,
     FIN,
@@ -112,7 +113,7 @@ async def test_the_status_in_the_support_chat_decides(
     assert check.chat_id == SUPPORT_CHAT_ID and check.user_id == MEMBER_ID
 
 
-async def test_membership_is_cached_briefly(world: World) -> None:
+async def test_membership_is_cached_for_at_most_ten_seconds(world: World) -> None:
     world.session.members[MEMBER_ID] = "member"
     member = world.person(MEMBER_ID)
 
@@ -121,11 +122,19 @@ async def test_membership_is_cached_briefly(world: World) -> None:
     assert member_checks(world) == 1
 
     del world.session.members[MEMBER_ID]  # left the support chat
-    world.advance(seconds=30)
+    world.advance(seconds=9)
     assert (await member.send("/open"))[0].startswith("There are no open")
-    world.advance(seconds=31)
+    world.advance(seconds=1.5)  # 10.5 s after the check: asked again, and refused
     assert await member.send("/open") == [REFUSAL]
     assert member_checks(world) == 2
+
+
+def test_a_longer_membership_cache_is_cut_to_ten_seconds(world: World) -> None:
+    from bot.support.access import AgentAccess
+
+    access = AgentAccess([], SUPPORT_CHAT_ID, world.clock, ttl=timedelta(minutes=1))
+
+    assert access.ttl == timedelta(seconds=10)
 
 
 async def test_allow_listed_agents_are_never_checked_with_telegram(world: World) -> None:
@@ -145,14 +154,41 @@ async def test_commands_work_in_the_support_chat(world: World) -> None:
     assert sent.chat_id == SUPPORT_CHAT_ID
 
 
-async def test_an_anonymous_admin_of_the_support_chat_is_an_agent(world: World) -> None:
+ANONYMOUS = (
+    "Send the command from your own account, not as the anonymous admin: every look-up is "
+    "recorded with the agent who made it. Turn off “Remain anonymous” and try again."
+)
+
+
+@pytest.mark.parametrize("command", ["/status {number}", f"/find {FIN}", "/open", "/stats"])
+async def test_an_anonymous_admin_is_asked_to_write_as_itself(
+    world: World, command: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    number = await world.submit()
     support_chat = Chat(id=SUPPORT_CHAT_ID, type="supergroup", title="Support")
     anonymous = world.person(1087968824)  # GroupAnonymousBot
 
-    [text] = await anonymous.send("/open", chat_id=SUPPORT_CHAT_ID, sender_chat=support_chat)
+    with caplog.at_level(logging.INFO, logger="bot.support"):
+        answer = await anonymous.send(
+            command.format(number=number), chat_id=SUPPORT_CHAT_ID, sender_chat=support_chat
+        )
 
-    assert text == "There are no open work orders."
+    assert answer == [ANONYMOUS]
     assert member_checks(world) == 0
+    assert await access_rows(world) == []
+    assert "refused /" in caplog.text and "the anonymous admin 1087968824" in caplog.text
+
+
+async def test_the_anonymous_admin_is_refused_in_the_staff_group_too(world: World) -> None:
+    await world.submit()
+    staff_group = Chat(id=STAFF_CHAT_ID, type="supergroup", title="Staff")
+
+    answer = await world.person(1087968824).send(
+        "/open", chat_id=STAFF_CHAT_ID, sender_chat=staff_group
+    )
+
+    assert answer == [esc(tr(texts.ANONYMOUS_REFUSAL, "az"))]  # the staff group's language
+    assert await access_rows(world) == []
 
 
 async def test_a_channel_posting_in_the_support_chat_is_refused(world: World) -> None:
@@ -187,7 +223,7 @@ async def test_an_agent_among_the_staff_gets_every_command_in_the_staff_group(
     [stats] = await agent.send("/stats", chat_id=STAFF_CHAT_ID)
 
     # In the staff group's language (STAFF_LOCALE), like every answer there.
-    assert status.startswith(tr(texts.APPLICATION_TITLE, "az").format(number=number))
+    assert status.startswith(tr(status_texts.APPLICATION_TITLE, "az").format(number=number))
     assert str(number) in found
     assert stats.startswith("<b>")
     assert {m.chat_id for m in world.session.of("SendMessage")} == {STAFF_CHAT_ID}

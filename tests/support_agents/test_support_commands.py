@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
+from sqlalchemy import update
 
 from bot.app import build_dispatcher
 from sandbox.tghtml import parse_html
+from storage.models import ApplicationRow
+from tests.dialogs.helpers import tr
 from tests.support import ChatMessageManager
 from tests.support_agents.agents import (
     AGENT_ID,
@@ -19,8 +22,10 @@ from tests.support_agents.agents import (
     World,
     write_catalogues,
 )
+from workflows.identity import IdentityMethod, Verification
 from workflows.models import StaffMember
 from workflows.outbox.records import OutboxKind, OutboxStatus
+from workflows.proofs import record_verification
 
 
 async def test_status_shows_the_whole_application(world: World) -> None:
@@ -52,7 +57,8 @@ async def test_status_shows_the_whole_application(world: World) -> None:
         "<b>Reason:</b> Temporary absence (travel, posting)",
         "<b>Subscriber code:</b> 100001",
         "<b>Address:</b> Bakı ş., Nəsimi r., Azadlıq pr. 12",
-        "<b>FIN:</b> 5A*****",
+        "<b>FIN:</b> 5AB•••D",
+        "<b>Identified:</b> FIN typed (not proved)",
         "<b>Phone:</b> +994501234567",
         "<b>E-mail:</b> aysel@example.com",
         "<b>Description:</b>\n<blockquote>Pipe &lt;leaks&gt; &amp; the tap drips</blockquote>",
@@ -130,7 +136,7 @@ async def test_find_by_fin_normalises_it_and_masks_it(world: World) -> None:
 
     [text] = await world.person(AGENT_ID).send("/find 5abc 12d")
 
-    assert text.splitlines()[0] == "<b>Applications for 5A*****: 1</b>"
+    assert text.splitlines()[0] == "<b>Applications for 5AB•••D: 1</b>"
     assert f"№{mine}" in text and f"№{theirs}" not in text
     assert FIN not in text
 
@@ -154,7 +160,7 @@ async def test_find_bad_arguments_get_a_one_line_hint(world: World, command: str
 async def test_find_with_no_result_says_so(world: World) -> None:
     [text] = await world.person(AGENT_ID).send("/find 7XYZ89K")
 
-    assert text == "No applications for 7X*****."
+    assert text == "No applications for 7XY•••K."
 
 
 async def test_open_lists_oldest_first_with_age_and_overdue_marks(world: World) -> None:
@@ -285,3 +291,63 @@ async def test_agent_status_inside_a_subscriber_dialog_is_still_answered(world: 
     [text] = await agent.send(f"/status {number}")
 
     assert text.startswith(f"<b>Application No. {number}</b>")
+
+
+async def test_status_shows_how_the_applicant_was_identified_and_who_proved_the_fin(
+    world: World,
+) -> None:
+    number = await world.submit()
+    typed = await world.submit("100003")
+    async with world.engine.begin() as conn:
+        await conn.execute(
+            update(ApplicationRow)
+            .where(ApplicationRow.number == number)
+            .values(identified_by="phone")
+        )
+    async with world.services.transactions() as uow:
+        await record_verification(
+            uow, Verification(4242, FIN, IdentityMethod.PHONE, world.clock.now())
+        )
+        await record_verification(
+            uow, Verification(4343, FIN, IdentityMethod.EGOV, world.clock.now())
+        )
+        await record_verification(
+            uow, Verification(4444, "7KQ2M9X", IdentityMethod.EGOV, world.clock.now())
+        )
+        await uow.commit()
+    agent = world.person(AGENT_ID)
+
+    [text] = await agent.send(f"/status {number}")
+    [of_typed] = await agent.send(f"/status {typed}")
+
+    assert "<b>Identified:</b> phone matches the registry" in text
+    assert "<b>Accounts verified for this FIN</b>" in text
+    assert "🔐 Account 4242 · phone matches the registry · Nov 27, 2026, 13:00" in text
+    assert "🔐 Account 4343 · e-gov login · Nov 27, 2026, 13:00" in text
+    assert "4444" not in text
+    assert "<b>Identified:</b> FIN typed (not proved)" in of_typed
+
+
+async def test_status_says_when_nobody_proved_the_fin(world: World) -> None:
+    number = await world.submit()
+
+    [text] = await world.person(AGENT_ID).send(f"/status {number}")
+
+    assert "None: no account has proved this FIN." in text
+
+
+async def test_identification_and_verifications_in_the_agents_language(world: World) -> None:
+    number = await world.submit()
+    async with world.services.transactions() as uow:
+        await record_verification(
+            uow, Verification(4242, FIN, IdentityMethod.EGOV, world.clock.now())
+        )
+        await uow.commit()
+
+    [az] = await world.person(AGENT_ID, language_code="az").send(f"/status {number}")
+    [ru] = await world.person(AGENT_ID, language_code="ru").send(f"/status {number}")
+
+    for text, locale in ((az, "az"), (ru, "ru")):
+        assert tr("FIN typed (not proved)", locale) in text
+        assert tr("e-gov login", locale) in text
+        assert "FIN typed" not in text and "e-gov login" not in text

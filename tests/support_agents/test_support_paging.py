@@ -37,7 +37,7 @@ async def test_find_pages_with_next_and_previous(world: World) -> None:
 
     [first] = await agent.send(f"/find {FIN}")
 
-    assert first.splitlines()[0] == "<b>Applications for 5A*****: 45</b>"
+    assert first.splitlines()[0] == "<b>Applications for 5AB•••D: 45</b>"
     assert first.endswith("<i>Page 1 of 3</i>")
     assert f"№{numbers[-1]} " in first and f"№{numbers[-20]} " in first
     assert f"№{numbers[-21]} " not in first

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import update
 
 from storage.models import ReasonRow
-from storage.support import SqlSupportQueries
-from tests.support_agents.agents import FIN, World
+from storage.support import SqlAccessLog, SqlSupportQueries
+from tests.support_agents.agents import AGENT_ID, FIN, World
 from workflows.errors import ApplicationNotFound
 from workflows.models import ApplicationStatus
 from workflows.outbox.records import OutboxKind, OutboxStatus
@@ -20,7 +20,9 @@ from workflows.support import SearchTerm, Support
 
 def support_of(world: World, deadline: timedelta = timedelta(hours=72)) -> Support:
     factory = world.services.transactions.session_factory
-    return Support(SqlSupportQueries(factory), world.clock, deadline)
+    return Support(
+        SqlSupportQueries(factory), world.clock, deadline, access_log=SqlAccessLog(factory)
+    )
 
 
 async def test_application_file_has_events_and_deliveries(world: World) -> None:
@@ -29,7 +31,7 @@ async def test_application_file_has_events_and_deliveries(world: World) -> None:
     await world.take(number)
     support = support_of(world)
 
-    file = await support.application(number)
+    file = await support.application(number, agent=AGENT_ID)
 
     assert [e.kind.value for e in file.application.events] == ["registered", "taken"]
     assert [(d.kind, d.event) for d in file.deliveries] == [
@@ -39,7 +41,7 @@ async def test_application_file_has_events_and_deliveries(world: World) -> None:
     ]
     assert {d.status for d in file.deliveries} == {OutboxStatus.PENDING}
     with pytest.raises(ApplicationNotFound):
-        await support.application(number + 100)
+        await support.application(number + 100, agent=AGENT_ID)
 
 
 async def test_find_counts_beyond_the_limit(world: World) -> None:
@@ -47,7 +49,7 @@ async def test_find_counts_beyond_the_limit(world: World) -> None:
         await world.reject(await world.submit(code))
     support = support_of(world)
 
-    found = await support.find(SearchTerm.parse(FIN), limit=2)
+    found = await support.find(SearchTerm.parse(FIN), agent=AGENT_ID, limit=2)
 
     assert len(found.applications) == 2 and found.total == 3
     assert [a.subscriber_code for a in found.applications] == ["100005", "100004"]
@@ -61,7 +63,7 @@ async def test_open_orders_oldest_first_and_counted_beyond_the_limit(world: Worl
     await world.take(numbers[1])
     support = support_of(world, deadline=timedelta(hours=72))
 
-    orders = await support.open_orders(limit=2)
+    orders = await support.open_orders(agent=AGENT_ID, limit=2)
 
     assert orders.total == 3
     assert [o.application.number for o in orders.orders] == numbers[:2]
@@ -84,7 +86,7 @@ async def test_stats_counts_only_completions_in_the_window(world: World) -> None
     world.advance(hours=50)
     await world.reject(rejected)
 
-    stats = await support_of(world).stats()
+    stats = await support_of(world).stats(agent=AGENT_ID)
 
     assert stats.by_status == {
         ApplicationStatus.REGISTERED: 0,

@@ -390,7 +390,12 @@ class FakeSupportQueries:
             for row in self.db.outbox.values()
             if row.item.application_number == number
         )
-        return ApplicationFile(application=self.db.application(number), deliveries=deliveries)
+        app = self.db.application(number)
+        verifications = sorted(
+            (v for v in self.db.verifications.values() if v is not None and v.fin == app.fin),
+            key=lambda v: v.at,
+        )
+        return ApplicationFile(app, deliveries, tuple(verifications))
 
     async def find_applications(
         self, *, subscriber_code: str | None, fin: str | None, limit: int

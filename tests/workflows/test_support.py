@@ -25,10 +25,13 @@ from workflows.support import (
     SearchTerm,
     Support,
     describe_actor,
-    mask_fin,
+    fin_lookup,
     percentile,
     start_of_day,
 )
+from workflows.values import mask_fin
+
+AGENT = 5001  # a support agent's Telegram id
 
 
 @pytest.mark.parametrize(
@@ -61,10 +64,23 @@ def test_a_search_argument_of_up_to_64_characters_is_read() -> None:
 
 
 def test_a_fin_is_shown_masked() -> None:
-    assert mask_fin("5ABC12D") == "5A*****"
-    assert (mask_fin("5"), mask_fin("")) == ("5", "")
-    assert SearchTerm.parse("5ABC12D").shown == "5A*****"
+    assert mask_fin("7KQ2M9X") == "7KQ•••X"
+    assert mask_fin("5ABC12D") == "5AB•••D"
+    assert (mask_fin("5ABC"), mask_fin("")) == ("••••", "")
+    assert SearchTerm.parse("5ABC12D").shown == "5AB•••D"
     assert SearchTerm.parse("100001").shown == "100001"
+
+
+def test_the_access_log_keeps_a_fin_masked_with_a_digest_never_whole() -> None:
+    logged = SearchTerm.parse("7kq 2m9x").logged
+
+    assert logged == fin_lookup("7KQ2M9X")
+    assert logged.startswith("7KQ•••X #") and "7KQ2M9X" not in logged
+    assert len(logged) <= 64  # agent_access.query
+    assert fin_lookup("7KQ2M9Y") != logged  # one FIN, one digest: an auditor can find it
+    # seven digits may be a FIN: kept like one
+    assert SearchTerm.parse("1234567").logged == fin_lookup("1234567")
+    assert SearchTerm.parse("100001").logged == "100001"
 
 
 def test_actors() -> None:
@@ -91,7 +107,7 @@ def test_today_begins_at_midnight_in_baku() -> None:
 
 
 async def submitted(world: World, *codes: str, fin: str = FIN) -> list[int]:
-    world.db.add_subscribers(*(subscriber(code) for code in codes))
+    world.db.add_subscribers(*(subscriber(code, owner_fin=fin) for code in codes))
     return [await world.journey.submit(draft(code, fin=fin)) for code in codes]
 
 
@@ -102,9 +118,9 @@ async def test_find_by_fin_or_code_newest_first_and_counted_beyond_the_limit(
     await submitted(world, "100006", fin=OTHER_FIN)
     support = world.support()
 
-    found = await support.find(SearchTerm.parse(FIN), limit=2)
-    everything = await support.find(SearchTerm.parse(FIN), limit=3)
-    by_code = await support.find(SearchTerm.parse("100004"))
+    found = await support.find(SearchTerm.parse(FIN), agent=AGENT, limit=2)
+    everything = await support.find(SearchTerm.parse(FIN), agent=AGENT, limit=3)
+    by_code = await support.find(SearchTerm.parse("100004"), agent=AGENT)
 
     assert [app.number for app in found.applications] == [c, b]
     assert (found.term, found.total) == (SearchTerm.parse(FIN), 3)
@@ -120,7 +136,7 @@ async def test_seven_digits_find_by_subscriber_code_and_by_fin_and_count_both(
     (by_code,) = await submitted(world, "1234567", fin=FIN)
     by_fin = await submitted(world, "100003", "100004", fin="1234567")
 
-    found = await world.support().find(SearchTerm.parse("1234567"), limit=2)
+    found = await world.support().find(SearchTerm.parse("1234567"), agent=AGENT, limit=2)
 
     assert [app.number for app in found.applications] == by_fin[::-1]
     assert found.total == 3
@@ -135,18 +151,18 @@ async def test_open_orders_oldest_first_with_their_age_and_the_deadline(world: W
     world.clock.advance(timedelta(hours=47))
     deadline = timedelta(hours=48)
 
-    orders = await world.support(deadline).open_orders(limit=2)
+    orders = await world.support(deadline).open_orders(agent=AGENT, limit=2)
 
     assert [o.application.number for o in orders.orders] == [first, second]
     assert [o.age for o in orders.orders] == [timedelta(hours=48)] * 2
     assert [o.overdue for o in orders.orders] == [False, False]  # overdue once *past* it
     assert (orders.total, orders.deadline) == (3, deadline)
     world.clock.advance(timedelta(seconds=1))
-    later = await world.support(deadline).open_orders()
+    later = await world.support(deadline).open_orders(agent=AGENT)
     assert [o.overdue for o in later.orders] == [True, True, False]
     assert later.orders[2].application.number == third
     (fresh,) = await submitted(world, "100006")
-    just_now = (await world.support(deadline).open_orders()).orders[-1]
+    just_now = (await world.support(deadline).open_orders(agent=AGENT)).orders[-1]
     assert (just_now.application.number, just_now.age) == (fresh, timedelta(0))
 
 
@@ -163,7 +179,7 @@ async def test_stats_count_today_in_baku_the_last_7_days_and_completions(world: 
         await world.work_orders.complete(number, ALI, "Valve closed.")
     await world.work_orders.reject(today, ALI, "Duplicate request.")
 
-    stats = await world.support().stats(window=timedelta(hours=2))
+    stats = await world.support().stats(agent=AGENT, window=timedelta(hours=2))
 
     assert stats.by_status == {
         ApplicationStatus.REGISTERED: 0,
@@ -178,7 +194,9 @@ async def test_stats_count_today_in_baku_the_last_7_days_and_completions(world: 
     assert stats.median_completion == stats.p90_completion == timedelta(days=6, hours=4)
     assert stats.completion_window == timedelta(hours=2)
     # in UTC the day began at 00:00 UTC: the one registered at 20:00 UTC is yesterday's
-    in_utc = await Support(FakeSupportQueries(world.db), world.clock, DEADLINE, UTC).stats()
+    in_utc = await Support(
+        FakeSupportQueries(world.db), world.clock, DEADLINE, UTC, access_log=world.access_log
+    ).stats(agent=AGENT)
     assert in_utc.registered_today == 0
 
 
@@ -189,7 +207,7 @@ async def test_stats_median_and_90th_percentile_of_the_completion_times(world: W
         world.clock.advance(timedelta(hours=1))
         await world.work_orders.complete(number, ALI, "Valve closed.")
 
-    stats = await world.support().stats()
+    stats = await world.support().stats(agent=AGENT)
 
     assert stats.completed_in_window == 4
     assert stats.median_completion == timedelta(hours=2, minutes=30)
@@ -201,11 +219,11 @@ async def test_an_application_file_and_the_reason_labels(world: World) -> None:
     (number,) = await submitted(world, "100001")
     support = world.support()
 
-    file = await support.application(number)
+    file = await support.application(number, agent=AGENT)
 
     assert file.application.number == number
     assert [(d.kind, d.status) for d in file.deliveries] == [("staff_card", "pending")]
     assert "retired" in await support.reasons()  # old applications still show their reason
     with pytest.raises(ApplicationNotFound) as refused:
-        await support.application(number + 1)
+        await support.application(number + 1, agent=AGENT)
     assert refused.value.args == (number + 1,)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from tests.workflows.fake_access import FakeAccessLog
 from tests.workflows.fakes import (
     FakeDatabase,
     FakeSubscriberRegistry,
@@ -114,6 +115,7 @@ class World:
     queries: FakeSupportQueries = field(init=False)
     journey: Journey = field(init=False)
     work_orders: WorkOrders = field(init=False)
+    access_log: FakeAccessLog = field(default_factory=FakeAccessLog)
 
     def __post_init__(self) -> None:
         self.db.add_reasons(reason(code, ApplicationKind.SUSPEND) for code in SUSPEND_REASONS)
@@ -128,7 +130,7 @@ class World:
         self.work_orders = WorkOrders(self.transactions, self.clock, STAFF_CHAT_ID)
 
     def support(self, deadline: timedelta = DEADLINE) -> Support:
-        return Support(self.queries, self.clock, deadline)
+        return Support(self.queries, self.clock, deadline, access_log=self.access_log)
 
     def state_of(self, code: str) -> ServiceState:
         return self.db.subscribers[code].state
