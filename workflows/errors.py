@@ -70,3 +70,11 @@ class AlreadyClosed(WorkOrderError):
 
 class NotTakenYet(WorkOrderError):
     pass
+
+
+class ProbeLimitReached(DomainError):
+    """The account tried as many distinct values of ``kind`` ("code", "fin") as a day allows."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
