@@ -183,7 +183,9 @@ class Bench:
                 "--first", str(first), "--database-url", database_url, *self.redis(),
             )  # fmt: skip
             if with_floor:
-                self.worker("journey", "--target", "floor", "--users", str(users), "--rounds", rounds)
+                self.worker(
+                    "journey", "--target", "floor", "--users", str(users), "--rounds", rounds
+                )
 
     def run(self) -> int:
         plan = self.plan

@@ -47,7 +47,8 @@ from dialogs.common import DialogDeps
 from storage.database import create_engine, create_session_factory
 from storage.fsm import SqlStorage
 from storage.outbox import SqlOutboxStore
-from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
+from storage.registry import SqlSubscriberRegistry
+from storage.repositories import SqlTransactionFactory
 from storage.seen_updates import SqlSeenUpdates
 from storage.support import SqlSupportQueries
 from workflows.clock import SystemClock

@@ -52,6 +52,8 @@ class SecretUrl(SecretStr):
 
     def _display(self) -> str:
         return safe_url(self.get_secret_value())
+
+
 # A worker's name in the outbox's leases: ``<worker>/<lane>#<8 hex>:<n>`` fits 64 characters.
 WORKER_ID = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,39}$")
 

@@ -68,6 +68,8 @@ class UserRow(Base):
     )
     locale: Mapped[str | None] = mapped_column(String(8))
     fin: Mapped[str | None] = mapped_column(String(7))
+    # The account's own phone as Telegram verified it (a contact it shared of itself).
+    verified_phone: Mapped[str | None] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -80,6 +82,8 @@ class SubscriberRow(Base):
     debt_azn: Mapped[Decimal] = mapped_column(Numeric(14, 2, asdecimal=True))
     service_state: Mapped[str] = mapped_column(String(16))
     address: Mapped[str] = mapped_column(String(ADDRESS_MAX_LENGTH))
+    # The phone on record: a Telegram-verified contact equal to it proves the owner FIN.
+    phone: Mapped[str | None] = mapped_column(String(20))
 
 
 class ReasonRow(Base):
@@ -123,18 +127,23 @@ class ApplicationRow(Base):
     description: Mapped[str] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     locale: Mapped[str] = mapped_column(String(8))
-    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    # The account that filed it: the one that sees it, besides accounts verified for its FIN.
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     taken_by_id: Mapped[int | None] = mapped_column(BigInteger)
     taken_by_name: Mapped[str | None] = mapped_column(String(200))
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     result_note: Mapped[str | None] = mapped_column(Text)
     staff_chat_id: Mapped[int | None] = mapped_column(BigInteger)
     staff_message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How the applicant was identified (workflows.identity.IdentityMethod; NULL: typed).
+    identified_by: Mapped[str | None] = mapped_column(String(8))
+    # When FIN, phone, e-mail, texts and the street were replaced (erasure or retention).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class EventRow(Base):
@@ -220,3 +229,72 @@ class SeenUpdateRow(Base):
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class VerificationRow(Base):
+    """An account proved to hold a FIN (``workflows.identity``); one FIN may be verified on
+    several accounts (a family phone)."""
+
+    __tablename__ = "verifications"
+
+    telegram_user_id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False
+    )
+    fin: Mapped[str] = mapped_column(String(7), primary_key=True, index=True)
+    method: Mapped[str] = mapped_column(String(8))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditRow(Base):
+    """What happened to personal data, without the data: verifications, log-outs, erasures,
+    retention runs. ``subject`` names whom it concerns by id (``tg:<user id>``), never by FIN."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class AgentAccessRow(Base):
+    """A support agent's look-up: who, which command, what was looked up, when."""
+
+    __tablename__ = "agent_access"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    agent_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    command: Mapped[str] = mapped_column(String(16))
+    query: Mapped[str] = mapped_column(String(64))
+
+
+class OidcStateRow(Base):
+    """A pending e-gov login: single use, bound to the Telegram user, short-lived."""
+
+    __tablename__ = "oidc_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    nonce: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ProbeRow(Base):
+    """A value (a subscriber code or a FIN, hashed) an account tried on a day (Baku): the
+    per-account limits against probing the registry count these."""
+
+    __tablename__ = "probes"
+    __table_args__ = (Index("ix_probes_value_hash", "day", "kind", "value_hash"),)
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    account: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value_hash: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
 from storage.database import connected, dialect_insert
+from storage.identity import SqlAuditLog, SqlVerifications
 from storage.models import (
     ApplicationRow,
     EventRow,
@@ -31,6 +31,7 @@ from storage.models import (
     SubscriberRow,
     UserRow,
 )
+from storage.registry import SqlRegistryWriteBack, engine_of
 from workflows.errors import OpenApplicationExists
 from workflows.models import (
     Application,
@@ -39,8 +40,6 @@ from workflows.models import (
     Event,
     EventKind,
     Reason,
-    ServiceState,
-    Subscriber,
 )
 from workflows.outbox.records import OutboxStatus
 from workflows.ports import (
@@ -49,7 +48,6 @@ from workflows.ports import (
     OutboxQueue,
     Profiles,
     ReasonCatalogue,
-    RegistryWriteBack,
     UnitOfWork,
     UserProfile,
 )
@@ -66,10 +64,9 @@ outbox: Table = OutboxRow.__table__  # type: ignore[assignment]
 # The journey's statements are built once, with bound parameters, and executed with a dict of
 # values: building ``.values(...)`` with literals on every call (a bind parameter and a cache
 # key per column) cost more CPU than executing the statement.
-_PROFILE = select(users.c.locale, users.c.fin).where(
+_PROFILE = select(users.c.locale, users.c.fin, users.c.verified_phone).where(
     users.c.telegram_user_id == bindparam("user_id")
 )
-_SUBSCRIBER = select(subscribers).where(subscribers.c.code == bindparam("code"))
 _OPEN_NUMBER = select(applications.c.number).where(applications.c.open_lock == bindparam("code"))
 # The reasons with their labels in one query: a row per label (a reason without any: one row
 # with a NULL locale), in the catalogue's order.
@@ -97,6 +94,7 @@ def _save_profile(dialect: str) -> Any:
         set_={
             "locale": stmt.excluded.locale,
             "fin": stmt.excluded.fin,
+            "verified_phone": stmt.excluded.verified_phone,
             "updated_at": stmt.excluded.updated_at,
         },
     )
@@ -165,6 +163,8 @@ def _application(row: Any, history: Sequence[Any] = ()) -> Application:
         closed_at=row.closed_at,
         result_note=row.result_note,
         last_reminder_at=row.last_reminder_at,
+        identified_by=row.identified_by or "typed",
+        anonymised_at=row.anonymised_at,
         events=tuple(
             Event(at=e.at, kind=EventKind(e.kind), actor=e.actor, note=e.note) for e in history
         ),
@@ -182,7 +182,7 @@ class SqlProfiles(Profiles):
         row = (await self._conn.execute(_PROFILE, {"user_id": telegram_user_id})).first()
         if row is None:
             return None
-        return UserProfile(telegram_user_id=telegram_user_id, locale=row.locale, fin=row.fin)
+        return UserProfile(telegram_user_id, row.locale, row.fin, row.verified_phone)
 
     async def save(self, profile: UserProfile, now: datetime) -> None:
         await self._conn.execute(
@@ -191,6 +191,7 @@ class SqlProfiles(Profiles):
                 "telegram_user_id": profile.telegram_user_id,
                 "locale": profile.locale,
                 "fin": profile.fin,
+                "verified_phone": profile.verified_phone,
                 "updated_at": now,
             },
         )
@@ -238,6 +239,7 @@ class SqlApplications(Applications):
             "chat_id": app.chat_id,
             "created_at": app.created_at,
             "updated_at": app.updated_at,
+            "identified_by": app.identified_by,
         }
         try:
             number = (await self._conn.execute(_ADD_APPLICATION, values)).scalar_one()
@@ -261,6 +263,16 @@ class SqlApplications(Applications):
             .where(applications.c.fin == fin)
             .order_by(applications.c.number.desc())
             .limit(limit)
+        )
+        return [_application(r) for r in await self._conn.execute(stmt)]
+
+    async def visible_to(
+        self, telegram_user_id: int, fins: Sequence[str], *, limit: int
+    ) -> Sequence[Application]:
+        mine = applications.c.telegram_user_id == telegram_user_id
+        where = or_(mine, applications.c.fin.in_(list(fins))) if fins else mine
+        stmt = (
+            select(applications).where(where).order_by(applications.c.number.desc()).limit(limit)
         )
         return [_application(r) for r in await self._conn.execute(stmt)]
 
@@ -306,22 +318,6 @@ class SqlApplications(Applications):
         )
 
 
-class SqlRegistryWriteBack(RegistryWriteBack):
-    """The service state in the embedded ``subscribers`` table (no row: nothing to do)."""
-
-    __slots__ = ("_conn",)
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self._conn = conn
-
-    async def set_service_state(self, subscriber_code: str, state: ServiceState) -> None:
-        await self._conn.execute(
-            update(subscribers)
-            .where(subscribers.c.code == subscriber_code)
-            .values(service_state=state.value)
-        )
-
-
 class SqlOutboxQueue(OutboxQueue):
     __slots__ = ("_conn", "_dialect")
 
@@ -339,6 +335,8 @@ class SqlUnitOfWork(UnitOfWork):
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self.profiles = SqlProfiles(conn)
+        self.verifications = SqlVerifications(conn)
+        self.audit = SqlAuditLog(conn)
         self.reasons = SqlReasonCatalogue(conn)
         self.applications = SqlApplications(conn)
         self.registry = SqlRegistryWriteBack(conn)
@@ -346,13 +344,6 @@ class SqlUnitOfWork(UnitOfWork):
 
     async def commit(self) -> None:
         await self.conn.commit()
-
-
-def _engine_of(session_factory: async_sessionmaker) -> AsyncEngine:
-    bind = session_factory.kw.get("bind")
-    if not isinstance(bind, AsyncEngine):
-        raise TypeError("the session factory must be bound to an AsyncEngine")
-    return bind
 
 
 class SqlTransactionFactory:
@@ -363,7 +354,7 @@ class SqlTransactionFactory:
 
     def __init__(self, session_factory: async_sessionmaker) -> None:
         self.session_factory = session_factory
-        self.engine = _engine_of(session_factory)
+        self.engine = engine_of(session_factory)
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[SqlUnitOfWork]:
@@ -374,24 +365,3 @@ class SqlTransactionFactory:
     async def read(self) -> AsyncIterator[SqlUnitOfWork]:
         async with connected(self.engine, read_only=True) as conn:
             yield SqlUnitOfWork(conn)
-
-
-class SqlSubscriberRegistry:
-    """The embedded registry: the ``subscribers`` table filled by ``import-subscribers``."""
-
-    def __init__(self, session_factory: async_sessionmaker) -> None:
-        self.engine = _engine_of(session_factory)
-
-    async def lookup(self, code: str) -> Subscriber | None:
-        async with connected(self.engine, read_only=True) as conn:
-            row = (await conn.execute(_SUBSCRIBER, {"code": code})).first()
-            if row is None:
-                return None
-            return Subscriber(
-                code=row.code,
-                meterless=row.meterless,
-                debt=Decimal(row.debt_azn),
-                state=ServiceState(row.service_state),
-                address=row.address,
-                owner_fin=row.owner_fin,
-            )

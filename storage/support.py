@@ -10,10 +10,10 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from storage.models import ApplicationRow
+from storage.registry import engine_of
 from storage.repositories import (
     SqlApplications,
     _application,
-    _engine_of,
     outbox,
     read_reasons,
 )
@@ -54,7 +54,7 @@ class SqlSupportQueries(SupportQueries):
         self.session_factory = session_factory
 
     async def get_application_file(self, number: int) -> ApplicationFile | None:
-        async with _engine_of(self.session_factory).connect() as conn:
+        async with engine_of(self.session_factory).connect() as conn:
             app = await SqlApplications(conn).get(number)
             if app is None:
                 return None
@@ -120,5 +120,5 @@ class SqlSupportQueries(SupportQueries):
         return [closed - created for created, closed in rows if closed is not None]
 
     async def reasons(self) -> Sequence[Reason]:
-        async with _engine_of(self.session_factory).connect() as conn:
+        async with engine_of(self.session_factory).connect() as conn:
             return await read_reasons(conn, active_only=False)

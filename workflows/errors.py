@@ -25,14 +25,28 @@ class OwnerMismatch(DomainError):
     """The registry knows an owner FIN that is not the applicant's."""
 
 
+class OwnerUnknown(DomainError):
+    """The registry has no owner FIN for the code, and the account's Telegram-verified phone
+    is not the code's phone on record: nobody can tell the code is the applicant's."""
+
+
+class IdentityRequired(DomainError):
+    """REQUIRE_VERIFIED_IDENTITY: only an account that proved the owner FIN may file."""
+
+
 class OpenApplicationExists(DomainError):
+    """``number`` is 0 when it is not known or not to be told (the account has not proved
+    the owner FIN)."""
+
     def __init__(self, number: int) -> None:
         super().__init__(number)
         self.number = number
 
 
 class DebtOutstanding(DomainError):
-    def __init__(self, subscriber_code: str, debt: Decimal) -> None:
+    """``debt`` is None when the amount is not to be told (the owner FIN is not proved)."""
+
+    def __init__(self, subscriber_code: str, debt: Decimal | None) -> None:
         super().__init__(subscriber_code, debt)
         self.subscriber_code = subscriber_code
         self.debt = debt

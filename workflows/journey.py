@@ -7,24 +7,32 @@ Rules (from the utility's manual):
 - A subscriber with a debt is stopped with the manual's warning; nothing is registered.
 - Without a debt the application and its work order are registered in one transaction,
   together with the staff card the outbox owes.
-- Nobody sees an application of another FIN.
+- An account sees the applications it filed, and those of a FIN it proved
+  (``workflows.identity``); anything else is "not found", like a gap in the numbers.
+- Before the account proved a code's owner FIN, the code step tells only what the manual
+  needs: no application number, no debt amount, no more of the address than city and
+  district. A code with no owner FIN on record needs the account's Telegram-verified phone to
+  be the code's phone on record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from workflows.errors import (
     ApplicationNotFound,
     DebtOutstanding,
+    IdentityRequired,
     MeteredSubscriber,
     OpenApplicationExists,
     OwnerMismatch,
+    OwnerUnknown,
     ReasonNotAllowed,
     SubscriberNotFound,
 )
+from workflows.identity import IdentityMethod, Verification, Viewer, address_area
 from workflows.models import (
     Application,
     ApplicationKind,
@@ -42,6 +50,7 @@ from workflows.ports import (
     TransactionFactory,
     UserProfile,
 )
+from workflows.proofs import record_verification
 
 
 def staff_card_item(number: int, staff_chat_id: int) -> OutboxItem:
@@ -54,6 +63,25 @@ def staff_card_item(number: int, staff_chat_id: int) -> OutboxItem:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CodeCheck:
+    """A code the applicant may apply for: the registry's record as this account may see it
+    (``disclosed``: the account proved the owner FIN, so the full address), and how the
+    account is identified for it."""
+
+    subscriber: Subscriber
+    disclosed: bool
+    identified_by: IdentityMethod
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """An application as a viewer sees it: ``disclosed`` when the viewer proved its FIN."""
+
+    application: Application
+    disclosed: bool
+
+
 @dataclass(slots=True)
 class Journey:
     """Everything a subscriber can do; each call opens its own unit of work when needed."""
@@ -62,6 +90,8 @@ class Journey:
     transactions: TransactionFactory
     clock: Clock
     staff_chat_id: int
+    # REQUIRE_VERIFIED_IDENTITY: refuse every filing of an account that did not prove the FIN.
+    require_verified: bool = False
     # The reason catalogue is read on every render of two windows but changes only when an
     # operator edits the table: keep it for a minute instead of a query per render.
     reasons_ttl: timedelta = timedelta(seconds=60)
@@ -78,17 +108,28 @@ class Journey:
             await uow.profiles.save(profile, self.clock.now())
             await uow.commit()
 
+    async def viewer(self, telegram_user_id: int) -> Viewer:
+        """The account with the FINs it proved and its Telegram-verified phone."""
+        async with self.transactions.read() as uow:
+            verified = await uow.verifications.of_account(telegram_user_id)
+            profile = await uow.profiles.get(telegram_user_id)
+        phone = profile.verified_phone if profile else None
+        return Viewer(telegram_user_id, tuple(verified), phone)
+
     # --- the checks --------------------------------------------------------------------
-    async def check_subscriber(self, code: str, fin: str) -> Subscriber:
-        """Tell every refusal at the first step, so nobody fills the form in vain."""
+    async def check_subscriber(self, code: str, fin: str, account: int) -> CodeCheck:
+        """Tell every refusal at the first step, so nobody fills the form in vain; what the
+        refusals and the answer hold depends on what the account proved."""
+        viewer = await self.viewer(account)
         subscriber = await self._registered_subscriber(code, fin)
+        check = await self._identify(viewer, subscriber, fin)
         async with self.transactions.read() as uow:
             number = await uow.applications.open_number(code)
         if number is not None:
-            raise OpenApplicationExists(number)
+            raise OpenApplicationExists(number if check.disclosed else 0)
         if subscriber.has_debt:
-            raise DebtOutstanding(code, subscriber.debt)
-        return subscriber
+            raise DebtOutstanding(code, subscriber.debt if check.disclosed else None)
+        return check
 
     async def _registered_subscriber(self, code: str, fin: str) -> Subscriber:
         subscriber = await self.registry.lookup(code)
@@ -99,6 +140,27 @@ class Journey:
         if subscriber.owner_fin and subscriber.owner_fin != fin:
             raise OwnerMismatch(code)
         return subscriber
+
+    async def _identify(self, viewer: Viewer, subscriber: Subscriber, fin: str) -> CodeCheck:
+        """How the account is identified for this code; a phone match proves the owner FIN
+        on the way (and is stored, so the status section shows that FIN's applications)."""
+        method = viewer.method_for(subscriber.owner_fin)
+        if method is None and viewer.phone_matches(subscriber):
+            method = IdentityMethod.PHONE
+            if subscriber.owner_fin:
+                await self._verify(viewer.account, subscriber.owner_fin, method)
+        if subscriber.owner_fin is None and method is None:
+            raise OwnerUnknown(subscriber.code)
+        if method is None and self.require_verified:
+            raise IdentityRequired(subscriber.code)
+        disclosed = method is not None
+        shown = subscriber if disclosed else _area_only(subscriber)
+        return CodeCheck(shown, disclosed, method or IdentityMethod.TYPED)
+
+    async def _verify(self, account: int, fin: str, method: IdentityMethod) -> None:
+        async with self.transactions() as uow:
+            await record_verification(uow, Verification(account, fin, method, self.clock.now()))
+            await uow.commit()
 
     async def reasons(self, kind: ApplicationKind) -> Sequence[Reason]:
         return [r for r in await self.all_reasons() if r.kind is kind]
@@ -121,13 +183,21 @@ class Journey:
         """
         code = draft.subscriber_code
         subscriber = await self._registered_subscriber(code, draft.fin)
+        viewer = await self.viewer(draft.telegram_user_id)
+        check = await self._identify(viewer, subscriber, draft.fin)
         if subscriber.has_debt:
-            raise DebtOutstanding(code, subscriber.debt)
+            raise DebtOutstanding(code, subscriber.debt if check.disclosed else None)
         kind = ApplicationKind.for_state(subscriber.state)
         if draft.reason_code not in {r.code for r in await self.reasons(kind)}:
             raise ReasonNotAllowed(draft.reason_code)
         now = self.clock.now()
-        app = Application.register(draft, kind=kind, address=subscriber.address, at=now)
+        app = Application.register(
+            draft,
+            kind=kind,
+            address=subscriber.address,
+            at=now,
+            identified_by=check.identified_by.value,
+        )
         try:
             async with self.transactions() as uow:
                 number = await uow.applications.add(app)
@@ -142,18 +212,28 @@ class Journey:
                 raise
             async with self.transactions.read() as uow:
                 open_number = await uow.applications.open_number(code)
-            raise OpenApplicationExists(open_number or 0) from exc
+            shown = (open_number or 0) if check.disclosed else 0
+            raise OpenApplicationExists(shown) from exc
         return number
 
     # --- status ------------------------------------------------------------------------
-    async def applications_of(self, fin: str, *, limit: int = 20) -> Sequence[Application]:
+    async def applications_of(self, account: int, *, limit: int = 20) -> Sequence[Application]:
+        """What the account filed, and every application of the FINs it proved."""
+        viewer = await self.viewer(account)
         async with self.transactions.read() as uow:
-            return await uow.applications.of_fin(fin, limit=limit)
+            return await uow.applications.visible_to(account, viewer.fins, limit=limit)
 
-    async def application_of(self, fin: str, number: int) -> Application:
-        """One application with its history; another FIN's is "not found", like a gap."""
+    async def application_of(self, account: int, number: int) -> Seen:
+        """One application with its history, if the account may see it; any other is "not
+        found", exactly like a number that does not exist."""
+        viewer = await self.viewer(account)
         async with self.transactions.read() as uow:
             app = await uow.applications.get(number)
-        if app is None or app.fin != fin:
+        if app is None or not viewer.may_see(app):
             raise ApplicationNotFound(number)
-        return app
+        return Seen(app, viewer.owns(app.fin))
+
+
+def _area_only(subscriber: Subscriber) -> Subscriber:
+    """The record with the address cut to city and district, and no phone or owner FIN."""
+    return replace(subscriber, address=address_area(subscriber.address), phone=None)

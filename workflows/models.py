@@ -57,6 +57,8 @@ class Subscriber:
     state: ServiceState
     address: str
     owner_fin: str | None = None
+    # The phone on record (E.164), None when the registry has none.
+    phone: str | None = None
 
     @property
     def has_debt(self) -> bool:
@@ -120,11 +122,20 @@ class Application(Draft):
     closed_at: datetime | None = None
     result_note: str | None = None
     last_reminder_at: datetime | None = None
+    # How the applicant was identified (``workflows.identity.IdentityMethod`` values).
+    identified_by: str = "typed"
+    anonymised_at: datetime | None = None
     events: tuple[Event, ...] = field(default=())
 
     @classmethod
     def register(
-        cls, draft: Draft, *, kind: ApplicationKind, address: str, at: datetime
+        cls,
+        draft: Draft,
+        *,
+        kind: ApplicationKind,
+        address: str,
+        at: datetime,
+        identified_by: str = "typed",
     ) -> Application:
         """The new application a draft becomes; its ``number`` is given by the store."""
         typed = {f.name: getattr(draft, f.name) for f in fields(Draft)}
@@ -135,6 +146,7 @@ class Application(Draft):
             address=address,
             created_at=at,
             updated_at=at,
+            identified_by=identified_by,
             **typed,
         )
 

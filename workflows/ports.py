@@ -7,6 +7,7 @@ The roles, and where the use cases meet them:
   outside any unit of work; :class:`RegistryWriteBack` records the service state a finished
   work order leaves, inside one;
 - subscriber profiles: :class:`Profiles`;
+- proofs of identity and the audit log: :class:`Verifications`, :class:`AuditLog`;
 - the reason catalogue: :class:`ReasonCatalogue`;
 - applications and their history: :class:`Applications`;
 - the outbox, on the writing side: :class:`OutboxQueue` (the dispatcher's side,
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from workflows.identity import AuditEvent, Verification
 from workflows.models import (
     Application,
     ApplicationStatus,
@@ -63,6 +65,8 @@ class UserProfile:
     telegram_user_id: int
     locale: str | None = None
     fin: str | None = None
+    # The account's own phone as Telegram verified it (E.164), from a contact it shared.
+    verified_phone: str | None = None
 
 
 class Profiles(Protocol):
@@ -71,6 +75,26 @@ class Profiles(Protocol):
 
     async def save(self, profile: UserProfile, now: datetime) -> None:
         """Insert or update a profile."""
+
+
+# --- proofs of identity and the audit log --------------------------------------------------
+class Verifications(Protocol):
+    async def of_account(self, telegram_user_id: int) -> Sequence[Verification]:
+        """The FINs this account proved, oldest first."""
+
+    async def of_fin(self, fin: str) -> Sequence[Verification]:
+        """The accounts that proved this FIN, oldest first (for the agents)."""
+
+    async def add(self, verification: Verification) -> None:
+        """Store a proof (a second one of the same account and FIN replaces the first)."""
+
+    async def drop(self, telegram_user_id: int) -> int:
+        """Forget every proof of this account; returns how many there were."""
+
+
+class AuditLog(Protocol):
+    async def record(self, event: AuditEvent) -> None:
+        """Append an event (it holds no personal values)."""
 
 
 # --- the reason catalogue -------------------------------------------------------------------
@@ -92,6 +116,12 @@ class Applications(Protocol):
 
     async def of_fin(self, fin: str, *, limit: int) -> Sequence[Application]:
         """The applications of a FIN, newest first (no events)."""
+
+    async def visible_to(
+        self, telegram_user_id: int, fins: Sequence[str], *, limit: int
+    ) -> Sequence[Application]:
+        """The applications this account filed and those of ``fins``, newest first (no
+        events)."""
 
     async def open_created_before(
         self, moment: datetime, *, limit: int, reminded_before: datetime | None = None
@@ -134,6 +164,8 @@ class UnitOfWork(Protocol):
     """The roles that change together; nothing is stored until ``commit``."""
 
     profiles: Profiles
+    verifications: Verifications
+    audit: AuditLog
     reasons: ReasonCatalogue
     applications: Applications
     registry: RegistryWriteBack

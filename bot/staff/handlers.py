@@ -155,7 +155,11 @@ class StaffHandlers:
 
     # --- the card's buttons ------------------------------------------------------------------
     async def on_work_order(
-        self, callback: CallbackQuery, callback_data: WorkOrderCD, bot: Bot, i18n: I18n,
+        self,
+        callback: CallbackQuery,
+        callback_data: WorkOrderCD,
+        bot: Bot,
+        i18n: I18n,
         fsm_storage: BaseStorage,
     ) -> None:
         _ = self._t(i18n)

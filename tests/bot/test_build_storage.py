@@ -73,7 +73,9 @@ async def test_redis_url_keeps_redis(settings: Settings) -> None:
 
 def worker(settings: Settings, clock: FixedClock) -> tuple[Subscriber, Services]:
     """One start of the bot: its engine, storage and dispatcher (the user 7003 chatting)."""
-    services = build_services(settings, engine=create_engine(settings.database_url.get_secret_value()), clock=clock)
+    services = build_services(
+        settings, engine=create_engine(settings.database_url.get_secret_value()), clock=clock
+    )
     storage, isolation = build_storage(settings, services)
     mm = ChatMessageManager()
     dp = build_dispatcher(

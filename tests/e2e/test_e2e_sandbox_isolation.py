@@ -155,7 +155,9 @@ def test_sandbox_settings_move_every_store_into_the_data_dir(tmp_path: Path) -> 
     entry = entry_script()
     settings = production(SANDBOX_DATA_DIR=str(tmp_path / "box"))
     box = entry.sandbox_settings(settings, None)
-    assert box.database_url.get_secret_value() == f"sqlite+aiosqlite:///{tmp_path / 'box' / 'bot.db'}"
+    assert (
+        box.database_url.get_secret_value() == f"sqlite+aiosqlite:///{tmp_path / 'box' / 'bot.db'}"
+    )
     assert box.redis_url is None and box.fsm_backend == "database"
     assert box.mail_dir == str(tmp_path / "box" / "mail") and box.smtp_host is None
     assert entry.sandbox_settings(production(FSM_STORAGE="memory"), None).fsm_backend == "memory"

@@ -53,7 +53,9 @@ def _second_runner(h: Harness, engine: AsyncEngine) -> OutboxRunner:
     """Another dispatcher (as in another process) on the same database and timeline."""
     return h.new_runner(
         "second",
-        services=build_services(h.settings, engine=engine, clock=h.clock, mailer=h.services.mailer),
+        services=build_services(
+            h.settings, engine=engine, clock=h.clock, mailer=h.services.mailer
+        ),
     )
 
 

@@ -37,9 +37,9 @@ from storage.models import (
     SubscriberRow,
     UserRow,
 )
+from storage.registry import SqlSubscriberRegistry
 from storage.repositories import (
     SqlApplications,
-    SqlSubscriberRegistry,
     SqlTransactionFactory,
     SqlUnitOfWork,
 )

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_session_factory
-from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
+from storage.registry import SqlSubscriberRegistry
+from storage.repositories import SqlTransactionFactory
 from storage.support import SqlSupportQueries
 from tests.support import seed_subscribers, subscriber_row
 from tests.workflows.fakes import FakeSubscriberRegistry

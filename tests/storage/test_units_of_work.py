@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from storage.database import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head
-from storage.repositories import SqlSubscriberRegistry, SqlTransactionFactory
+from storage.registry import SqlSubscriberRegistry
+from storage.repositories import SqlTransactionFactory
 from tests.support import eventually, isolated_pg_url, migrated_pg_url
 from workflows.ports import UserProfile
 

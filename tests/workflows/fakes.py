@@ -23,7 +23,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
+from tests.workflows.fake_identity import FakeAuditLog, FakeVerifications
 from workflows.errors import OpenApplicationExists, RegistryUnavailable
+from workflows.identity import AuditEvent, Verification
 from workflows.models import Application, ApplicationStatus, Event, Reason, ServiceState
 from workflows.models import Subscriber as SubscriberRecord
 from workflows.ports import ApplicationFile, Delivery, OutboxItem, UserProfile
@@ -67,6 +69,9 @@ class FakeDatabase:
     applications: dict[int, Application] = field(default_factory=dict)
     events: dict[int, tuple[Event, ...]] = field(default_factory=dict)
     outbox: dict[str, OutboxRow] = field(default_factory=dict)
+    # (account, FIN) -> Verification, or None once dropped; the audit log by position
+    verifications: dict[tuple[int, str], Verification | None] = field(default_factory=dict)
+    audit: dict[int, AuditEvent] = field(default_factory=dict)
     numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     commits: int = 0
     row_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
@@ -201,6 +206,15 @@ class FakeApplications:
         mine = [app for app in self._apps.rows() if app.fin == fin]
         return sorted(mine, key=lambda app: app.number, reverse=True)[:limit]
 
+    async def visible_to(
+        self, telegram_user_id: int, fins: Sequence[str], *, limit: int
+    ) -> Sequence[Application]:
+        await _round_trip()
+        seen = [
+            a for a in self._apps.rows() if a.telegram_user_id == telegram_user_id or a.fin in fins
+        ]
+        return sorted(seen, key=lambda app: app.number, reverse=True)[:limit]
+
     async def open_created_before(
         self, moment: datetime, *, limit: int, reminded_before: datetime | None = None
     ) -> Sequence[Application]:
@@ -268,6 +282,10 @@ class FakeUnitOfWork:
         self._apps = _Changes(db.applications, read_only=read_only)
         self._events = _Changes(db.events, read_only=read_only)
         self._outbox = _Changes(db.outbox, read_only=read_only)
+        self._verifications = _Changes(db.verifications, read_only=read_only)
+        self._audit = _Changes(db.audit, read_only=read_only)
+        self.verifications = FakeVerifications(self._verifications)
+        self.audit = FakeAuditLog(self._audit)
         self.profiles = FakeProfiles(self._profiles)
         self.reasons = FakeReasonCatalogue(db)
         self.applications = FakeApplications(db, self._apps, self._events)
@@ -286,7 +304,15 @@ class FakeUnitOfWork:
             raise ReadOnlyWrite("a unit of work opened with read() must not commit")
         if _two_open_for_one_subscriber(self._apps.rows()):
             raise OpenApplicationExists(0)
-        for table in (self._subscribers, self._profiles, self._apps, self._events, self._outbox):
+        for table in (
+            self._subscribers,
+            self._profiles,
+            self._apps,
+            self._events,
+            self._outbox,
+            self._verifications,
+            self._audit,
+        ):
             table.apply()
         self._db.commits += 1
 
