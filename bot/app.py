@@ -40,9 +40,11 @@ from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
 from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
 from bot.outbox.worker import claim_worker, default_worker_id
+from bot.probing import build_probing
 from bot.staff.access import StaffChats
 from bot.staff.handlers import Waker
 from bot.telegram_retries import TelegramRetries, without_retries
+from bot.throttle import build_throttle
 from dialogs.common import DialogDeps
 from storage.database import create_engine, create_session_factory
 from storage.fsm import SqlStorage
@@ -196,14 +198,16 @@ def build_dispatcher(
     with ``seen_updates`` (``build_seen_updates``) an update delivered again is skipped."""
     use_random_intent_ids()
     i18n = i18n or build_i18n(settings)
+    storage = storage or MemoryStorage()
     dialog_deps = DialogDeps(
         journey=services.journey,
         code_parser=SubscriberCodeParser(settings.subscriber_code_pattern),
         pay_url_template=settings.pay_url_template,
         default_locale=settings.default_locale,
+        probing=build_probing(settings, storage, services),
     )
     dp = Dispatcher(
-        storage=storage or MemoryStorage(),
+        storage=storage,
         events_isolation=events_isolation or SimpleEventIsolation(),
         dialog_deps=dialog_deps,
     )
@@ -213,6 +217,7 @@ def build_dispatcher(
     outermost(
         dp,
         InFlightLimit(settings.max_updates_in_flight),
+        build_throttle(settings, i18n, storage),
         *once,
         StorageErrorGuard(i18n, settings.default_locale),
     )

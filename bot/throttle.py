@@ -39,9 +39,11 @@ from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from bot.config import Settings
 from bot.errors import STORAGE_ERRORS
 from bot.metrics import THROTTLED_UPDATES
 from bot.middlewares import Data, Handler
+from bot.probing import redis_prefix
 from dialogs.wording import N_
 
 logger = logging.getLogger(__name__)
@@ -120,16 +122,25 @@ class Throttle(BaseMiddleware):
             logger.warning("update %s: the too-fast answer failed: %s", update.update_id, exc)
 
 
-def throttle_limiter(storage: BaseStorage) -> MovingWindowRateLimiter:
-    """The windows in Redis when dialog state is there (through the same connection pool),
-    else in this worker's memory."""
+def throttle_limiter(storage: BaseStorage, *, prefix: str = KEY_PREFIX) -> MovingWindowRateLimiter:
+    """The windows in Redis when dialog state is there (through the same connection pool,
+    the keys under ``prefix``), else in this worker's memory."""
     if isinstance(storage, RedisFsmStorage):
-        pool = storage.redis.connection_pool
         shared = RedisStorage(
             "async+redis://",
             implementation="redispy",
-            key_prefix=KEY_PREFIX,
-            connection_pool=pool,
+            key_prefix=prefix,
+            connection_pool=storage.redis.connection_pool,
         )
         return MovingWindowRateLimiter(shared)
     return MovingWindowRateLimiter(MemoryStorage())
+
+
+def build_throttle(settings: Settings, i18n: I18n, storage: BaseStorage) -> Throttle:
+    return Throttle(
+        throttle_limiter(storage, prefix=f"{redis_prefix(storage)}:{KEY_PREFIX}"),
+        updates=settings.throttle_updates,
+        window_s=settings.throttle_window_s,
+        i18n=i18n,
+        default_locale=settings.default_locale,
+    )

@@ -17,6 +17,7 @@ from dialogs.common import (
     set_error,
     set_locale,
 )
+from dialogs.probing import fin_allowed
 from dialogs.states import ApplicationSG, MainSG, StatusSG
 from dialogs.wording import LANGUAGES
 from workflows.values import InvalidFin
@@ -46,6 +47,8 @@ async def on_fin_entered(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, fin: str
 ) -> None:
     clear_error(manager)
+    if not await fin_allowed(manager, fin):
+        return
     await remember_profile(manager, replace(profile_of(manager), fin=fin))
     await manager.switch_to(MainSG.menu)
     number = manager.dialog_data.pop(PENDING_STATUS, None)
