@@ -217,7 +217,7 @@ def build_dispatcher(
     outermost(
         dp,
         InFlightLimit(settings.max_updates_in_flight),
-        build_throttle(settings, i18n, storage),
+        build_throttle(settings, i18n, storage, services.clock),
         *once,
         StorageErrorGuard(i18n, settings.default_locale),
     )

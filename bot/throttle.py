@@ -3,10 +3,10 @@
 :class:`Throttle` is an outer update middleware (after ``InFlightLimit``, before the record
 of seen updates and the storage guard, so a dropped update costs neither a database round
 trip nor a dialog-state read). Each sender may have ``THROTTLE_UPDATES`` updates handled in
-any ``THROTTLE_WINDOW_S`` seconds, a moving window of the ``limits`` package; over it the
-first update of each window is answered "too many messages at once" (a callback query
-through its own answer, a message in a private chat by a message) and every other is
-dropped without a word, and none reaches a handler.
+any ``THROTTLE_WINDOW_S`` seconds, a moving window (``bot.windows``); over it the first
+update is answered "too many messages at once" (a callback query through its own answer, a
+message in a private chat by a message), and again only once that answer has left the
+window; every other is dropped without a word, and none reaches a handler.
 
 The sender is the Telegram user; a message sent on behalf of a chat (an anonymous group
 admin, a linked channel) counts for that chat, since every anonymous admin of every group
@@ -15,9 +15,9 @@ anyone: 20 updates in 10 seconds is more than a person presses.
 
 Where the windows live (``build_throttle``): in this worker's memory by default (no round
 trip per update; each worker counts alone, so behind a load balancer that spreads one
-user's updates, the limit holds per worker), or in Redis when dialog state is there, shared
-by every worker. If Redis fails the update is handled anyway (the storage it needs next
-answers for itself).
+user's updates over n workers a user gets up to n times the limit), or in Redis when dialog
+state is there, shared by every worker (one round trip per update, two for a dropped one).
+If Redis fails the update is handled anyway (the storage it needs next answers for itself).
 """
 
 from __future__ import annotations
@@ -34,8 +34,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.redis import RedisStorage as RedisFsmStorage
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
-from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
@@ -44,7 +43,9 @@ from bot.errors import STORAGE_ERRORS
 from bot.metrics import THROTTLED_UPDATES
 from bot.middlewares import Data, Handler
 from bot.probing import redis_prefix
+from bot.windows import MemoryWindows, RedisWindows, Windows
 from dialogs.wording import N_
+from workflows.ports import Clock
 
 logger = logging.getLogger(__name__)
 
@@ -67,17 +68,18 @@ class Throttle(BaseMiddleware):
 
     def __init__(
         self,
-        limiter: MovingWindowRateLimiter,
+        windows: Windows,
         *,
         updates: int,
         window_s: int,
         i18n: I18n,
         default_locale: str,
     ) -> None:
-        self.limiter = limiter
-        self.window = RateLimitItemPerSecond(updates, window_s, namespace="updates")
-        # One "too fast" answer per sender and window.
-        self.answers: RateLimitItem = RateLimitItemPerSecond(1, window_s, namespace="answers")
+        if updates < 1 or window_s < 1:
+            raise ValueError("updates and window_s must be at least 1")
+        self.windows = windows
+        self.updates = updates
+        self.window_s = window_s
         self.i18n = i18n
         self.default_locale = default_locale
 
@@ -85,17 +87,17 @@ class Throttle(BaseMiddleware):
         if not isinstance(event, Update):  # registered on updates only
             return await handler(event, data)
         sender = sender_of(event)
-        if sender is None or await self._hit(self.window, sender, event):
+        if sender is None or await self._hit(f"u:{sender}", self.updates, event):
             return await handler(event, data)
         THROTTLED_UPDATES.inc()
-        if await self._hit(self.answers, sender, event):
+        if await self._hit(f"a:{sender}", 1, event):  # one answer per window
             logger.info("update %s: %s is sending too fast; dropped", event.update_id, sender)
             await self._answer(event, data["bot"])
         return UNHANDLED
 
-    async def _hit(self, item: RateLimitItem, sender: str, update: Update) -> bool:
+    async def _hit(self, key: str, limit: int, update: Update) -> bool:
         try:
-            return await self.limiter.hit(item, sender)
+            return await self.windows.hit(key, limit, self.window_s)
         except (*STORAGE_ERRORS, StorageError) as exc:
             logger.warning(
                 "update %s: the throttle's store failed (%s); handled without the check",
@@ -122,7 +124,7 @@ class Throttle(BaseMiddleware):
             logger.warning("update %s: the too-fast answer failed: %s", update.update_id, exc)
 
 
-def throttle_limiter(storage: BaseStorage, *, prefix: str = KEY_PREFIX) -> MovingWindowRateLimiter:
+def throttle_windows(storage: BaseStorage, clock: Clock, *, prefix: str = KEY_PREFIX) -> Windows:
     """The windows in Redis when dialog state is there (through the same connection pool,
     the keys under ``prefix``), else in this worker's memory."""
     if isinstance(storage, RedisFsmStorage):
@@ -132,13 +134,13 @@ def throttle_limiter(storage: BaseStorage, *, prefix: str = KEY_PREFIX) -> Movin
             key_prefix=prefix,
             connection_pool=storage.redis.connection_pool,
         )
-        return MovingWindowRateLimiter(shared)
-    return MovingWindowRateLimiter(MemoryStorage())
+        return RedisWindows(MovingWindowRateLimiter(shared))
+    return MemoryWindows(clock)
 
 
-def build_throttle(settings: Settings, i18n: I18n, storage: BaseStorage) -> Throttle:
+def build_throttle(settings: Settings, i18n: I18n, storage: BaseStorage, clock: Clock) -> Throttle:
     return Throttle(
-        throttle_limiter(storage, prefix=f"{redis_prefix(storage)}:{KEY_PREFIX}"),
+        throttle_windows(storage, clock, prefix=f"{redis_prefix(storage)}:{KEY_PREFIX}"),
         updates=settings.throttle_updates,
         window_s=settings.throttle_window_s,
         i18n=i18n,

@@ -13,26 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import types
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import limits.aio.storage.memory as limits_memory
 import pytest
-from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.methods import AnswerCallbackQuery, SendMessage
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from aiogram.utils.i18n import I18n
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.app import build_dispatcher, build_services
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
-from bot.throttle import TOO_FAST, Throttle, throttle_limiter
+from bot.metrics import THROTTLED_UPDATES
+from bot.throttle import TOO_FAST, Throttle
+from bot.windows import MemoryWindows, Windows
 from tests.support import make_bot
+from workflows.clock import FixedClock
 
 compile_catalogues()
 I18N = I18n(path=LOCALES_DIR, default_locale="az", domain="messages")
@@ -40,22 +38,6 @@ ANONYMOUS_ADMIN = User(
     id=1087968824, is_bot=True, first_name="Group", username="GroupAnonymousBot"
 )
 _ids = itertools.count(1)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def time(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The memory window's time (it reads ``time.time()`` of its module)."""
-    clock = Clock()
-    monkeypatch.setattr(limits_memory, "time", types.SimpleNamespace(time=clock.time))
-    return clock
 
 
 def user(user_id: int = 7001, language: str | None = "en") -> User:
@@ -83,9 +65,9 @@ def press(sender: User) -> Update:
 class Harness:
     """A Throttle with a handler that records what reached it, and a recording bot."""
 
-    def __init__(self, limiter: MovingWindowRateLimiter, updates: int = 20, window_s: int = 10):
+    def __init__(self, windows: Windows, updates: int = 20, window_s: int = 10):
         self.throttle = Throttle(
-            limiter, updates=updates, window_s=window_s, i18n=I18N, default_locale="az"
+            windows, updates=updates, window_s=window_s, i18n=I18N, default_locale="az"
         )
         self.bot, self.session = make_bot()
         self.handled: list[int] = []
@@ -107,8 +89,8 @@ class Harness:
 
 
 @pytest.fixture
-def harness(clock: Clock) -> Iterator[Harness]:
-    yield Harness(throttle_limiter(MemoryStorage()))
+def harness(clock: FixedClock) -> Harness:
+    return Harness(MemoryWindows(clock))
 
 
 def too_fast(locale: str) -> str:
@@ -119,7 +101,9 @@ async def test_twenty_updates_pass_the_next_is_answered_once_the_rest_are_droppe
     harness: Harness,
 ) -> None:
     alice = user(language="ru")
+    before = THROTTLED_UPDATES._value.get()
     results = await harness.burst(lambda: message(alice), 150)
+    assert THROTTLED_UPDATES._value.get() - before == 130
     assert results[:20] == ["handled"] * 20
     assert len(harness.handled) == 20
     (answer,) = harness.answers()
@@ -129,21 +113,21 @@ async def test_twenty_updates_pass_the_next_is_answered_once_the_rest_are_droppe
 
 
 async def test_the_window_moves_and_each_window_owes_one_answer(
-    harness: Harness, clock: Clock
+    harness: Harness, clock: FixedClock
 ) -> None:
     alice = user()
     await harness.burst(lambda: message(alice), 10)
-    clock.now += 5
+    clock.advance(timedelta(seconds=5))
     await harness.burst(lambda: message(alice), 15)  # 10 pass, 5 dropped, one answer
     assert len(harness.handled) == 20 and len(harness.answers()) == 1
-    clock.now += 4.9  # the first ten are 9.9 seconds old: still in the window
+    clock.advance(timedelta(seconds=4.9))  # the first ten are 9.9 s old: still in the window
     await harness.feed(message(alice))
     assert len(harness.handled) == 20 and len(harness.answers()) == 1
-    clock.now += 0.2  # now they left it: ten places, not twenty
+    clock.advance(timedelta(seconds=0.2))  # now they left it: ten places, not twenty
     await harness.burst(lambda: message(alice), 12)
     assert len(harness.handled) == 30
     assert len(harness.answers()) == 1  # the answer of 5.1 seconds ago is enough
-    clock.now += 5  # the answer and the second ten left the window
+    clock.advance(timedelta(seconds=5))  # the answer and the second ten left the window
     await harness.burst(lambda: message(alice), 12)
     assert len(harness.handled) == 40
     assert len(harness.answers()) == 2  # a new window, a new answer
@@ -187,38 +171,47 @@ async def test_an_update_without_a_sender_goes_through(harness: Harness) -> None
     assert len(harness.handled) == 30
 
 
-async def test_the_limit_and_window_follow_the_settings(clock: Clock) -> None:
-    harness = Harness(throttle_limiter(MemoryStorage()), updates=3, window_s=60)
+async def test_the_limit_and_window_follow_the_settings(clock: FixedClock) -> None:
+    harness = Harness(MemoryWindows(clock), updates=3, window_s=60)
     alice = user()
     await harness.burst(lambda: message(alice), 5)
-    clock.now += 59
+    clock.advance(timedelta(seconds=59))
     await harness.feed(message(alice))
     assert len(harness.handled) == 3
-    clock.now += 1.5
+    clock.advance(timedelta(seconds=1.5))
     await harness.burst(lambda: message(alice), 4)
     assert len(harness.handled) == 6
     assert len(harness.answers()) == 2
 
 
-class FailingStorage(limits_memory.MemoryStorage):
-    async def acquire_entry(self, *args: Any, **kwargs: Any) -> bool:
+class FailingWindows:
+    async def hit(self, key: str, limit: int, window_s: int) -> bool:
         raise RedisConnectionError("down")
 
 
-async def test_a_failing_store_lets_every_update_through(
-    clock: Clock, caplog: pytest.LogCaptureFixture
-) -> None:
-    harness = Harness(MovingWindowRateLimiter(FailingStorage()))
+async def test_a_failing_store_lets_every_update_through(caplog: pytest.LogCaptureFixture) -> None:
+    harness = Harness(FailingWindows())
     await harness.burst(lambda: message(user()), 30)
     assert len(harness.handled) == 30
     assert "the throttle's store failed (ConnectionError)" in caplog.text
 
 
+async def test_the_memory_windows_forget_the_senders_gone_quiet(clock: FixedClock) -> None:
+    windows = MemoryWindows(clock, sweep_every=10)
+    for n in range(9):
+        assert await windows.hit(f"u{n}", 20, 10)
+    assert len(windows) == 9
+    clock.advance(timedelta(seconds=10))
+    assert await windows.hit("u100", 20, 10)  # the tenth hit sweeps first
+    assert len(windows) == 1
+
+
 # --- the real dispatcher ----------------------------------------------------------------------
-async def burst_of_start(settings: Settings, count: int) -> tuple[int, int]:
+async def burst_of_start(settings: Settings, clock: FixedClock, count: int) -> tuple[int, int]:
     """``count`` /start of one user at once through the whole dispatcher (the real message
-    manager); returns the Bot API calls made and how many were "too fast" answers."""
-    services = build_services(settings)
+    manager; the clock stands still); returns the Bot API calls made and how many were "too
+    fast" answers."""
+    services = build_services(settings, clock=clock)
     dp = build_dispatcher(settings, services, storage=JsonMemoryStorage())
     bot, session = make_bot()
     alice = user(7100, "en")
@@ -232,15 +225,15 @@ async def burst_of_start(settings: Settings, count: int) -> tuple[int, int]:
 
 
 async def test_a_burst_of_150_start_makes_a_bounded_number_of_bot_api_calls(
-    settings: Settings, clock: Clock
+    settings: Settings, clock: FixedClock
 ) -> None:
     """Closing figure of the issue: today 150 /start in a burst made 299 Bot API calls; with
     the throttle (20 updates per 10 s) 20 are handled and one answered."""
     throttled = settings.model_copy(update={"throttle_updates": 20, "throttle_window_s": 10})
-    calls, answers = await burst_of_start(throttled, 150)
+    calls, answers = await burst_of_start(throttled, clock, 150)
     print(f"150 /start with the throttle: {calls} Bot API calls")
     assert answers == 1
     assert calls <= 2 * 20 + 1
-    unthrottled, _ = await burst_of_start(settings, 150)  # THROTTLE_UPDATES=10000
+    unthrottled, _ = await burst_of_start(settings, clock, 150)  # THROTTLE_UPDATES=10000
     print(f"150 /start without it: {unthrottled} Bot API calls")
     assert unthrottled > 2 * calls

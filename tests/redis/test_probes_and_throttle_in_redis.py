@@ -21,8 +21,9 @@ from aiogram.utils.i18n import I18n
 from bot.adapters.redis_probes import TTL_S, RedisProbeCounters
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.probing import redis_prefix
-from bot.throttle import Throttle, throttle_limiter
+from bot.throttle import Throttle, throttle_windows
 from tests.support import delete_redis_keys, redis_key_prefix
+from workflows.clock import SystemClock
 from workflows.probing import ProbeKind, value_hash
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -107,7 +108,7 @@ async def test_two_workers_share_one_users_window(storage: RedisStorage) -> None
     prefix = f"{redis_prefix(storage)}:throttle"
     workers = [
         Throttle(
-            throttle_limiter(storage, prefix=prefix),
+            throttle_windows(storage, SystemClock(), prefix=prefix),
             updates=3,
             window_s=60,
             i18n=i18n,
