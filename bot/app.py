@@ -42,10 +42,12 @@ from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
 from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
 from bot.outbox.worker import claim_worker, default_worker_id
+from bot.probing import build_probing
 from bot.retention import RetentionJob
 from bot.staff.access import StaffChats
 from bot.staff.handlers import Waker
 from bot.telegram_retries import TelegramRetries, without_retries
+from bot.throttle import build_throttle
 from dialogs.common import DialogDeps
 from dialogs.privacy.deps import PrivacyDeps
 from storage.database import create_engine, create_session_factory
@@ -214,12 +216,14 @@ def build_dispatcher(
     with ``seen_updates`` (``build_seen_updates``) an update delivered again is skipped."""
     use_random_intent_ids()
     i18n = i18n or build_i18n(settings)
+    storage = storage or MemoryStorage()
     dialog_deps = DialogDeps(
         journey=services.journey,
         proofs=services.proofs,
         code_parser=SubscriberCodeParser(settings.subscriber_code_pattern),
         pay_url_template=settings.pay_url_template,
         default_locale=settings.default_locale,
+        probing=build_probing(settings, storage, services),
     )
     storage = storage or MemoryStorage()
     privacy_deps = PrivacyDeps(
@@ -241,6 +245,7 @@ def build_dispatcher(
     outermost(
         dp,
         InFlightLimit(settings.max_updates_in_flight),
+        build_throttle(settings, i18n, storage, services.clock),
         *once,
         StorageErrorGuard(i18n, settings.default_locale),
     )

@@ -104,6 +104,18 @@ class Settings(BaseSettings):
     # busy a command waits up to REDIS_POOL_TIMEOUT_S for one instead of failing at once.
     redis_max_connections: int | None = Field(default=None, ge=1, alias="REDIS_MAX_CONNECTIONS")
     redis_pool_timeout_s: float = Field(default=20, gt=0, alias="REDIS_POOL_TIMEOUT_S")
+    # Per Telegram user, at most THROTTLE_UPDATES updates in any THROTTLE_WINDOW_S seconds;
+    # the rest are dropped, the first of them answered "too fast". 20 in 10 s lets a person
+    # tap and type at their fastest and send an album of 10 pictures, and holds a flood to
+    # 2 updates a second (Telegram lets a bot send about one message a second to a chat).
+    throttle_updates: int = Field(default=20, ge=1, alias="THROTTLE_UPDATES")
+    throttle_window_s: int = Field(default=10, ge=1, alias="THROTTLE_WINDOW_S")
+    # Against probing: distinct subscriber codes and FINs one account may try per Baku day;
+    # a code tried by more accounts than PROBE_ACCOUNTS_PER_CODE in a day is reported to the
+    # support chat.
+    probe_codes_per_day: int = Field(default=10, ge=1, alias="PROBE_CODES_PER_DAY")
+    probe_fins_per_day: int = Field(default=3, ge=1, alias="PROBE_FINS_PER_DAY")
+    probe_accounts_per_code: int = Field(default=3, ge=1, alias="PROBE_ACCOUNTS_PER_CODE")
 
     staff_chat_id: int | None = Field(default=None, alias="STAFF_CHAT_ID")
     staff_user_ids: IntList = Field(default_factory=list, alias="STAFF_USER_IDS")

@@ -35,6 +35,11 @@ DUPLICATE_UPDATES = Counter(
     "Updates delivered again and skipped (bot.once); not in bot_updates_total",
     registry=REGISTRY,
 )
+THROTTLED_UPDATES = Counter(
+    "bot_updates_throttled_total",
+    "Updates dropped by the per-user throttle (bot.throttle); not in bot_updates_total",
+    registry=REGISTRY,
+)
 OUTBOX = Gauge("bot_outbox_messages", "Outbox rows by status", ["status"], registry=REGISTRY)
 TELEGRAM_ERRORS = Counter(
     "bot_telegram_api_errors_total", "Telegram API errors by code", ["code"], registry=REGISTRY

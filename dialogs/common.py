@@ -18,6 +18,7 @@ from dialogs.wording import KIND_LABELS, N_, STATUS_ICONS, fmt_dt
 from workflows.journey import Journey
 from workflows.models import Application
 from workflows.ports import UserProfile
+from workflows.probing import Probing
 from workflows.proofs import Proofs
 from workflows.values import (
     InvalidEmail,
@@ -55,6 +56,8 @@ class DialogDeps:
     code_parser: SubscriberCodeParser
     pay_url_template: str
     default_locale: str = "az"
+    # The limits against probing (None: no limits, for tests that build the deps by hand).
+    probing: Probing | None = None
     # The "Log in with e-gov" link for (account, chat), None when the login is not configured.
     egov_link: Callable[[int, int], str | None] | None = None
 
@@ -130,6 +133,8 @@ class ErrorId(StrEnum):
     NOT_TEXT = "not_text"
     USE_BUTTONS = "use_buttons"
     REASON_STALE = "reason.stale"
+    PROBE_CODES = "probe.codes"
+    PROBE_FINS = "probe.fins"
 
     @classmethod
     def of(cls, exc: InvalidValue) -> ErrorId:
@@ -234,6 +239,14 @@ ERRORS: Mapping[ErrorId, str] = {
     ErrorId.USE_BUTTONS: N_("Please choose one of the buttons below."),
     ErrorId.REASON_STALE: N_(
         "This reason does not fit the subscriber any more; please choose again."
+    ),
+    ErrorId.PROBE_CODES: N_(
+        "You have checked many different subscriber codes today. For your security, please "
+        "try again tomorrow or call 195."
+    ),
+    ErrorId.PROBE_FINS: N_(
+        "You have entered many different FINs today. For your security, please try again "
+        "tomorrow or call 195."
     ),
 }
 

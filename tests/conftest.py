@@ -63,5 +63,9 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         DATABASE_URL=db_url,
         MAIL_DIR=str(tmp_path / "mail"),
         PAY_URL_TEMPLATE="https://pay.example/az?code={subscriber_code}",
+        # The tests drive one user far faster than a person types, in real time: the
+        # throttle's window would make them depend on the machine's speed. Its own tests
+        # (tests/bot/test_throttle.py) set it.
+        THROTTLE_UPDATES=10_000,
         _env_file=None,
     )

@@ -93,3 +93,11 @@ class OpenApplicationsPending(DomainError):
     def __init__(self, numbers: tuple[int, ...]) -> None:
         super().__init__(numbers)
         self.numbers = numbers
+
+
+class ProbeLimitReached(DomainError):
+    """The account tried as many distinct values of ``kind`` ("code", "fin") as a day allows."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind

@@ -1,6 +1,10 @@
-"""What the subscriber is told about a change of their application (Telegram and e-mail)."""
+"""What the subscriber is told about a change of their application (Telegram and e-mail),
+and the support chat's warning about a probed subscriber code."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from dialogs.wording import KIND_LABELS, N_, Translate, esc, quote
 from workflows.models import Application, ApplicationKind, EventKind
@@ -37,3 +41,18 @@ def what_was_done(kind: ApplicationKind, *, done: bool) -> str:
     if kind is ApplicationKind.SUSPEND:
         return N_("The water supply and wastewater service has been temporarily suspended.")
     return N_("The water supply and wastewater service has been restored.")
+
+
+PROBE_WARNING = N_(
+    "⚠️ Possible probing: the subscriber code {code} was checked today by {accounts} "
+    "different Telegram accounts, the last one with the id {account}."
+)
+
+
+def render_probe_warning(payload: Mapping[str, Any], _: Translate) -> str:
+    """The support chat's warning about a code many accounts tried (HTML)."""
+    return _(PROBE_WARNING).format(
+        code=f"<code>{esc(str(payload.get('code', '')))}</code>",
+        accounts=int(payload.get("accounts", 0)),
+        account=f"<code>{int(payload.get('account', 0))}</code>",
+    )

@@ -39,7 +39,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
-from bot.outbox.notices import render_notice
+from bot.outbox.notices import render_notice, render_probe_warning
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import Lane
 from bot.staff.render import card_keyboard, render_card, render_reminder
@@ -129,7 +129,8 @@ class StatusLinks:
 
 @dataclass
 class TelegramSender:
-    """Renders and sends ``staff_card``, ``staff_card_edit``, ``reminder`` and ``notice``.
+    """Renders and sends ``staff_card``, ``staff_card_edit``, ``reminder``, ``notice`` and
+    ``probe_warning`` (to the support chat, in the staff locale).
 
     Every request is made inside ``limiter``'s slot for its chat, the limiter of the lane.
     """
@@ -153,6 +154,7 @@ class TelegramSender:
             OutboxKind.STAFF_CARD_EDIT: self._card_edit,
             OutboxKind.REMINDER: self._reminder,
             OutboxKind.NOTICE: self._notice,
+            OutboxKind.PROBE_WARNING: self._probe_warning,
         }
 
     def lane(self) -> Lane:
@@ -280,4 +282,13 @@ class TelegramSender:
             ]
         )
         message = await self._send(chat_id, render_notice(app, event, _), keyboard)
+        return Delivered(chat_id=message.chat.id, message_id=message.message_id)
+
+    # the support chat ---------------------------------------------------------------------
+    async def _probe_warning(self, item: Claimed, chat_id: int) -> Delivered:
+        text = render_probe_warning(item.payload, self._staff())
+        message = await self._call(
+            chat_id,
+            lambda: self.bot.send_message(chat_id, text, request_timeout=REQUEST_TIMEOUT),
+        )
         return Delivered(chat_id=message.chat.id, message_id=message.message_id)

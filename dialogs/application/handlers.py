@@ -16,6 +16,7 @@ from aiogram_dialog.widgets.kbd import Button
 
 from dialogs.application.fields import DRAFT, Field
 from dialogs.common import ErrorId, clear_error, current_locale, deps_of, profile_of, set_error
+from dialogs.probing import code_allowed
 from dialogs.states import ApplicationSG, StatusSG
 from workflows.errors import (
     DebtOutstanding,
@@ -122,6 +123,8 @@ async def on_code_entered(
 async def check_code(manager: DialogManager, code: str) -> None:
     manager.dialog_data.pop(Field.DEBT, None)
     manager.dialog_data[Field.LAST_CODE] = code
+    if not await code_allowed(manager, code):
+        return
     profile = profile_of(manager)
     try:
         check = await deps_of(manager).journey.check_subscriber(

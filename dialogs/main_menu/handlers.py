@@ -18,6 +18,7 @@ from dialogs.common import (
     set_error,
     set_locale,
 )
+from dialogs.probing import fin_allowed
 from dialogs.states import ApplicationSG, MainSG, StatusSG
 from dialogs.wording import LANGUAGES
 from workflows.values import InvalidFin
@@ -47,6 +48,8 @@ async def on_fin_entered(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, fin: str
 ) -> None:
     clear_error(manager)
+    if not await fin_allowed(manager, fin):
+        return
     profile = profile_of(manager)
     if profile.fin and profile.fin != fin:  # another FIN: the proofs of this account go
         await deps_of(manager).proofs.logout(profile.telegram_user_id)

@@ -46,6 +46,11 @@ def test_token_without_staff_chat_is_named() -> None:
         ({"METRICS_PORT": "70000"}, "METRICS_PORT"),
         ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
         ({"SEEN_UPDATES_TTL_HOURS": "-1"}, "SEEN_UPDATES_TTL_HOURS"),
+        ({"THROTTLE_UPDATES": "0"}, "THROTTLE_UPDATES"),
+        ({"THROTTLE_WINDOW_S": "0"}, "THROTTLE_WINDOW_S"),
+        ({"PROBE_CODES_PER_DAY": "0"}, "PROBE_CODES_PER_DAY"),
+        ({"PROBE_FINS_PER_DAY": "0"}, "PROBE_FINS_PER_DAY"),
+        ({"PROBE_ACCOUNTS_PER_CODE": "0"}, "PROBE_ACCOUNTS_PER_CODE"),
         ({"MAIL_CONTACT_SITE": "javascript:alert(1)"}, "MAIL_CONTACT_SITE"),
     ],
 )

@@ -38,6 +38,7 @@ from bot.main import run_polling
 from bot.metrics import DUPLICATE_UPDATES
 from bot.middlewares import InFlightLimit
 from bot.once import OnceOnly, RedisSeenUpdates
+from bot.throttle import Throttle
 from bot.webhook import WEBHOOK_PATH, WebhookServer
 from storage.seen_updates import SqlSeenUpdates
 from tests.support import RecordingSession
@@ -133,9 +134,9 @@ async def test_the_record_follows_the_dialog_state(workers: list[Worker]) -> Non
     if isinstance(once[0].seen, RedisSeenUpdates):
         # the FSM storage's client, so its pool
         assert once[0].seen.redis is workers[0].storage.redis  # type: ignore[attr-defined]
-    # right after the in-flight limit, before the storage guard and aiogram's own
-    kinds = [type(m) for m in workers[0].dp.update.outer_middleware][:3]
-    assert kinds == [InFlightLimit, OnceOnly, StorageErrorGuard]
+    # after the in-flight limit and the throttle, before the storage guard and aiogram's own
+    kinds = [type(m) for m in workers[0].dp.update.outer_middleware][:4]
+    assert kinds == [InFlightLimit, Throttle, OnceOnly, StorageErrorGuard]
 
 
 async def test_the_same_webhook_update_posted_twice_gets_one_answer(

@@ -25,6 +25,7 @@ class OutboxKind(StrEnum):
     REMINDER = "reminder"
     NOTICE = "notice"
     EMAIL = "email"
+    PROBE_WARNING = "probe_warning"
 
 
 class OutboxStatus(StrEnum):
