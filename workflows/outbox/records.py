@@ -25,6 +25,7 @@ class OutboxKind(StrEnum):
     REMINDER = "reminder"
     NOTICE = "notice"
     EMAIL = "email"
+    EGOV_VERIFIED = "egov_verified"  # the account's FIN is confirmed through the e-gov login
 
 
 class OutboxStatus(StrEnum):
