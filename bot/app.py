@@ -28,10 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import dialogs
 from bot import commands, staff, support
 from bot.adapters.billing_http import HttpSubscriberRegistry
+from bot.adapters.egov import OidcProvider
 from bot.adapters.mail import FileMailer, SmtpMailer
 from bot.best_effort import BestEffortMessageManager
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
+from bot.egov_web import Egov, EgovWeb
 from bot.errors import StorageErrorGuard
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
 from bot.once import OnceOnly, RedisSeenUpdates, SeenUpdates
@@ -46,12 +48,14 @@ from bot.telegram_retries import TelegramRetries, without_retries
 from dialogs.common import DialogDeps
 from storage.database import create_engine, create_session_factory
 from storage.fsm import SqlStorage
+from storage.login_states import SqlLoginStates
 from storage.outbox import SqlOutboxStore
 from storage.registry import SqlSubscriberRegistry
 from storage.repositories import SqlTransactionFactory
 from storage.seen_updates import SqlSeenUpdates
 from storage.support import SqlSupportQueries
 from workflows.clock import SystemClock
+from workflows.egov_login import EgovLogin, StartLinks, link_secret
 from workflows.journey import Journey
 from workflows.outbox.limits import RateLimiter
 from workflows.ports import Clock, Mailer, SubscriberRegistry
@@ -95,6 +99,8 @@ class Services:
     clock: Clock
     staff_chat_id: int
     closers: list[Any] = field(default_factory=list)
+    # The e-gov login, when EGOV_* are set.
+    egov: Egov | None = None
 
     async def close(self) -> None:
         for closer in self.closers:
@@ -145,6 +151,7 @@ def build_services(
     clock = clock or SystemClock()
     staff_chat_id = settings.staff_chat_id or 0
     outbox_store = SqlOutboxStore(engine)
+    egov = build_egov(settings, engine, transactions, clock, closers)
     return Services(
         engine=engine,
         transactions=transactions,
@@ -164,6 +171,62 @@ def build_services(
         clock=clock,
         staff_chat_id=staff_chat_id,
         closers=closers,
+        egov=egov,
+    )
+
+
+# The provider's answers (discovery, token, JWKS) are awaited by a person in a browser.
+EGOV_TIMEOUT_S = 10
+
+
+def build_egov(
+    settings: Settings,
+    engine: AsyncEngine,
+    transactions: SqlTransactionFactory,
+    clock: Clock,
+    closers: list[Any],
+) -> Egov | None:
+    """The e-gov login when EGOV_* are set (its HTTP session joins ``closers``)."""
+    base_url = settings.public_base_url
+    if not settings.egov or settings.egov_client_secret is None or base_url is None:
+        return None
+    secret = settings.egov_client_secret.get_secret_value()
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=EGOV_TIMEOUT_S))
+    closers.append(session.close)
+    provider = OidcProvider(
+        session,
+        issuer=settings.egov_issuer or "",
+        client_id=settings.egov_client_id or "",
+        client_secret=secret,
+        redirect_uri=Egov.redirect_uri_of(base_url),
+    )
+    login = EgovLogin(
+        SqlLoginStates(engine), provider, transactions, clock, fin_claim=settings.egov_fin_claim
+    )
+    return Egov(login, StartLinks(link_secret(secret), clock), base_url)
+
+
+def build_egov_web(
+    settings: Settings, services: Services, bot: Bot, i18n: I18n, outbox: Waker | None
+) -> EgovWeb | None:
+    """The /auth routes of the e-gov login, None when it is off."""
+    if services.egov is None:
+        return None
+
+    # The page's link to the bot: asked once (the Bot keeps it), and not retried (a person
+    # waits for the page; without the link it is still complete).
+    asker = without_retries(bot)
+
+    async def bot_url() -> str:
+        me = await asker.me()
+        return f"https://t.me/{me.username}"
+
+    return EgovWeb(
+        services.egov,
+        i18n,
+        default_locale=settings.default_locale,
+        bot_url=bot_url,
+        outbox=outbox,
     )
 
 
@@ -201,6 +264,7 @@ def build_dispatcher(
         code_parser=SubscriberCodeParser(settings.subscriber_code_pattern),
         pay_url_template=settings.pay_url_template,
         default_locale=settings.default_locale,
+        egov_link=services.egov.link if services.egov is not None else None,
     )
     dp = Dispatcher(
         storage=storage or MemoryStorage(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -53,6 +53,8 @@ class DialogDeps:
     code_parser: SubscriberCodeParser
     pay_url_template: str
     default_locale: str = "az"
+    # The "Log in with e-gov" URL of (account, chat); None when the e-gov login is off.
+    egov_link: Callable[[int, int], str | None] | None = None
 
 
 def deps_of(manager: DialogManager) -> DialogDeps:

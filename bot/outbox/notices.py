@@ -1,4 +1,5 @@
-"""What the subscriber is told about a change of their application (Telegram and e-mail)."""
+"""What the subscriber is told about a change of their application (Telegram and e-mail),
+and about a proof of their FIN."""
 
 from __future__ import annotations
 
@@ -37,3 +38,10 @@ def what_was_done(kind: ApplicationKind, *, done: bool) -> str:
     if kind is ApplicationKind.SUSPEND:
         return N_("The water supply and wastewater service has been temporarily suspended.")
     return N_("The water supply and wastewater service has been restored.")
+
+
+# The account proved its FIN through the e-gov login (the outbox's ``egov_verified`` row).
+EGOV_VERIFIED = N_(
+    "✅ Your FIN is confirmed through the e-gov login. You can now see every application of "
+    "this FIN in “Check the application's status”."
+)
