@@ -4,6 +4,7 @@ webhook or, when polling, on LISTEN_PORT."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -144,10 +145,11 @@ def a_bot(settings: Settings) -> Bot:
 
 
 async def test_polling_opens_listen_port_for_the_login_routes(
-    egov_services: tuple[Settings, Services],
+    egov_services: tuple[Settings, Services], caplog: pytest.LogCaptureFixture
 ) -> None:
     settings, services = egov_services
     assert services.egov is not None
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
     bot = a_bot(settings)
     web = build_egov_web(settings, services, bot, egov_i18n(), None)
     stop = await start_login_listener(settings, services, MemoryStorage(), web)
@@ -160,6 +162,10 @@ async def test_polling_opens_listen_port_for_the_login_routes(
 
     assert forged[0] == 400 and "<h1>" in forged[1]
     assert provider_down[0] == 503 and "Traceback" not in provider_down[1]
+    # The access log names the path, never the start link's token.
+    access = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert len(access) == 2 and all("/auth/start" in line for line in access)
+    assert not any("t=" in line or "forged" in line for line in access)
 
 
 async def test_polling_with_metrics_on_the_public_port_serves_both_on_one_listener(
