@@ -98,7 +98,7 @@ async def run_sandbox(settings: Settings) -> None:
     print(
         f"Sandbox: {token_note} the bot runs against an embedded Telegram — "
         f"open {server.web_url} (demo subscriber codes 100001–100015; the e-gov login "
-        f"goes to the sandbox's provider page, {server.web_url}/idp).",
+        "goes to the sandbox's own provider page, under /idp).",
         flush=True,
     )
     try:
