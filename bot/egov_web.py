@@ -141,7 +141,8 @@ class EgovWeb:
                 q.get("state", "")[:MAX_TOKEN], q.get("code") or None, q.get("error") or None
             )
         except LoginRefused as exc:
-            logger.info("e-gov login refused: %s", exc.reason.value)
+            # The reason and the account; the detail names a claim or a status, no value.
+            logger.info("e-gov login of %s refused: %s", exc.account or "?", exc)
             return await self._refused(request, exc.reason)
         except Exception:
             logger.exception("e-gov login: the callback failed")

@@ -63,9 +63,12 @@ class Refusal(StrEnum):
 
 
 class LoginRefused(Exception):
+    """``account``: whose login it was, once the state named it (for the log)."""
+
     def __init__(self, reason: Refusal, detail: str = "") -> None:
         super().__init__(f"{reason.value}: {detail}" if detail else reason.value)
         self.reason = reason
+        self.account: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,18 +165,11 @@ class EgovLogin:
         login = await self.states.take(state, now) if state else None
         if login is None:
             raise LoginRefused(Refusal.STATE)
-        if error or not code:
-            raise LoginRefused(Refusal.DENIED, "the provider sent no code")
-        claims = await self.provider.id_claims(
-            code=code, code_verifier=login.code_verifier, nonce=login.nonce, now=now
-        )
-        raw = claims.get(self.fin_claim)
-        if not isinstance(raw, str) or not raw:
-            raise LoginRefused(Refusal.NO_FIN)
         try:
-            fin = parse_fin(raw)
-        except InvalidFin as exc:
-            raise LoginRefused(Refusal.INVALID_FIN, exc.code) from None
+            fin = await self._fin(login, code, error, now)
+        except LoginRefused as exc:
+            exc.account = login.account
+            raise
         async with self.transactions() as uow:
             profile = await uow.profiles.get(login.account)
             locale = profile.locale if profile else None
@@ -183,6 +179,23 @@ class EgovLogin:
             await uow.outbox.enqueue(verified_message(login.chat_id, state, locale), now)
             await uow.commit()
         return LoggedIn(login.account, login.chat_id, locale)
+
+    async def _fin(
+        self, login: PendingLogin, code: str | None, error: str | None, now: datetime
+    ) -> str:
+        """The FIN the provider confirms for this login; LoginRefused otherwise."""
+        if error or not code:
+            raise LoginRefused(Refusal.DENIED, "the provider sent no code")
+        claims = await self.provider.id_claims(
+            code=code, code_verifier=login.code_verifier, nonce=login.nonce, now=now
+        )
+        raw = claims.get(self.fin_claim)
+        if not isinstance(raw, str) or not raw:
+            raise LoginRefused(Refusal.NO_FIN)
+        try:
+            return parse_fin(raw)
+        except InvalidFin as exc:
+            raise LoginRefused(Refusal.INVALID_FIN, exc.code) from None
 
 
 class StartLinks:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.egov import OidcProvider
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.egov_web import Egov, EgovWeb
+from bot.monitoring import Listener
 from sandbox.idp import FakeIdentityProvider
 from storage.database import create_session_factory
 from storage.login_states import SqlLoginStates
@@ -138,9 +139,8 @@ async def egov_world(engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[Eg
         EgovWeb(egov, egov_i18n(), default_locale="az", bot_url=bot_url, outbox=waker).add_routes(
             web_app
         )
-        runner = web.AppRunner(web_app)
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, "127.0.0.1", bot_port).start()
+        listener = Listener(web_app, "e-gov login listener")  # the worker's, access log too
+        await listener.start("127.0.0.1", bot_port)
+        stack.push_async_callback(listener.stop)
         browser = await stack.enter_async_context(aiohttp.ClientSession())
         yield EgovWorld(idp, egov, engine, clock, public_url, browser, waker)

@@ -9,6 +9,7 @@ refused with a 400 page, and leave nothing bound.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -241,3 +242,22 @@ async def test_old_pending_logins_are_purged_at_the_next_start(
     await world.start()
 
     assert len(await world.rows("SELECT state FROM oidc_states")) == 1
+
+
+async def test_the_log_holds_ids_and_reasons_never_a_fin_code_or_state(
+    world: EgovWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await world.log_in()
+    world.idp.misbehaviour = "audience"
+    await world.log_in(fin="7KQ2M9X")
+
+    # The provider's own server (aiohttp's default access log) is not the bot's.
+    ours = [r for r in caplog.records if not r.pathname.endswith("web_log.py")]
+    lines = "\n".join(r.getMessage() for r in ours if r.levelno >= logging.INFO)
+    secrets = [FIN, "7KQ2M9X"]
+    for url in world.visited:
+        query = parse_qs(urlsplit(url).query)
+        secrets += [v[0] for k, v in query.items() if k in ("code", "state", "t", "nonce")]
+    assert f"e-gov login of {ACCOUNT} refused: audience" in lines
+    assert [s for s in secrets if s in lines] == []
