@@ -38,6 +38,7 @@ from bot.errors import StorageErrorGuard
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
 from bot.once import OnceOnly, RedisSeenUpdates, SeenUpdates
 from bot.outbox.email import EmailSender
+from bot.outbox.mail_content import Contact
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
 from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
@@ -59,6 +60,7 @@ from workflows.egov_login import EgovLogin, StartLinks, link_secret
 from workflows.journey import Journey
 from workflows.outbox.limits import RateLimiter
 from workflows.ports import Clock, Mailer, SubscriberRegistry
+from workflows.proofs import Proofs
 from workflows.support import Support
 from workflows.values import SubscriberCodeParser
 from workflows.work_orders import WorkOrders
@@ -91,6 +93,7 @@ class Services:
     transactions: SqlTransactionFactory
     registry: SubscriberRegistry
     journey: Journey
+    proofs: Proofs
     work_orders: WorkOrders
     support: Support
     outbox_store: SqlOutboxStore
@@ -108,7 +111,7 @@ class Services:
         await self.engine.dispose()
 
 
-def build_mailer(settings: Settings) -> Mailer:
+def build_mailer(settings: Settings, clock: Clock | None = None) -> Mailer:
     if settings.smtp_host:
         return SmtpMailer(
             host=settings.smtp_host,
@@ -117,8 +120,9 @@ def build_mailer(settings: Settings) -> Mailer:
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             security=settings.smtp_security,
             mail_from=settings.mail_from,
+            clock=clock,
         )
-    return FileMailer(Path(settings.mail_dir), mail_from=settings.mail_from)
+    return FileMailer(Path(settings.mail_dir), mail_from=settings.mail_from, clock=clock)
 
 
 def build_services(
@@ -156,7 +160,14 @@ def build_services(
         engine=engine,
         transactions=transactions,
         registry=registry,
-        journey=Journey(registry, transactions, clock, staff_chat_id),
+        journey=Journey(
+            registry,
+            transactions,
+            clock,
+            staff_chat_id,
+            require_verified=settings.require_verified_identity,
+        ),
+        proofs=Proofs(registry, transactions, clock),
         work_orders=WorkOrders(transactions, clock, staff_chat_id),
         support=Support(
             queries=SqlSupportQueries(session_factory),
@@ -167,7 +178,7 @@ def build_services(
         # One cache of the staff group's ids, following its upgrade to a supergroup, for
         # the staff router, the agents' /open there and the staff locale alike.
         staff_chats=StaffChats(staff_chat_id, outbox_store),
-        mailer=mailer or build_mailer(settings),
+        mailer=mailer or build_mailer(settings, clock),
         clock=clock,
         staff_chat_id=staff_chat_id,
         closers=closers,
@@ -261,6 +272,7 @@ def build_dispatcher(
     i18n = i18n or build_i18n(settings)
     dialog_deps = DialogDeps(
         journey=services.journey,
+        proofs=services.proofs,
         code_parser=SubscriberCodeParser(settings.subscriber_code_pattern),
         pay_url_template=settings.pay_url_template,
         default_locale=settings.default_locale,
@@ -399,7 +411,8 @@ def build_outbox_runner(
         deadline_hours=settings.work_order_deadline_hours,
         limiter=limiter,
     )
-    email = EmailSender(services.mailer, reader, i18n, links)
+    contact = Contact(phone=settings.mail_contact_phone, site=settings.mail_contact_site)
+    email = EmailSender(services.mailer, reader, i18n, links, contact)
     return OutboxRunner(
         store=store,
         lanes=[telegram.lane(), email.lane()],

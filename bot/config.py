@@ -128,6 +128,8 @@ class Settings(BaseSettings):
     )
     subscriber_code_pattern: str = Field(default=r"^\d{6,15}$", alias="SUBSCRIBER_CODE_PATTERN")
     default_locale: str = Field(default="az", alias="DEFAULT_LOCALE")
+    # Refuse every filing of an account that has not proved the FIN (phone match or e-gov).
+    require_verified_identity: bool = Field(default=False, alias="REQUIRE_VERIFIED_IDENTITY")
 
     work_order_deadline_hours: float = Field(default=72, gt=0, alias="WORK_ORDER_DEADLINE_HOURS")
     reminder_interval_hours: float = Field(default=24, gt=0, alias="REMINDER_INTERVAL_HOURS")
@@ -141,6 +143,11 @@ class Settings(BaseSettings):
     )
     mail_from: str = Field(default="Azərsu <no-reply@azersu.az>", alias="MAIL_FROM")
     mail_dir: str = Field(default="data/mail", alias="MAIL_DIR")
+    # The e-mail's footer: its sender is not read, so it says where to ask instead.
+    mail_contact_phone: str = Field(default="195", min_length=1, alias="MAIL_CONTACT_PHONE")
+    mail_contact_site: str = Field(
+        default="https://www.azersu.az", pattern=r"^https?://\S+$", alias="MAIL_CONTACT_SITE"
+    )
 
     billing_api_url: SecretUrl | None = Field(default=None, alias="BILLING_API_URL")
     billing_api_token: SecretStr | None = Field(default=None, alias="BILLING_API_TOKEN")

@@ -18,6 +18,7 @@ from dialogs.wording import KIND_LABELS, N_, STATUS_ICONS, fmt_dt
 from workflows.journey import Journey
 from workflows.models import Application
 from workflows.ports import UserProfile
+from workflows.proofs import Proofs
 from workflows.values import (
     InvalidEmail,
     InvalidFin,
@@ -50,10 +51,11 @@ class DialogDeps:
     """What the dialogs need, given by the composition root as ``dialog_deps``."""
 
     journey: Journey
+    proofs: Proofs
     code_parser: SubscriberCodeParser
     pay_url_template: str
     default_locale: str = "az"
-    # The "Log in with e-gov" URL of (account, chat); None when the e-gov login is off.
+    # The "Log in with e-gov" link for (account, chat), None when the login is not configured.
     egov_link: Callable[[int, int], str | None] | None = None
 
 
@@ -106,6 +108,11 @@ class ErrorId(StrEnum):
     CODE_METERED = "code.metered"
     CODE_OWNER = "code.owner"
     CODE_OPEN = "code.open"
+    CODE_OPEN_HIDDEN = "code.open_hidden"
+    CODE_OWNER_UNKNOWN = "code.owner_unknown"
+    IDENTITY_REQUIRED = "identity.required"
+    PHONE_NO_MATCH = "phone.no_match"
+    FIN_NOT_PROVED = "fin.not_proved"
     CODE_DEBT = "code.debt"
     REGISTRY_DOWN = "registry.down"
     PHONE_EMPTY = "phone.empty"
@@ -168,6 +175,30 @@ ERRORS: Mapping[ErrorId, str] = {
     ErrorId.CODE_OPEN: N_(
         "Subscriber {code} already has an open application, No. {number}. You can follow it "
         "in “Check the application's status”."
+    ),
+    ErrorId.CODE_OPEN_HIDDEN: N_(
+        "Subscriber {code} already has an open application. If you filed it, you can follow "
+        "it in “Check the application's status”."
+    ),
+    ErrorId.CODE_OWNER_UNKNOWN: N_(
+        "The registry has no owner's FIN for subscriber {code}, so we must make sure the "
+        "subscription is yours: share your phone number with the button below. If it is the "
+        "phone on record for this subscriber, you can go on; if not, please apply at an "
+        "Azersu customer service centre or call 922."
+    ),
+    ErrorId.IDENTITY_REQUIRED: N_(
+        "To apply you need to confirm that the FIN is yours: share your phone number with the "
+        "button below (it must be the phone on record for subscriber {code}) or log in with "
+        "e-gov in “Check the application's status”."
+    ),
+    ErrorId.PHONE_NO_MATCH: N_(
+        "This phone number is not the one on record for this subscriber. Please apply at an "
+        "Azersu customer service centre or call 922; they can update the phone on record."
+    ),
+    ErrorId.FIN_NOT_PROVED: N_(
+        "This phone number is not on record for the subscriber codes of this FIN's "
+        "applications. You can log in with e-gov instead, or ask an Azersu customer service "
+        "centre (922) to update the phone on record."
     ),
     ErrorId.CODE_DEBT: N_(
         "This subscriber currently has an outstanding debt. Pay the debt and try again to "

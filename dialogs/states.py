@@ -19,6 +19,8 @@ class ApplicationSG(StatesGroup):
     summary = State()
     debt = State()
     registered = State()
+    # Not a step of the form: the proof a code with no owner FIN on record asks for.
+    prove = State()
 
 
 # Steps of the application form, for the "Step N of M" line: the group's states in their
@@ -30,3 +32,4 @@ class StatusSG(StatesGroup):
     listing = State()
     lookup = State()
     detail = State()
+    prove = State()

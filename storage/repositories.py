@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
@@ -94,7 +94,9 @@ def _save_profile(dialect: str) -> Any:
         set_={
             "locale": stmt.excluded.locale,
             "fin": stmt.excluded.fin,
-            "verified_phone": stmt.excluded.verified_phone,
+            # A profile read from the per-user cache has no phone: saving it keeps the one
+            # stored (an erasure deletes the row).
+            "verified_phone": func.coalesce(stmt.excluded.verified_phone, users.c.verified_phone),
             "updated_at": stmt.excluded.updated_at,
         },
     )

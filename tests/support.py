@@ -251,6 +251,7 @@ def subscriber_row(
     state: str = "active",
     owner_fin: str | None = None,
     address: str = "Bakı ş., Nəsimi r., Azadlıq pr. 12",
+    phone: str | None = None,
 ) -> dict[str, Any]:
     return {
         "code": code,
@@ -259,6 +260,7 @@ def subscriber_row(
         "service_state": state,
         "owner_fin": owner_fin,
         "address": address,
+        "phone": phone,
     }
 
 

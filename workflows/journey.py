@@ -48,6 +48,7 @@ from workflows.ports import (
     OutboxItem,
     SubscriberRegistry,
     TransactionFactory,
+    UnitOfWork,
     UserProfile,
 )
 from workflows.proofs import record_verification
@@ -125,8 +126,8 @@ class Journey:
         check = await self._identify(viewer, subscriber, fin)
         async with self.transactions.read() as uow:
             number = await uow.applications.open_number(code)
-        if number is not None:
-            raise OpenApplicationExists(number if check.disclosed else 0)
+            if number is not None:
+                raise OpenApplicationExists(await _told(uow, number, viewer, check))
         if subscriber.has_debt:
             raise DebtOutstanding(code, subscriber.debt if check.disclosed else None)
         return check
@@ -212,7 +213,7 @@ class Journey:
                 raise
             async with self.transactions.read() as uow:
                 open_number = await uow.applications.open_number(code)
-            shown = (open_number or 0) if check.disclosed else 0
+                shown = await _told(uow, open_number, viewer, check) if open_number else 0
             raise OpenApplicationExists(shown) from exc
         return number
 
@@ -232,6 +233,15 @@ class Journey:
         if app is None or not viewer.may_see(app):
             raise ApplicationNotFound(number)
         return Seen(app, viewer.owns(app.fin))
+
+
+async def _told(uow: UnitOfWork, number: int, viewer: Viewer, check: CodeCheck) -> int:
+    """The open application's number as this account may be told it: when it proved the
+    owner FIN or filed that application itself; else 0."""
+    if check.disclosed:
+        return number
+    app = await uow.applications.get(number)
+    return number if app is not None and viewer.may_see(app) else 0
 
 
 def _area_only(subscriber: Subscriber) -> Subscriber:

@@ -240,13 +240,15 @@ class SupportQueries(Protocol):
 # --- e-mail ---------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class EmailMessage:
-    """A rendered e-mail; ``message_id`` is stable per outbox row, so a resend is recognisable."""
+    """A rendered e-mail; ``message_id`` is stable per outbox row, so a resend is recognisable.
+    ``language`` (``az``, ``ru``, ...) is the one the e-mail is written in, if known."""
 
     to: str
     subject: str
     text: str
     html: str
     message_id: str
+    language: str | None = None
 
 
 class MailError(Exception):

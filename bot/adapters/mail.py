@@ -7,7 +7,10 @@ Both send the same MIME message, built by :func:`build_mime`: ``multipart/altern
 a UTF-8 plain-text part and a UTF-8 HTML part (quoted-printable, so the message is 7-bit
 clean on any relay), RFC 2047-encoded headers for Azerbaijani/Russian subjects and names,
 ``Message-ID`` derived from the outbox ``message_id`` (so a resend is recognisable), ``Date``
-and ``Auto-Submitted: auto-generated`` (RFC 3834: no vacation auto-replies, please).
+in Baku time from the injected clock (``+0400``: the reader's client shows the hour the
+utility sent it at, and RFC 5322 allows any offset), ``Content-Language`` when the message
+says its language, and ``Auto-Submitted: auto-generated`` (RFC 3834: no vacation
+auto-replies, please).
 
 Failures are reported as :class:`~workflows.ports.MailError`; ``permanent=True`` means a retry
 cannot help (5xx replies: unknown mailbox, rejected message, bad credentials; malformed
@@ -29,13 +32,14 @@ import logging
 import os
 import re
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 import aiosmtplib
 
-from workflows.ports import EmailMessage, MailError
+from workflows.clock import BAKU, SystemClock
+from workflows.ports import Clock, EmailMessage, MailError
 
 __all__ = ["FileMailer", "Security", "SmtpMailer", "build_mime"]
 
@@ -47,6 +51,7 @@ _LINE_BREAKS = re.compile(r"[\r\n]+")
 _MSG_ID_CHARS = re.compile(r"[!-~]+")  # printable ASCII, no spaces
 _ENHANCED_STATUS = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b")
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
 
 
 def _one_line(value: str) -> str:
@@ -70,12 +75,15 @@ def build_mime(
 ) -> email.message.EmailMessage:
     """The MIME message for ``message`` sent by ``mail_from`` (``addr`` or ``Name <addr>``).
 
-    ``date`` (aware; default: now, UTC) becomes the ``Date`` header. Raises a permanent
-    ``MailError`` when the input cannot make a valid message (e.g. no recipient address).
+    ``date`` (aware; default: the system's now) becomes the ``Date`` header, in Baku time.
+    Raises a permanent ``MailError`` when the input cannot make a valid message (e.g. no
+    recipient address, a naive date).
     """
-    when = date or datetime.now(UTC)
     mime = email.message.EmailMessage(policy=email.policy.SMTP)
     try:
+        if date is not None and date.utcoffset() is None:
+            raise ValueError("naive date")
+        when = (date or SystemClock().now()).astimezone(BAKU)
         mime["From"] = _one_line(mail_from)
         mime["To"] = _one_line(message.to)
         mime["Subject"] = _one_line(message.subject)
@@ -84,6 +92,9 @@ def build_mime(
         mime["Auto-Submitted"] = "auto-generated"
         mime.set_content(message.text, subtype="plain", charset="utf-8", cte="quoted-printable")
         mime.add_alternative(message.html, subtype="html", charset="utf-8", cte="quoted-printable")
+        # After the content: setting it clears every Content-* header.
+        if message.language and _LANGUAGE_TAG.fullmatch(message.language):
+            mime["Content-Language"] = message.language
     except (ValueError, TypeError) as exc:  # malformed header value, naive date, ...
         raise MailError(f"cannot build message: {type(exc).__name__}", permanent=True) from exc
     if not mime["To"].addresses or not mime["From"].addresses:
@@ -106,6 +117,7 @@ class SmtpMailer:
     relay on localhost or in a private network). Login happens when ``username`` is set.
     ``timeout`` bounds each SMTP operation (connect, every command), in seconds.
     ``local_hostname`` is the EHLO name; by default aiosmtplib asks ``socket.getfqdn()``.
+    ``clock`` dates the messages (the ``Date`` header).
     """
 
     def __init__(
@@ -119,6 +131,7 @@ class SmtpMailer:
         timeout: float = 15.0,
         *,
         local_hostname: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         if security not in ("none", "starttls", "tls"):
             raise ValueError(f"unknown SMTP security mode: {security!r}")
@@ -130,9 +143,10 @@ class SmtpMailer:
         self._mail_from = mail_from
         self._timeout = timeout
         self._local_hostname = local_hostname
+        self._clock = clock or SystemClock()
 
     async def send(self, message: EmailMessage) -> None:
-        mime = build_mime(message, self._mail_from)
+        mime = build_mime(message, self._mail_from, date=self._clock.now())
         log.debug("sending e-mail %s to %s", message.message_id, message.to)
         try:
             await aiosmtplib.send(
@@ -209,19 +223,26 @@ class FileMailer:
     prefix in the name for that reason; the order in which messages were written is in each
     file's ``Date`` header (and its mtime). The file is written to a temporary name in the
     same directory and renamed over the target, so a reader never sees half a message.
-    The directory is created when missing.
+    The directory is created when missing. ``clock`` dates the messages (the ``Date`` header).
     """
 
-    def __init__(self, directory: Path, *, mail_from: str = "noreply@localhost") -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        mail_from: str = "noreply@localhost",
+        clock: Clock | None = None,
+    ) -> None:
         self._directory = Path(directory)
         self._mail_from = mail_from
+        self._clock = clock or SystemClock()
 
     def path_for(self, message_id: str) -> Path:
         """Where the message with this id is (or will be) written."""
         return self._directory / _eml_name(message_id)
 
     async def send(self, message: EmailMessage) -> None:
-        mime = build_mime(message, self._mail_from)
+        mime = build_mime(message, self._mail_from, date=self._clock.now())
         path = self.path_for(message.message_id)
         log.debug("writing e-mail %s to %s for %s", message.message_id, path, message.to)
         try:

@@ -119,8 +119,12 @@ class StatusLinks:
         self.bot = bot
 
     async def status(self, number: int) -> str:
+        return f"{await self.bot_link()}?start=status_{number}"
+
+    async def bot_link(self) -> str:
+        """``https://t.me/<bot>``: the bot's chat, where a new application starts."""
         me = await telegram_call(self.bot.me())
-        return f"https://t.me/{me.username}?start=status_{number}"
+        return f"https://t.me/{me.username}"
 
 
 @dataclass

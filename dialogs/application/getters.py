@@ -25,11 +25,14 @@ async def step_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         "editing": bool(data.get(Field.EDITING)),
         "not_editing": not data.get(Field.EDITING),
         "debt_due": Field.DEBT in data,
+        # The amount only to an account that proved the owner FIN (the journey tells it).
+        "debt_known": bool(data.get(Field.DEBT)),
         "pay_url": "",
     }
     if Field.DEBT in data:
         code = data.get(Field.LAST_CODE) or data.get(Field.CODE) or ""
         result["pay_url"] = deps_of(dialog_manager).pay_url_template.format(subscriber_code=code)
+    if data.get(Field.DEBT):
         result["debt_amount"] = fmt_money(Decimal(data[Field.DEBT]), current_locale())
     return result
 

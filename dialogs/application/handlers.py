@@ -6,6 +6,7 @@ shown in the same window and the user stays on the step with nothing lost.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from aiogram.types import CallbackQuery, Message
@@ -19,9 +20,11 @@ from dialogs.states import ApplicationSG, StatusSG
 from workflows.errors import (
     DebtOutstanding,
     DomainError,
+    IdentityRequired,
     MeteredSubscriber,
     OpenApplicationExists,
     OwnerMismatch,
+    OwnerUnknown,
     ReasonNotAllowed,
     RegistryUnavailable,
     SubscriberNotFound,
@@ -31,22 +34,38 @@ from workflows.values import InvalidValue, parse_phone
 
 
 def _refusal(manager: DialogManager, exc: DomainError, code: str) -> None:
-    """Show a registry refusal on the current window."""
+    """Show a registry refusal on the current window; an open application's number and the
+    debt's amount only when the journey told them (the account proved the owner FIN)."""
     if isinstance(exc, SubscriberNotFound):
         set_error(manager, ErrorId.CODE_NOT_FOUND, code=code)
     elif isinstance(exc, MeteredSubscriber):
         set_error(manager, ErrorId.CODE_METERED, code=code)
     elif isinstance(exc, OwnerMismatch):
         set_error(manager, ErrorId.CODE_OWNER, code=code)
-    elif isinstance(exc, OpenApplicationExists):
+    elif isinstance(exc, OpenApplicationExists) and exc.number:
         set_error(manager, ErrorId.CODE_OPEN, code=code, number=exc.number)
+    elif isinstance(exc, OpenApplicationExists):
+        set_error(manager, ErrorId.CODE_OPEN_HIDDEN, code=code)
     elif isinstance(exc, DebtOutstanding):
         set_error(manager, ErrorId.CODE_DEBT)
-        manager.dialog_data[Field.DEBT] = str(exc.debt)
+        manager.dialog_data[Field.DEBT] = _debt_value(exc)
+    elif isinstance(exc, OwnerUnknown):
+        set_error(manager, ErrorId.CODE_OWNER_UNKNOWN, code=code)
+    elif isinstance(exc, IdentityRequired):
+        set_error(manager, ErrorId.IDENTITY_REQUIRED, code=code)
     elif isinstance(exc, RegistryUnavailable):
         set_error(manager, ErrorId.REGISTRY_DOWN)
     else:  # pragma: no cover - every DomainError of the journey is listed above
         raise exc
+
+
+def _debt_value(exc: DebtOutstanding) -> str:
+    """The debt as stored in the form: the amount, or "" when it is not to be shown."""
+    return "" if exc.debt is None else str(exc.debt)
+
+
+# Refusals a proof of the account's phone can lift: the prove window asks for the contact.
+PROVABLE = (OwnerUnknown, IdentityRequired)
 
 
 async def _advance(manager: DialogManager) -> None:
@@ -55,6 +74,8 @@ async def _advance(manager: DialogManager) -> None:
     if manager.dialog_data.get(Field.EDITING):
         manager.dialog_data[Field.EDITING] = False
         await manager.switch_to(ApplicationSG.summary)
+    elif manager.current_context().state == ApplicationSG.prove:  # the code, proved
+        await manager.switch_to(ApplicationSG.reason)
     else:
         await manager.next()
 
@@ -101,12 +122,19 @@ async def on_code_entered(
 async def check_code(manager: DialogManager, code: str) -> None:
     manager.dialog_data.pop(Field.DEBT, None)
     manager.dialog_data[Field.LAST_CODE] = code
-    fin = profile_of(manager).fin or ""
+    profile = profile_of(manager)
     try:
-        subscriber = await deps_of(manager).journey.check_subscriber(code, fin)
+        check = await deps_of(manager).journey.check_subscriber(
+            code, profile.fin or "", profile.telegram_user_id
+        )
     except DomainError as exc:
         _refusal(manager, exc, code)
+        if isinstance(exc, PROVABLE):
+            await manager.switch_to(ApplicationSG.prove)
+        elif manager.current_context().state == ApplicationSG.prove:
+            await manager.switch_to(ApplicationSG.subscriber_code)
         return
+    subscriber = check.subscriber
     data = manager.dialog_data
     kind = ApplicationKind.for_state(subscriber.state).value
     if data.get(Field.KIND) != kind:
@@ -152,7 +180,51 @@ async def on_contact(message: Message, widget: object, manager: DialogManager) -
         set_error(manager, ErrorId.of(exc))
         return
     manager.dialog_data[Field.PHONE] = phone
+    await _prove_phone(manager, phone)
     await _advance(manager)
+
+
+async def _prove_phone(manager: DialogManager, phone: str) -> None:
+    """The account's own phone, as Telegram verified it: remembered, and when it is the
+    registry's phone of the code typed, the owner FIN is proved on the way."""
+    fin = profile_of(manager).fin or ""
+    code = manager.dialog_data.get(Field.CODE) or manager.dialog_data.get(Field.LAST_CODE)
+    codes = [code] if code else []
+    # A registry outage leaves the proof for another try; the phone itself is taken.
+    with contextlib.suppress(RegistryUnavailable):
+        await deps_of(manager).proofs.prove_by_phone(
+            profile_of(manager).telegram_user_id, fin, phone, codes
+        )
+
+
+# --- the proof a code asks for (no owner FIN on record, or REQUIRE_VERIFIED_IDENTITY) ------
+async def on_prove_contact(message: Message, widget: object, manager: DialogManager) -> None:
+    """The contact shared on the prove window: remembered, then the code is checked again,
+    and the form goes on if the phone is the code's phone on record."""
+    contact = message.contact
+    if contact is None or message.from_user is None:
+        return
+    if contact.user_id != message.from_user.id:
+        set_error(manager, ErrorId.PHONE_NOT_OWN)
+        return
+    try:
+        phone = parse_phone(contact.phone_number)
+    except InvalidValue as exc:
+        set_error(manager, ErrorId.of(exc))
+        return
+    await _prove_phone(manager, phone)
+    code = manager.dialog_data.get(Field.LAST_CODE)
+    if not code:
+        await manager.switch_to(ApplicationSG.subscriber_code)
+        return
+    await check_code(manager, code)
+    if manager.current_context().state == ApplicationSG.prove:
+        set_error(manager, ErrorId.PHONE_NO_MATCH)
+
+
+async def on_prove_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    clear_error(manager)
+    await manager.switch_to(ApplicationSG.subscriber_code)
 
 
 async def on_phone_entered(
@@ -215,7 +287,7 @@ async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogMan
     try:
         number = await deps_of(manager).journey.submit(draft)
     except DebtOutstanding as exc:
-        manager.dialog_data[Field.DEBT] = str(exc.debt)
+        manager.dialog_data[Field.DEBT] = _debt_value(exc)
         if manager.current_context().state == ApplicationSG.debt:
             manager.dialog_data[Field.STILL_DEBT] = True
         await manager.switch_to(ApplicationSG.debt)

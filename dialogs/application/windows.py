@@ -75,7 +75,7 @@ code_window = text_step(
     I18nConst("Type the <b>subscriber code</b> (the digits on your water bill)."),
     Field.CODE,
     str,  # on_code_entered parses it with the configured code parser (DialogDeps)
-    I18nFormat("Debt: <b>{debt_amount}</b>", when="debt_due"),
+    I18nFormat("Debt: <b>{debt_amount}</b>", when="debt_known"),
     Url(I18nConst("Pay the debt"), Format("{pay_url}"), id="pay", when="debt_due"),
     Button(
         I18nConst("🔄 I have paid, check again"),
@@ -165,7 +165,7 @@ debt_window = Window(
         "This subscriber currently has an outstanding debt. Pay the debt and try again to "
         "carry out the operation."
     ),
-    I18nFormat("Debt: <b>{debt_amount}</b>", when="debt_due"),
+    I18nFormat("Debt: <b>{debt_amount}</b>", when="debt_known"),
     I18nConst("Your application is kept: after paying, press “I have paid, check again”."),
     I18nConst(
         "⚠️ The debt is still recorded. Payments may take a while to arrive.", when="still_debt"
@@ -195,6 +195,22 @@ registered_window = Window(
 )
 
 
+prove_window = Window(
+    I18nConst("<b>Confirm that the subscription is yours</b>"),
+    ERROR,
+    RequestContact(I18nConst("📱 Share my number")),
+    Row(
+        Button(I18nConst("⬅️ Back"), id="prove_back", on_click=handlers.on_prove_back),
+        Cancel(I18nConst("✖️ Cancel")),
+    ),
+    MessageInput(handlers.on_prove_contact, filter=is_contact),
+    MessageInput(on_use_buttons),
+    state=ApplicationSG.prove,
+    getter=getters.step_getter,
+    markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=False),
+)
+
+
 # The form's windows in order; :func:`dialogs.setup` makes a Dialog of them per dispatcher.
 WINDOWS = (
     code_window,
@@ -206,4 +222,5 @@ WINDOWS = (
     summary_window,
     debt_window,
     registered_window,
+    prove_window,
 )

@@ -12,6 +12,7 @@ from aiogram_dialog.widgets.kbd import Button
 from dialogs.common import (
     ErrorId,
     clear_error,
+    deps_of,
     profile_of,
     remember_profile,
     set_error,
@@ -46,7 +47,10 @@ async def on_fin_entered(
     message: Message, widget: ManagedTextInput[str], manager: DialogManager, fin: str
 ) -> None:
     clear_error(manager)
-    await remember_profile(manager, replace(profile_of(manager), fin=fin))
+    profile = profile_of(manager)
+    if profile.fin and profile.fin != fin:  # another FIN: the proofs of this account go
+        await deps_of(manager).proofs.logout(profile.telegram_user_id)
+    await remember_profile(manager, replace(profile, fin=fin))
     await manager.switch_to(MainSG.menu)
     number = manager.dialog_data.pop(PENDING_STATUS, None)
     if number is not None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiogram.utils.i18n import gettext
@@ -18,7 +19,10 @@ from dialogs.wording import (
     reason_label,
 )
 from workflows.errors import ApplicationNotFound
+from workflows.identity import address_area
 from workflows.models import Application, EventKind, Reason
+
+PROVED = "proved"  # the FIN was just proved: the listing says so once
 
 # The card's HTML, measured as Telegram counts; a staff note is cut to fit (the other parts
 # are bounded: an address holds 500 characters, a name 160).
@@ -32,34 +36,64 @@ EVENT_LABELS = {
 
 
 async def listing_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    fin = profile_of(dialog_manager).fin or ""
-    apps = await deps_of(dialog_manager).journey.applications_of(fin, limit=50)
+    """The account's own filings and, once it proved its FIN, every application of that FIN;
+    the offer to prove it (phone or e-gov) while it has not."""
+    profile = profile_of(dialog_manager)
+    deps = deps_of(dialog_manager)
+    viewer = await deps.journey.viewer(profile.telegram_user_id)
+    apps = await deps.journey.applications_of(profile.telegram_user_id, limit=50)
     locale = current_locale()
+    unproved = bool(profile.fin) and not viewer.owns(profile.fin)
     return {
         "error": render_error(dialog_manager),
         "applications": [(str(a.number), application_line(a, locale)) for a in apps],
         "has_applications": bool(apps),
         "no_applications": not apps,
+        "unproved": unproved,
+        "proved": bool(dialog_manager.dialog_data.get(PROVED)),
+        "egov_url": _egov_url(dialog_manager) if unproved else "",
     }
+
+
+def _egov_url(manager: DialogManager) -> str:
+    link = deps_of(manager).egov_link
+    user = manager.event.from_user
+    chat = manager.middleware_data.get("event_chat")
+    if link is None or user is None:
+        return ""
+    return link(user.id, chat.id if chat else user.id) or ""
 
 
 async def lookup_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     return {"error": render_error(dialog_manager)}
 
 
+async def prove_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    url = _egov_url(dialog_manager)
+    return {
+        "error": render_error(dialog_manager),
+        "fin": esc(profile_of(dialog_manager).fin),
+        "egov_link": f'<a href="{esc(url)}">' if url else "",
+        "egov_url": url,
+    }
+
+
 async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    fin = profile_of(dialog_manager).fin or ""
+    account = profile_of(dialog_manager).telegram_user_id
     number = int(dialog_manager.dialog_data.get("number") or 0)
     journey = deps_of(dialog_manager).journey
     locale = current_locale()
     try:
-        app = await journey.application_of(fin, number)
+        seen = await journey.application_of(account, number)
     except ApplicationNotFound:
         return {
             "found": False,
             "missing": gettext("Application No. {number} was not found.").format(number=number),
             "card": "",
         }
+    app = seen.application
+    if not seen.disclosed:  # filed by this account, but the FIN is not proved
+        app = replace(app, address=address_area(app.address))
     reasons = {r.code: r for r in await journey.all_reasons()}
     notes = {str(i): event.note for i, event in enumerate(app.events) if event.note}
     card = fit(lambda shown: _card(app, reasons, shown, locale), notes, CARD_LIMIT)

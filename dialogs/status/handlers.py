@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from aiogram.types import CallbackQuery, Message
-from aiogram_dialog import DialogManager
+from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import ManagedTextInput
 from aiogram_dialog.widgets.kbd import Button
 
 from dialogs.common import ErrorId, clear_error, deps_of, profile_of, set_error
 from dialogs.states import StatusSG
-from workflows.errors import ApplicationNotFound
+from dialogs.status.getters import PROVED
+from workflows.errors import ApplicationNotFound, RegistryUnavailable
+from workflows.values import InvalidValue, parse_phone
 
 
 def parse_number(text: str) -> int:
@@ -35,9 +37,9 @@ async def on_application_selected(
 async def on_number_entered(
     message: Message, widget: ManagedTextInput[int], manager: DialogManager, number: int
 ) -> None:
-    fin = profile_of(manager).fin or ""
+    account = profile_of(manager).telegram_user_id
     try:
-        await deps_of(manager).journey.application_of(fin, number)
+        await deps_of(manager).journey.application_of(account, number)
     except ApplicationNotFound:
         set_error(manager, ErrorId.NUMBER_NOT_FOUND, number=number)
         return
@@ -59,3 +61,33 @@ async def on_detail_back(callback: CallbackQuery, button: Button, manager: Dialo
 
 async def on_clear(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     clear_error(manager)
+
+
+async def on_prove_contact(message: Message, widget: object, manager: DialogManager) -> None:
+    """A contact shared to prove the FIN: the account's own, and the registry's phone of one
+    of the FIN's subscriber codes."""
+    contact = message.contact
+    if contact is None or message.from_user is None:
+        return
+    if contact.user_id != message.from_user.id:
+        set_error(manager, ErrorId.PHONE_NOT_OWN)
+        return
+    try:
+        phone = parse_phone(contact.phone_number)
+    except InvalidValue as exc:
+        set_error(manager, ErrorId.of(exc))
+        return
+    profile = profile_of(manager)
+    try:
+        proved = await deps_of(manager).proofs.prove_by_phone(
+            profile.telegram_user_id, profile.fin or "", phone
+        )
+    except RegistryUnavailable:
+        set_error(manager, ErrorId.REGISTRY_DOWN)
+        return
+    if not proved:
+        set_error(manager, ErrorId.FIN_NOT_PROVED)
+        return
+    clear_error(manager)
+    manager.dialog_data[PROVED] = True
+    await manager.switch_to(StatusSG.listing, show_mode=ShowMode.SEND)

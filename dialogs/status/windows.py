@@ -5,13 +5,23 @@ from operator import itemgetter
 from aiogram.fsm.state import State
 from aiogram_dialog import Dialog, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Row, ScrollingGroup, Select, SwitchTo
+from aiogram_dialog.widgets.kbd import (
+    Button,
+    Cancel,
+    RequestContact,
+    Row,
+    ScrollingGroup,
+    Select,
+    SwitchTo,
+    Url,
+)
+from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format
 
-from dialogs.common import on_use_buttons
+from dialogs.common import is_contact, on_use_buttons
 from dialogs.states import StatusSG
 from dialogs.status import getters, handlers
-from dialogs.widgets import ERROR, I18nConst, typed_answer
+from dialogs.widgets import ERROR, I18nConst, I18nFormat, typed_answer
 from dialogs.wording import N_
 
 NUMBER_INPUT = "number"
@@ -26,6 +36,12 @@ def clearing_switch(label: str, widget_id: str, state: State) -> SwitchTo:
 listing_window = Window(
     I18nConst("<b>Your applications</b>, newest first:", when="has_applications"),
     I18nConst("You have no applications yet.", when="no_applications"),
+    I18nConst("✅ Your FIN is confirmed: you see every application of it.", when="proved"),
+    I18nConst(
+        "\nYou see the applications filed from this Telegram account. To see every "
+        "application of your FIN, confirm that it is yours.",
+        when="unproved",
+    ),
     Format("\n{error}", when="error"),
     ScrollingGroup(
         Select(
@@ -41,6 +57,14 @@ listing_window = Window(
         hide_on_single_page=True,
     ),
     clearing_switch(N_("🔎 Find by number"), "to_lookup", StatusSG.lookup),
+    SwitchTo(
+        I18nConst("🔐 Confirm my FIN by phone"),
+        id="to_prove",
+        state=StatusSG.prove,
+        on_click=handlers.on_clear,
+        when="unproved",
+    ),
+    Url(I18nConst("🔐 Log in with e-gov"), Format("{egov_url}"), id="egov", when="egov_url"),
     Cancel(I18nConst("🏠 Main menu")),
     MessageInput(on_use_buttons),
     state=StatusSG.listing,
@@ -74,11 +98,30 @@ detail_window = Window(
 )
 
 
+prove_window = Window(
+    I18nFormat(
+        "To see every application of FIN <b>{fin}</b>, confirm that it is yours: share your "
+        "phone number with the button below. If it is the phone on record for a subscriber "
+        "code of this FIN, the FIN is confirmed."
+    ),
+    I18nFormat("Or {egov_link}log in with e-gov</a>.", when="egov_url"),
+    ERROR,
+    RequestContact(I18nConst("📱 Share my number")),
+    clearing_switch(N_("⬅️ Back"), "prove_back", StatusSG.listing),
+    MessageInput(handlers.on_prove_contact, filter=is_contact),
+    MessageInput(on_use_buttons),
+    state=StatusSG.prove,
+    getter=getters.prove_getter,
+    markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=False),
+)
+
+
 def build_status_dialog() -> Dialog:
     """A new Dialog each time: a Dialog is a Router, which can have only one parent."""
     return Dialog(
         listing_window,
         lookup_window,
         detail_window,
+        prove_window,
         on_start=handlers.on_status_start,
     )

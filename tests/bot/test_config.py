@@ -24,6 +24,7 @@ def test_defaults_run_without_any_setting() -> None:
     s = Settings(_env_file=None)
     assert s.sandbox and s.default_locale == "az"
     assert s.subscriber_code_pattern == r"^\d{6,15}$"
+    assert (s.mail_contact_phone, s.mail_contact_site) == ("195", "https://www.azersu.az")
 
 
 def test_token_without_staff_chat_is_named() -> None:
@@ -45,6 +46,7 @@ def test_token_without_staff_chat_is_named() -> None:
         ({"METRICS_PORT": "70000"}, "METRICS_PORT"),
         ({"METRICS_TOKEN": "short"}, "METRICS_TOKEN"),
         ({"SEEN_UPDATES_TTL_HOURS": "-1"}, "SEEN_UPDATES_TTL_HOURS"),
+        ({"MAIL_CONTACT_SITE": "javascript:alert(1)"}, "MAIL_CONTACT_SITE"),
     ],
 )
 def test_malformed_setting_is_named(env: dict[str, str], name: str) -> None:

@@ -6,7 +6,8 @@ import email
 import email.policy
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage as MimeMessage
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,15 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from bot.adapters.mail import FileMailer, SmtpMailer, build_mime
+from workflows.clock import FixedClock
 from workflows.ports import EmailMessage, MailError
 
 HOST = "127.0.0.1"
 SUBJECT = "Müraciət № 12 icra olundu"
 REFUSED = "nobody@azersu.test"
+# 01:16 UTC is 05:16 in Baku (UTC+4 all year).
+SENT_AT = datetime(2026, 12, 7, 1, 16, tzinfo=UTC)
+BAKU_DATE = "Mon, 07 Dec 2026 05:16:00 +0400"
 GREYLISTED = "later@azersu.test"
 
 # The auth server below runs without TLS on purpose (loopback only); aiosmtpd warns about it.
@@ -142,7 +147,7 @@ async def test_smtp_delivers_both_parts_with_utf8_subject(
     smtp_server: tuple[Collector, int],
 ) -> None:
     handler, port = smtp_server
-    await mailer(port).send(message())
+    await mailer(port, clock=FixedClock(SENT_AT)).send(message())
 
     [(mail_from, rcpt_tos, mime)] = handler.received
     assert mail_from == "noreply@azersu.az"
@@ -151,7 +156,7 @@ async def test_smtp_delivers_both_parts_with_utf8_subject(
     assert mime["Message-ID"] == "<outbox-12@azersu.az>"
     assert mime["To"] == "abonent@example.org"
     assert mime["From"].addresses[0].display_name == "Azərsu"
-    assert mime["Date"].datetime is not None
+    assert mime["Date"] == BAKU_DATE  # from the injected clock
     assert_parts(mime)
 
 
@@ -159,6 +164,27 @@ def test_mime_is_7bit_with_encoded_subject() -> None:
     raw = build_mime(message(), "noreply@azersu.az").as_bytes()
     raw.decode("ascii")  # 7-bit clean: RFC 2047 headers, quoted-printable bodies
     assert b"Subject: =?utf-8?" in raw
+
+
+def test_date_header_is_baku_time() -> None:
+    mime = build_mime(message(), "noreply@azersu.az", date=SENT_AT)
+    assert mime["Date"] == BAKU_DATE
+    assert mime["Date"].datetime == SENT_AT  # the same instant, with Baku's offset
+    assert mime["Date"].datetime.utcoffset() == timedelta(hours=4)
+
+
+def test_naive_date_is_a_permanent_error() -> None:
+    with pytest.raises(MailError) as caught:
+        build_mime(message(), "noreply@azersu.az", date=datetime(2026, 12, 7, 5, 16))
+    assert caught.value.permanent is True
+
+
+def test_content_language_when_the_message_says_it() -> None:
+    assert build_mime(message(), "noreply@azersu.az")["Content-Language"] is None
+    mime = build_mime(replace(message(), language="ru"), "noreply@azersu.az")
+    assert mime["Content-Language"] == "ru"
+    forged = build_mime(replace(message(), language="az\r\nBcc: x@evil.test"), "n@azersu.az")
+    assert forged["Content-Language"] is None and forged["Bcc"] is None
 
 
 def test_bare_message_id_gets_the_sender_domain() -> None:
@@ -244,7 +270,7 @@ def test_smtp_rejects_unknown_security() -> None:
 
 async def test_file_mailer_writes_one_parseable_eml(tmp_path: Path) -> None:
     directory = tmp_path / "outbox" / "mail"  # created on demand
-    file_mailer = FileMailer(directory, mail_from="noreply@azersu.az")
+    file_mailer = FileMailer(directory, mail_from="noreply@azersu.az", clock=FixedClock(SENT_AT))
 
     await file_mailer.send(message())
     await file_mailer.send(message())  # the same outbox row again: same file
@@ -257,6 +283,7 @@ async def test_file_mailer_writes_one_parseable_eml(tmp_path: Path) -> None:
     assert isinstance(mime, MimeMessage)
     assert mime["Subject"] == SUBJECT
     assert mime["Message-ID"] == "<outbox-12@azersu.az>"
+    assert mime["Date"] == BAKU_DATE
     assert_parts(mime)
 
 

@@ -46,6 +46,8 @@ _callback_ids = itertools.count(1)
 
 FIN = "5ABC12D"
 OTHER_FIN = "7XYZ89K"
+# The registry's phone of FIN's codes: sharing it as one's own contact proves FIN.
+OWNER_PHONE = "+994501234567"
 FORM = ("code", "reason", "phone", "email", "description", "notes", "summary")
 STATES = {
     "code": "ApplicationSG:subscriber_code",
@@ -63,6 +65,8 @@ STATES = {
     "listing": "StatusSG:listing",
     "lookup": "StatusSG:lookup",
     "detail": "StatusSG:detail",
+    "prove": "StatusSG:prove",
+    "code_prove": "ApplicationSG:prove",
 }
 
 # Texts of the manual and of the windows, by msgid.
@@ -310,6 +314,14 @@ async def fill_to(
     return message
 
 
+async def prove_fin(user: Subscriber, phone: str = OWNER_PHONE) -> Message:
+    """From the main menu: the status section's proof of the FIN by the account's own phone."""
+    await press(user, "status")
+    await press(user, "to_prove")
+    assert await state_of(user) == STATES["prove"]
+    return await user.send_contact(phone)
+
+
 async def register(user: Subscriber, code: str = "100001", **fields: Any) -> int:
     """A whole application; returns its number."""
     await fill_to(user, "summary", code=code, **fields)
@@ -346,7 +358,7 @@ async def stored_profile(engine: AsyncEngine, user_id: int) -> tuple[str | None,
 
 def billing_api(address: str) -> web.Application:
     """A billing API (its contract in bot/adapters/billing_http.py) where every subscriber
-    is meterless, active, without debt nor owner, and lives at ``address``."""
+    is meterless, active, without debt, owned by ``FIN``, and lives at ``address``."""
 
     async def subscriber(request: web.Request) -> web.Response:
         return web.json_response(
@@ -356,7 +368,7 @@ def billing_api(address: str) -> web.Application:
                 "debt_azn": "0",
                 "service_state": "active",
                 "address": address,
-                "owner_fin": None,
+                "owner_fin": FIN,
             }
         )
 

@@ -12,8 +12,9 @@ from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
 
 from bot.app import build_dispatcher, build_services
 from storage.database import create_session_factory
-from storage.repositories import SqlSubscriberRegistry
+from storage.registry import SqlSubscriberRegistry
 from tests.dialogs.helpers import (
+    FIN,
     STATES,
     World,
     applications,
@@ -47,7 +48,7 @@ class FlakyRegistry:
 
 @pytest.fixture
 async def outage(settings, engine, clock) -> AsyncIterator[tuple[World, FlakyRegistry]]:
-    await seed_subscribers(engine, [subscriber_row("100001")])
+    await seed_subscribers(engine, [subscriber_row("100001", owner_fin=FIN)])
     registry = FlakyRegistry(SqlSubscriberRegistry(create_session_factory(engine)))
     services = build_services(settings, engine=engine, clock=clock, registry=registry)
     mm = ChatMessageManager()

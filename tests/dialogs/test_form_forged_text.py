@@ -12,7 +12,6 @@ from bot.staff.access import display_name
 from bot.staff.render import render_card
 from dialogs.wording import tg_len
 from tests.dialogs.helpers import (
-    FIN,
     World,
     applications,
     billing_api,
@@ -89,7 +88,9 @@ async def test_a_forged_billing_address_and_form_text_make_an_inert_card(
         try:
             user = world.subscriber()
             number = await register(user, description=forged("Təsvir"), notes=forged("Qeyd"))
-            stored = await world.services.journey.application_of(FIN, number)
+            stored = (
+                await world.services.journey.application_of(user.user.id, number)
+            ).application
         finally:
             await world.services.close()
 

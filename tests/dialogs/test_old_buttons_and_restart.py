@@ -132,7 +132,7 @@ async def test_continue_pressed_twice_at_once_registers_once(
     dialog state, after the lock that serialises a user's updates across workers ran out
     (RedisEventIsolation's lock has a timeout; aiogram-dialog's own lock is per process).
     The database keeps it to one application; the other press is told its number."""
-    await seed_subscribers(engine, [subscriber_row("100001")])
+    await seed_subscribers(engine, [subscriber_row("100001", owner_fin=FIN)])
     shared = JsonMemoryStorage()  # Redis, in production
     workers = [
         make_world(

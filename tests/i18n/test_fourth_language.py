@@ -144,7 +144,7 @@ async def test_a_fourth_language_walks_the_form_and_each_reader_gets_their_own_l
     tmp_path: Path,
 ) -> None:
     await asyncio.to_thread(upgrade_to_head, db_url, seed=tmp_path / "seed")  # as on start
-    await seed_subscribers(engine, [subscriber_row("100001")])
+    await seed_subscribers(engine, [subscriber_row("100001", owner_fin=FIN)])
     settings = settings.model_copy(
         update={"staff_locale": "ru", "support_user_ids": [AGENT_EN, AGENT_TR]}
     )

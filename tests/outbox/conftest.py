@@ -5,9 +5,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiogram.utils.i18n import I18n
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
 from storage.database import create_engine
 from storage.migrate import upgrade_to_head
@@ -25,6 +27,13 @@ from tests.support import isolated_pg_url
 _PG_READY: set[str] = set()
 # Children first; the reason catalogue stays (the migration seeds it).
 _TABLES = (OutboxRow, EventRow, ApplicationRow, ChatMigrationRow, SubscriberRow, UserRow)
+
+
+@pytest.fixture(scope="module")
+def catalogues() -> I18n:
+    """The product's own catalogues (az, ru, en), as the bot loads them."""
+    compile_catalogues()
+    return I18n(path=LOCALES_DIR, default_locale="az", domain="messages")
 
 
 @pytest.fixture

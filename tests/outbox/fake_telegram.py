@@ -361,6 +361,7 @@ TRANSLATIONS = {
         "🛠 Your application No. {number} has been taken into work.": "🛠 Ваша заявка № {number} принята в работу.",
         "Result:": "Результат:",
         "Reason for rejection:": "Причина отказа:",
+        "Note from the crew:": "Примечание бригады:",
         "Check the application's status": "Проверить статус заявки",
     },
     "az": {

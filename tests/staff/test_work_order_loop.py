@@ -74,7 +74,8 @@ async def test_register_take_done_notifies_everyone(h: Harness, smtp: tuple[Inbo
         assert "e-gov.az" in body
         # Number, status and result only: not the reason for the application (issue 17).
         assert "Временное отсутствие" not in body and "Temporary absence" not in body
-    assert "Результат:\n> Su bağlandı, plomb vuruldu." in plain.replace("\r\n", "\n")
+    # The note as the crew typed it, labelled as theirs in the subscriber's language.
+    assert "Примечание бригады:\n> Su bağlandı, plomb vuruldu." in plain.replace("\r\n", "\n")
     async with h.services.transactions.session_factory() as session:
         statuses = set(await session.scalars(select(OutboxRow.status)))
     assert statuses == {OutboxStatus.SENT}

@@ -150,6 +150,9 @@ class FakeProfiles:
     async def save(self, profile: UserProfile, now: datetime) -> None:
         await _round_trip()
         _not_null(telegram_user_id=profile.telegram_user_id, updated_at=now)
+        stored = self._table.get(profile.telegram_user_id)
+        if profile.verified_phone is None and stored is not None:  # as the upsert keeps it
+            profile = replace(profile, verified_phone=stored.verified_phone)
         self._table.put(profile.telegram_user_id, profile)
 
 

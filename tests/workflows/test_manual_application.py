@@ -6,6 +6,7 @@ fakes of their ports: no aiogram, no database, no clock but a fixed one.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from tests.workflows.world import (
     STAFF_CHAT_ID,
     START,
     SUSPEND_REASONS,
+    USER,
     World,
     application,
     draft,
@@ -52,7 +54,7 @@ async def test_6_refused_at_the_first_step_and_again_on_davam_et(
         world.db.add_subscribers(registered)
 
     with pytest.raises(refusal) as refused:
-        await world.journey.check_subscriber("100004", fin)
+        await world.journey.check_subscriber("100004", fin, USER)
     assert refused.value.args == ("100004",)
     with pytest.raises(refusal):
         await world.journey.submit(draft("100004", fin=fin))
@@ -64,7 +66,7 @@ async def test_6_only_meterless_subscribers_may_apply_refused_again_on_davam_et(
 ) -> None:
     # The meter was fitted after the first step: "Davam et" asks the registry again.
     world.db.add_subscribers(subscriber("100001"))
-    await world.journey.check_subscriber("100001", FIN)
+    await world.journey.check_subscriber("100001", FIN, USER)
     world.db.add_subscribers(subscriber("100001", meterless=False))
 
     with pytest.raises(errors.MeteredSubscriber):
@@ -75,7 +77,7 @@ async def test_6_only_meterless_subscribers_may_apply_refused_again_on_davam_et(
 async def test_6_the_owner_of_a_subscriber_may_apply(world: World) -> None:
     world.db.add_subscribers(subscriber("100005", owner_fin=FIN))
 
-    assert (await world.journey.check_subscriber("100005", FIN)).code == "100005"
+    assert (await world.journey.check_subscriber("100005", FIN, USER)).subscriber.code == "100005"
     assert await world.journey.submit(draft("100005", fin=FIN)) > 0
 
 
@@ -151,7 +153,7 @@ async def test_7_a_subscriber_with_a_debt_is_stopped(world: World, debt: str) ->
     world.db.add_subscribers(subscriber("100003", debt=debt))
 
     with pytest.raises(errors.DebtOutstanding) as at_check:
-        await world.journey.check_subscriber("100003", FIN)
+        await world.journey.check_subscriber("100003", FIN, USER)
     with pytest.raises(errors.DebtOutstanding) as on_submit:
         await world.journey.submit(draft("100003"))
 
@@ -163,7 +165,7 @@ async def test_7_a_subscriber_with_a_debt_is_stopped(world: World, debt: str) ->
 
 async def test_7_a_debt_that_appears_after_the_first_step_stops_davam_et(world: World) -> None:
     world.db.add_subscribers(subscriber("100001"))
-    await world.journey.check_subscriber("100001", FIN)
+    await world.journey.check_subscriber("100001", FIN, USER)
     world.db.add_subscribers(subscriber("100001", debt="0.01"))
 
     with pytest.raises(errors.DebtOutstanding):
@@ -191,7 +193,9 @@ async def test_8_a_meterless_subscriber_without_debt_is_registered_with_a_number
 
     assert 0 < first < second
     registered = Event(at=START, kind=EventKind.REGISTERED, actor="tg:1001")
-    assert world.db.application(first) == application(first, events=(registered,))
+    # no owner FIN on record: the account's Telegram-verified phone is the registry's
+    expected = replace(application(first, events=(registered,)), identified_by="phone")
+    assert world.db.application(first) == expected
 
 
 async def test_9_registration_owes_the_staff_group_the_work_order_card(world: World) -> None:
@@ -214,7 +218,7 @@ async def test_one_open_application_per_subscriber_is_told_at_the_first_step(
     number = await world.journey.submit(draft("100001"))
 
     with pytest.raises(errors.OpenApplicationExists) as refused:
-        await world.journey.check_subscriber("100001", FIN)
+        await world.journey.check_subscriber("100001", FIN, USER)
     assert refused.value.number == number
     assert refused.value.args == (number,)
 
@@ -241,7 +245,7 @@ async def test_one_open_application_per_subscriber_is_checked_before_the_debt(
     world.db.add_subscribers(subscriber("100001", debt="5"))
 
     with pytest.raises(errors.OpenApplicationExists) as refused:
-        await world.journey.check_subscriber("100001", FIN)
+        await world.journey.check_subscriber("100001", FIN, USER)
     assert refused.value.number == number
 
 
@@ -252,23 +256,23 @@ async def test_5_status_lists_the_applicants_own_applications_newest_first(
     world.db.add_subscribers(subscriber("100001"), subscriber("100002"), subscriber("100006"))
     first = await world.journey.submit(draft("100001"))
     second = await world.journey.submit(draft("100002"))
-    await world.journey.submit(draft("100006", fin=OTHER_FIN))
+    await world.journey.submit(draft("100006", fin=OTHER_FIN, user_id=USER + 1))
 
-    mine = await world.journey.applications_of(FIN)
+    mine = await world.journey.applications_of(USER)
     assert [app.number for app in mine] == [second, first]
-    assert [app.number for app in await world.journey.applications_of(FIN, limit=1)] == [second]
+    assert [app.number for app in await world.journey.applications_of(USER, limit=1)] == [second]
 
 
-async def test_5_status_of_another_fins_application_is_not_found(world: World) -> None:
+async def test_5_status_of_another_accounts_application_is_not_found(world: World) -> None:
     world.db.add_subscribers(subscriber("100001"))
     number = await world.journey.submit(draft("100001"))
 
-    assert (await world.journey.application_of(FIN, number)).number == number
+    assert (await world.journey.application_of(USER, number)).application.number == number
     with pytest.raises(errors.ApplicationNotFound) as refused:
-        await world.journey.application_of(OTHER_FIN, number)
+        await world.journey.application_of(USER + 1, number)  # another account
     assert refused.value.args == (number,)
     with pytest.raises(errors.ApplicationNotFound):
-        await world.journey.application_of(FIN, number + 1)
+        await world.journey.application_of(USER, number + 1)
 
 
 async def test_5_status_shows_the_20_newest_applications(world: World) -> None:
@@ -276,7 +280,7 @@ async def test_5_status_shows_the_20_newest_applications(world: World) -> None:
     world.db.add_subscribers(*(subscriber(code) for code in codes))
     numbers = [await world.journey.submit(draft(code)) for code in codes]
 
-    shown = await world.journey.applications_of(FIN)
+    shown = await world.journey.applications_of(USER)
 
     assert [app.number for app in shown] == numbers[:0:-1]
 

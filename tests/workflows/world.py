@@ -24,6 +24,7 @@ from workflows.models import (
     StaffMember,
     Subscriber,
 )
+from workflows.ports import UserProfile
 from workflows.support import Support
 from workflows.work_orders import WorkOrders
 
@@ -32,6 +33,10 @@ START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 DEADLINE = timedelta(hours=48)
 FIN = "5ABC12D"
 OTHER_FIN = "7XYZ98K"
+USER = 1001  # the Telegram account of the drafts
+# The registry's phone of every subscriber here, and the phone Telegram verified for USER:
+# a code without an owner FIN on record is USER's by that match (workflows.identity).
+PHONE = "+994501234567"
 ALI = StaffMember(user_id=501, name="Ali")
 LEYLA = StaffMember(user_id=502, name="Leyla")
 
@@ -50,6 +55,7 @@ def subscriber(
     debt: str = "0",
     state: ServiceState = ServiceState.ACTIVE,
     owner_fin: str | None = None,
+    phone: str | None = PHONE,
 ) -> Subscriber:
     return Subscriber(
         code=code,
@@ -58,17 +64,18 @@ def subscriber(
         state=state,
         address=f"Bakı, {code}",
         owner_fin=owner_fin,
+        phone=phone,
     )
 
 
 def draft(
-    code: str = "100001", reason_code: str = "absence", *, fin: str = FIN, user_id: int = 1001
+    code: str = "100001", reason_code: str = "absence", *, fin: str = FIN, user_id: int = USER
 ) -> Draft:
     return Draft(
         fin=fin,
         subscriber_code=code,
         reason_code=reason_code,
-        phone="+994501234567",
+        phone=PHONE,
         email="user@example.com",
         description="Going abroad for two months.",
         notes="Please call before noon.",
@@ -111,6 +118,9 @@ class World:
     def __post_init__(self) -> None:
         self.db.add_reasons(reason(code, ApplicationKind.SUSPEND) for code in SUSPEND_REASONS)
         self.db.add_reasons(reason(code, ApplicationKind.RESTORE) for code in RESTORE_REASONS)
+        # USER and a second account on the same (family) phone
+        for account in (USER, USER + 1):
+            self.db.profiles[account] = UserProfile(account, verified_phone=PHONE)
         self.registry = FakeSubscriberRegistry(self.db)
         self.transactions = FakeTransactions(self.db)
         self.queries = FakeSupportQueries(self.db)
@@ -125,6 +135,6 @@ class World:
 
     async def offered(self, code: str, fin: str = FIN) -> set[str]:
         """The reasons the form offers after the subscriber-code step (as the dialog asks)."""
-        found = await self.journey.check_subscriber(code, fin)
-        kind = ApplicationKind.for_state(found.state)
+        found = await self.journey.check_subscriber(code, fin, USER)
+        kind = ApplicationKind.for_state(found.subscriber.state)
         return {r.code for r in await self.journey.reasons(kind)}
