@@ -243,16 +243,21 @@ async def seed_subscribers(engine: AsyncEngine, rows: list[dict[str, Any]]) -> N
         await conn.execute(insert(SubscriberRow), rows)
 
 
+DRAFT_FIN = "5ABC12D"
+
+
 def subscriber_row(
     code: str,
     *,
     meterless: bool = True,
     debt: str = "0",
     state: str = "active",
-    owner_fin: str | None = None,
+    owner_fin: str | None = DRAFT_FIN,
     address: str = "Bakı ş., Nəsimi r., Azadlıq pr. 12",
     phone: str | None = None,
 ) -> dict[str, Any]:
+    """A registry row; by default its owner FIN is the one :func:`draft` types, so typing it
+    is enough to apply (``owner_fin=None``: a code that needs the phone on record)."""
     return {
         "code": code,
         "meterless": meterless,
@@ -350,7 +355,7 @@ def assert_no_personal_data(records: list[logging.LogRecord], *secrets: str) -> 
 def draft(code: str, chat_id: int = 1001, **changes: Any) -> Draft:
     """A filled-in application form for subscriber ``code``, sent from chat ``chat_id``."""
     values: dict[str, Any] = {
-        "fin": "5ABC12D",
+        "fin": DRAFT_FIN,
         "subscriber_code": code,
         "reason_code": "absence",
         "phone": "+994501234567",

@@ -305,6 +305,8 @@ async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogMan
         return
     for field in DRAFT:
         manager.dialog_data.pop(field, None)
+    # The text inputs keep each raw answer too: the draft goes the moment it is filed.
+    manager.current_context().widget_data.clear()
     manager.dialog_data[Field.NUMBER] = number
     await manager.switch_to(ApplicationSG.registered)
 

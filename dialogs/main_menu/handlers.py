@@ -51,6 +51,7 @@ async def on_fin_entered(
     if profile.fin and profile.fin != fin:  # another FIN: the proofs of this account go
         await deps_of(manager).proofs.logout(profile.telegram_user_id)
     await remember_profile(manager, replace(profile, fin=fin))
+    manager.current_context().widget_data.clear()  # the FIN lives in the profile alone
     await manager.switch_to(MainSG.menu)
     number = manager.dialog_data.pop(PENDING_STATUS, None)
     if number is not None:

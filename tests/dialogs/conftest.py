@@ -30,7 +30,7 @@ async def world(
             subscriber_row("100004", meterless=False),
             subscriber_row("100005", owner_fin=OTHER_FIN),
             subscriber_row("100006", owner_fin=FIN),
-            subscriber_row("100007", phone=OWNER_PHONE),  # no owner FIN on record
+            subscriber_row("100007", owner_fin=None, phone=OWNER_PHONE),  # no owner FIN on record
         ],
     )
     yield make_world(settings, engine, clock)

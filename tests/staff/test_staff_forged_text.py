@@ -38,7 +38,7 @@ async def _register(h: Harness, tmp_path: Path, *, notes: bool = True) -> int:
     csv = write_csv(
         tmp_path,
         HEADER_LINE,
-        f'{CODE},,true,0.00,active,"{ADDRESS}\r\n{forged("Ünvan")}"',
+        f'{CODE},{FIN},true,0.00,active,"{ADDRESS}\r\n{forged("Ünvan")}"',
         name="forged.csv",
     )
     await import_subscribers(h.services.engine, csv)

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import Services
 from bot.catalogues import compile_catalogues
 from bot.config import Settings
-from storage.models import OutboxRow
+from storage.models import OutboxRow, SubscriberRow
 from tests.support import RecordingSession, chat_member
 from workflows.clock import FixedClock
 from workflows.models import Draft, StaffMember
@@ -178,6 +178,11 @@ class World:
         locale: str = "az",
     ) -> int:
         reason = "returned" if code == "100002" else "absence"
+        # the registry names the applicant as the owner, so typing the FIN is enough
+        async with self.services.engine.begin() as conn:
+            await conn.execute(
+                update(SubscriberRow).where(SubscriberRow.code == code).values(owner_fin=fin)
+            )
         return await self.services.journey.submit(
             Draft(
                 fin=fin,
