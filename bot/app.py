@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -46,7 +47,7 @@ from bot.outbox.worker import claim_worker, default_worker_id
 from bot.staff.access import StaffChats
 from bot.staff.handlers import Waker
 from bot.telegram_retries import TelegramRetries, without_retries
-from dialogs.common import DialogDeps
+from dialogs.common import DialogDeps, current_locale
 from storage.database import create_engine, create_session_factory
 from storage.fsm import SqlStorage
 from storage.login_states import SqlLoginStates
@@ -217,6 +218,19 @@ def build_egov(
     return Egov(login, StartLinks(link_secret(secret), clock), base_url)
 
 
+def egov_link(egov: Egov) -> Callable[[int, int], str]:
+    """The dialogs' start link: it carries the language of the update that shows it."""
+
+    def link(account: int, chat_id: int) -> str:
+        try:
+            locale: str | None = current_locale()
+        except LookupError:  # outside an update
+            locale = None
+        return egov.link(account, chat_id, locale)
+
+    return link
+
+
 def build_egov_web(
     settings: Settings, services: Services, bot: Bot, i18n: I18n, outbox: Waker | None
 ) -> EgovWeb | None:
@@ -276,7 +290,7 @@ def build_dispatcher(
         code_parser=SubscriberCodeParser(settings.subscriber_code_pattern),
         pay_url_template=settings.pay_url_template,
         default_locale=settings.default_locale,
-        egov_link=services.egov.link if services.egov is not None else None,
+        egov_link=egov_link(services.egov) if services.egov is not None else None,
     )
     dp = Dispatcher(
         storage=storage or MemoryStorage(),

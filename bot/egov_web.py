@@ -2,9 +2,10 @@
 
 ``/auth/start?t=<token>`` (the URL button's target, see :class:`Egov.link`) checks the signed
 token, stores a pending login and answers 302 to the provider. ``/auth/callback`` finishes
-the login (``workflows.egov_login``) and answers a small page in the account's language (or
-the browser's): "you are logged in, go back to Telegram", while the outbox sends the account
-the confirmation. Every refusal is a polite page with status 400 (503 when the provider
+the login (``workflows.egov_login``) and answers a small page: "you are logged in, go back
+to Telegram", while the outbox sends the account the confirmation. Both speak the account's
+chosen language, else the one the bot spoke when it showed the link (the link carries it,
+signed; /auth/start leaves it in a cookie for the callback), else the browser's. Every refusal is a polite page with status 400 (503 when the provider
 cannot be reached to start), never a traceback, and nothing is bound; the log names the
 reason and ids, never a FIN, a code or a token.
 
@@ -25,13 +26,14 @@ from aiogram.utils.i18n import I18n
 from aiohttp import web
 
 from dialogs.wording import LOCALES, N_, translator
-from workflows.egov_login import EgovLogin, LoginRefused, Refusal, StartLinks
+from workflows.egov_login import LOGIN_LIFETIME, EgovLogin, LoginRefused, Refusal, StartLinks
 
 logger = logging.getLogger(__name__)
 
 START_PATH = "/auth/start"
 CALLBACK_PATH = "/auth/callback"
 MAX_TOKEN = 200
+LOCALE_COOKIE = "egov_locale"
 
 BotUrl = Callable[[], Awaitable[str]]
 
@@ -53,9 +55,11 @@ class Egov:
     def redirect_uri_of(public_url: str) -> str:
         return public_url.rstrip("/") + CALLBACK_PATH
 
-    def link(self, account: int, chat_id: int) -> str:
-        """The URL button's target for this account (good for ``LOGIN_LIFETIME``)."""
-        return f"{self.public_url}{START_PATH}?t={quote(self.links.token(account, chat_id))}"
+    def link(self, account: int, chat_id: int, locale: str | None = None) -> str:
+        """The URL button's target for this account (good for ``LOGIN_LIFETIME``); ``locale``:
+        the language the bot speaks to it now, for the page and the confirmation."""
+        token = self.links.token(account, chat_id, locale if locale in LOCALES else "")
+        return f"{self.public_url}{START_PATH}?t={quote(token)}"
 
 
 TITLE_DONE = N_("You are logged in")
@@ -122,7 +126,7 @@ class EgovWeb:
         if who is None:
             logger.info("e-gov login: a start link was refused (forged or expired)")
             return await self._refused(request, Refusal.LINK)
-        account, chat_id = who
+        account, chat_id = who.account, who.chat_id
         try:
             url = await self.egov.login.start(account, chat_id)
         except LoginRefused as exc:
@@ -132,13 +136,28 @@ class EgovWeb:
             logger.exception("e-gov login of %s: the start failed", account)
             return await self._page(request, None, TITLE_FAILED, BROKEN, status=500)
         logger.info("e-gov login of %s: sent to the provider", account)
-        return web.Response(status=302, headers={"Location": url, **_HEADERS})
+        response = web.Response(status=302, headers={"Location": url, **_HEADERS})
+        if who.locale:
+            # The language of the page and the confirmation, when the browser comes back.
+            response.set_cookie(
+                LOCALE_COOKIE,
+                who.locale,
+                max_age=int(LOGIN_LIFETIME.total_seconds()),
+                path="/auth/",
+                secure=self.egov.public_url.startswith("https://"),
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
 
     async def callback(self, request: web.Request) -> web.StreamResponse:
         q = request.query
         try:
             done = await self.egov.login.finish(
-                q.get("state", "")[:MAX_TOKEN], q.get("code") or None, q.get("error") or None
+                q.get("state", "")[:MAX_TOKEN],
+                q.get("code") or None,
+                q.get("error") or None,
+                locale_hint=self._locale_hint(request),
             )
         except LoginRefused as exc:
             # The reason and the account; the detail names a claim or a status, no value.
@@ -169,8 +188,7 @@ class EgovWeb:
         again: bool = False,
         status: int = 200,
     ) -> web.Response:
-        locale = locale or accepted_locale(request.headers.get("Accept-Language", ""))
-        locale = locale if locale in LOCALES else self.default_locale
+        locale = locale or self._locale_hint(request) or self.default_locale
         _ = translator(self.i18n, locale)
         paragraphs = [_(message)] + ([_(AGAIN)] if again else [])
         body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
@@ -179,6 +197,14 @@ class EgovWeb:
             body += f'<p><a href="{html.escape(link)}">{html.escape(_(BACK))}</a></p>'
         text = PAGE.format(lang=locale, title=html.escape(_(title)), body=body)
         return web.Response(text=text, status=status, content_type="text/html", headers=_HEADERS)
+
+    @staticmethod
+    def _locale_hint(request: web.Request) -> str | None:
+        """The language the bot spoke when it showed the link, else the browser's."""
+        shown = request.cookies.get(LOCALE_COOKIE)
+        if shown in LOCALES:
+            return shown
+        return accepted_locale(request.headers.get("Accept-Language", ""))
 
     async def _bot_url(self) -> str | None:
         if self.bot_url is None:

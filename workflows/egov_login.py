@@ -158,9 +158,18 @@ class EgovLogin:
         await self.states.add(login)
         return url
 
-    async def finish(self, state: str, code: str | None, error: str | None = None) -> LoggedIn:
+    async def finish(
+        self,
+        state: str,
+        code: str | None,
+        error: str | None = None,
+        *,
+        locale_hint: str | None = None,
+    ) -> LoggedIn:
         """Take the pending login of ``state`` and bind the FIN of the ID token to its
-        account; LoginRefused when anything is amiss (the state is used up all the same)."""
+        account; LoginRefused when anything is amiss (the state is used up all the same).
+        The account is told in its chosen language, else in ``locale_hint`` (the language
+        the bot spoke when the link was shown, or the browser's)."""
         now = self.clock.now()
         login = await self.states.take(state, now) if state else None
         if login is None:
@@ -172,7 +181,7 @@ class EgovLogin:
             raise
         async with self.transactions() as uow:
             profile = await uow.profiles.get(login.account)
-            locale = profile.locale if profile else None
+            locale = (profile.locale if profile else None) or locale_hint
             await record_verification(
                 uow, Verification(login.account, fin, IdentityMethod.EGOV, now)
             )
@@ -198,9 +207,20 @@ class EgovLogin:
             raise LoginRefused(Refusal.INVALID_FIN, exc.code) from None
 
 
+@dataclass(frozen=True, slots=True)
+class StartLink:
+    """What a genuine start link names: the account, its chat, and the language the bot
+    spoke when it showed the link ("" when unknown)."""
+
+    account: int
+    chat_id: int
+    locale: str = ""
+
+
 class StartLinks:
-    """The token of a start link: ``<account>.<chat>.<expiry>.<signature>``, the signature an
-    HMAC-SHA256 of the rest, so the link needs no row and cannot be altered or reused late."""
+    """The token of a start link: ``<account>.<chat>.<expiry>.<locale>.<signature>``, the
+    signature an HMAC-SHA256 of the rest, so the link needs no row and cannot be altered or
+    used late."""
 
     def __init__(self, secret: bytes, clock: Clock, lifetime: timedelta = LOGIN_LIFETIME):
         if len(secret) < 16:
@@ -213,23 +233,28 @@ class StartLinks:
         digest = hmac.new(self._secret, body.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
-    def token(self, account: int, chat_id: int) -> str:
+    def token(self, account: int, chat_id: int, locale: str = "") -> str:
+        if not locale.isalpha() and locale:
+            raise ValueError("a locale is letters only")
         expires = int((self.clock.now() + self.lifetime).timestamp())
-        body = f"{account}.{chat_id}.{expires}"
+        body = f"{account}.{chat_id}.{expires}.{locale}"
         return f"{body}.{self._sign(body)}"
 
-    def read(self, token: str) -> tuple[int, int] | None:
-        """(account, chat) of a genuine token that has not expired; None otherwise."""
+    def read(self, token: str) -> StartLink | None:
+        """What a genuine token that has not expired names; None otherwise."""
         body, _, signature = token.rpartition(".")
         if not hmac.compare_digest(signature.encode(), self._sign(body).encode()):
             return None
+        parts = body.split(".")
+        if len(parts) != 4:
+            return None
         try:
-            account, chat_id, expires = (int(part) for part in body.split("."))
+            account, chat_id, expires = (int(part) for part in parts[:3])
         except ValueError:
             return None
         if expires <= self.clock.now().timestamp():
             return None
-        return account, chat_id
+        return StartLink(account, chat_id, parts[3])
 
 
 def link_secret(client_secret: str) -> bytes:

@@ -142,5 +142,7 @@ async def egov_world(engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[Eg
         listener = Listener(web_app, "e-gov login listener")  # the worker's, access log too
         await listener.start("127.0.0.1", bot_port)
         stack.push_async_callback(listener.stop)
-        browser = await stack.enter_async_context(aiohttp.ClientSession())
+        # A browser that keeps cookies from 127.0.0.1 (aiohttp's default jar drops them).
+        jar = aiohttp.CookieJar(unsafe=True)
+        browser = await stack.enter_async_context(aiohttp.ClientSession(cookie_jar=jar))
         yield EgovWorld(idp, egov, engine, clock, public_url, browser, waker)

@@ -186,13 +186,16 @@ async def test_a_rotated_provider_key_is_fetched_again(world: EgovWorld) -> None
 
 
 async def test_a_tampered_start_link_is_refused(world: EgovWorld) -> None:
-    link = world.egov.link(ACCOUNT, ACCOUNT)
-    account, chat, expires, signature = parse_qs(urlsplit(link).query)["t"][0].split(".")
+    link = world.egov.link(ACCOUNT, ACCOUNT, "ru")
+    token = parse_qs(urlsplit(link).query)["t"][0]
+    account, chat, expires, locale, signature = token.split(".")
+    assert locale == "ru"
     forged = [
-        f"{ACCOUNT + 1}.{ACCOUNT + 1}.{expires}.{signature}",  # another account
-        f"{account}.{chat}.{int(expires) + 3600}.{signature}",  # a later expiry
-        f"{account}.{chat}.{expires}.{signature[:-2]}AA",  # another signature
-        f"{account}.{chat}.{expires}",
+        f"{ACCOUNT + 1}.{ACCOUNT + 1}.{expires}.{locale}.{signature}",  # another account
+        f"{account}.{chat}.{int(expires) + 3600}.{locale}.{signature}",  # a later expiry
+        f"{account}.{chat}.{expires}.az.{signature}",  # another language
+        f"{account}.{chat}.{expires}.{locale}.{signature[:-2]}AA",  # another signature
+        f"{account}.{chat}.{expires}.{signature}",
         "",
     ]
 
@@ -212,22 +215,36 @@ async def test_an_expired_start_link_is_refused(world: EgovWorld, clock: FixedCl
     assert await world.rows("SELECT * FROM oidc_states") == NOTHING
 
 
-async def test_the_page_speaks_the_accounts_language_else_the_browsers(
+async def test_the_language_is_the_accounts_else_the_links_else_the_browsers(
     world: EgovWorld, engine: AsyncEngine, clock: FixedClock
 ) -> None:
+    # The link shown in Russian to an account that chose no language: the page and the
+    # message owed are Russian, even to a browser that prefers English.
+    link = world.egov.link(ACCOUNT, ACCOUNT, "ru")
+    started = await world.get(link, **{"Accept-Language": "en"})
+    assert started.location
+    done = await world.get(await world.login_at_provider(started.location))
+    assert done.status == 200 and '<html lang="ru">' in done.text
+    assert re.search("[а-я]", done.text)
+    assert await world.rows("SELECT payload FROM outbox") == [('{"locale": "ru"}',)]
+
+    # A language the account chose wins over the link's.
     transactions = SqlTransactionFactory(create_session_factory(engine))
     async with transactions() as uow:
-        await uow.profiles.save(UserProfile(ACCOUNT, locale="ru"), clock.now())
+        await uow.profiles.save(UserProfile(ACCOUNT + 1, locale="en"), clock.now())
         await uow.commit()
+    world.browser.cookie_jar.clear()
+    started = await world.get(world.egov.link(ACCOUNT + 1, ACCOUNT + 1, "az"))
+    assert started.location
+    chosen = await world.get(await world.login_at_provider(started.location))
+    assert '<html lang="en">' in chosen.text
 
-    done = await world.log_in()
+    # Without a link's language (a refusal before any state), the browser's, else az.
+    world.browser.cookie_jar.clear()
     refused = await world.get(
         f"{world.bot_url}/auth/callback?state=x&code=y",
         **{"Accept-Language": "de-DE, en;q=0.8, ru;q=0.9"},
     )
-
-    assert done.status == 200 and '<html lang="ru">' in done.text
-    assert re.search("[а-я]", done.text)
     assert refused.status == 400 and '<html lang="ru">' in refused.text
     default = await world.get(f"{world.bot_url}/auth/callback?state=x")
     assert '<html lang="az">' in default.text
