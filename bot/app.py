@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -29,14 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import dialogs
 from bot import commands, staff, support
 from bot.adapters.billing_http import HttpSubscriberRegistry
-from bot.adapters.egov import OidcProvider
 from bot.adapters.mail import FileMailer, SmtpMailer
 from bot.best_effort import BestEffortMessageManager
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
+from bot.dialog_state import state_eraser
+from bot.egov_setup import build_egov, egov_link, egov_web
 from bot.egov_web import Egov, EgovWeb
 from bot.errors import StorageErrorGuard
-from bot.middlewares import InFlightLimit, ProfileI18nMiddleware
+from bot.middlewares import InFlightLimit, ProfileI18nMiddleware, ReplyCallbackGuard
 from bot.once import OnceOnly, RedisSeenUpdates, SeenUpdates
 from bot.outbox.email import EmailSender
 from bot.outbox.mail_content import Contact
@@ -44,23 +44,24 @@ from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import REAL_TIME, OutboxRunner, Reminders, Timing
 from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
 from bot.outbox.worker import claim_worker, default_worker_id
+from bot.retention import RetentionJob
 from bot.staff.access import StaffChats
 from bot.staff.handlers import Waker
 from bot.telegram_retries import TelegramRetries, without_retries
-from dialogs.common import DialogDeps, current_locale
+from dialogs.common import DialogDeps
+from dialogs.privacy.deps import PrivacyDeps
 from storage.database import create_engine, create_session_factory
 from storage.fsm import SqlStorage
-from storage.login_states import SqlLoginStates
 from storage.outbox import SqlOutboxStore
 from storage.registry import SqlSubscriberRegistry
 from storage.repositories import SqlTransactionFactory
 from storage.seen_updates import SqlSeenUpdates
 from storage.support import SqlSupportQueries
 from workflows.clock import SystemClock
-from workflows.egov_login import EgovLogin, StartLinks, link_secret
 from workflows.journey import Journey
 from workflows.outbox.limits import RateLimiter
 from workflows.ports import Clock, Mailer, SubscriberRegistry
+from workflows.privacy import Privacy
 from workflows.proofs import Proofs
 from workflows.support import Support
 from workflows.values import SubscriberCodeParser
@@ -95,6 +96,7 @@ class Services:
     registry: SubscriberRegistry
     journey: Journey
     proofs: Proofs
+    privacy: Privacy
     work_orders: WorkOrders
     support: Support
     outbox_store: SqlOutboxStore
@@ -169,6 +171,7 @@ def build_services(
             require_verified=settings.require_verified_identity,
         ),
         proofs=Proofs(registry, transactions, clock),
+        privacy=Privacy(transactions, clock, staff_chat_id),
         work_orders=WorkOrders(transactions, clock, staff_chat_id),
         support=Support(
             queries=SqlSupportQueries(session_factory),
@@ -187,72 +190,13 @@ def build_services(
     )
 
 
-# The provider's answers (discovery, token, JWKS) are awaited by a person in a browser.
-EGOV_TIMEOUT_S = 10
-
-
-def build_egov(
-    settings: Settings,
-    engine: AsyncEngine,
-    transactions: SqlTransactionFactory,
-    clock: Clock,
-    closers: list[Any],
-) -> Egov | None:
-    """The e-gov login when EGOV_* are set (its HTTP session joins ``closers``)."""
-    base_url = settings.public_base_url
-    if not settings.egov or settings.egov_client_secret is None or base_url is None:
-        return None
-    secret = settings.egov_client_secret.get_secret_value()
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=EGOV_TIMEOUT_S))
-    closers.append(session.close)
-    provider = OidcProvider(
-        session,
-        issuer=settings.egov_issuer or "",
-        client_id=settings.egov_client_id or "",
-        client_secret=secret,
-        redirect_uri=Egov.redirect_uri_of(base_url),
-    )
-    login = EgovLogin(
-        SqlLoginStates(engine), provider, transactions, clock, fin_claim=settings.egov_fin_claim
-    )
-    return Egov(login, StartLinks(link_secret(secret), clock), base_url)
-
-
-def egov_link(egov: Egov) -> Callable[[int, int], str]:
-    """The dialogs' start link: it carries the language of the update that shows it."""
-
-    def link(account: int, chat_id: int) -> str:
-        try:
-            locale: str | None = current_locale()
-        except LookupError:  # outside an update
-            locale = None
-        return egov.link(account, chat_id, locale)
-
-    return link
-
-
 def build_egov_web(
     settings: Settings, services: Services, bot: Bot, i18n: I18n, outbox: Waker | None
 ) -> EgovWeb | None:
     """The /auth routes of the e-gov login, None when it is off."""
     if services.egov is None:
         return None
-
-    # The page's link to the bot: asked once (the Bot keeps it), and not retried (a person
-    # waits for the page; without the link it is still complete).
-    asker = without_retries(bot)
-
-    async def bot_url() -> str:
-        me = await asker.me()
-        return f"https://t.me/{me.username}"
-
-    return EgovWeb(
-        services.egov,
-        i18n,
-        default_locale=settings.default_locale,
-        bot_url=bot_url,
-        outbox=outbox,
-    )
+    return egov_web(services.egov, bot, i18n, settings.default_locale, outbox)
 
 
 def build_i18n(settings: Settings) -> I18n:
@@ -292,10 +236,19 @@ def build_dispatcher(
         default_locale=settings.default_locale,
         egov_link=egov_link(services.egov) if services.egov is not None else None,
     )
+    storage = storage or MemoryStorage()
+    privacy_deps = PrivacyDeps(
+        privacy=services.privacy,
+        proofs=services.proofs,
+        erase_state=state_eraser(storage),
+        retention_days=settings.retention_days,
+        draft_days=settings.fsm_state_ttl_days,
+    )
     dp = Dispatcher(
-        storage=storage or MemoryStorage(),
+        storage=storage,
         events_isolation=events_isolation or SimpleEventIsolation(),
         dialog_deps=dialog_deps,
+        privacy_deps=privacy_deps,
     )
     # A copy of an update is skipped after it waited its turn (the check holds a connection)
     # and before anything else touches a store.
@@ -318,6 +271,7 @@ def build_dispatcher(
     dp.include_router(support.setup(support_handlers(settings, services, staff_access)))
     dp.include_router(dialogs.setup())
     dp.include_router(commands.fallback())
+    dp.message.outer_middleware(ReplyCallbackGuard())  # before aiogram-dialog's, which it guards
     setup_dialogs(dp, message_manager=message_manager or BestEffortMessageManager())
     # Must run after setup_dialogs: I18nMiddleware wraps the observers that exist now,
     # including aiogram-dialog's background-update observer.
@@ -441,6 +395,11 @@ def build_outbox_runner(
         timing=timing,
         worker=worker,
     )
+
+
+def build_retention(settings: Settings, services: Services) -> RetentionJob:
+    """The hourly job that anonymises applications closed more than RETENTION_DAYS ago."""
+    return RetentionJob(services.privacy, days=settings.retention_days)
 
 
 def build_storage(

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     )
     # In the database, a dialog nobody touched for this long is forgotten.
     fsm_state_ttl_days: float = Field(default=7, gt=0, alias="FSM_STATE_TTL_DAYS")
+    # A closed application keeps its applicant's personal data this long, then the hourly
+    # retention job anonymises it (FIN, phone, e-mail, texts, the street).
+    retention_days: int = Field(default=365, ge=1, alias="RETENTION_DAYS")
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
     # Updates one worker handles at once; the rest wait their turn in memory, so a burst
     # queues before the database pool instead of timing out inside it.

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from aiogram.enums import ChatType
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog.api.internal import ReplyCallbackQuery
 
 GROUPS = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 # Is this chat id the staff group (under any id it has had)? See bot.staff.access.StaffChats.
@@ -40,3 +41,15 @@ async def migrates_to(message: Message) -> bool:
 async def migrates_from(message: Message) -> bool:
     """A supergroup's first service message: it was the group ``migrate_from_chat_id``."""
     return message.migrate_from_chat_id is not None
+
+
+async def is_press(callback: CallbackQuery) -> bool:
+    """A press of an inline button, not a message that aiogram-dialog turned into one.
+
+    A reply-keyboard button's text carries its callback data in invisible characters, and
+    aiogram-dialog hands any message whose text ends in them to every callback handler;
+    such a "press" cannot be answered (``answer()`` raises) and is typed, so anyone can
+    forge it. Only the subscriber dialogs use reply keyboards: the other routers' buttons
+    are inline, and they take real presses only.
+    """
+    return not isinstance(callback, ReplyCallbackQuery)

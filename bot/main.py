@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterable
@@ -28,6 +29,7 @@ from bot.app import (
     build_egov_web,
     build_i18n,
     build_outbox_runner,
+    build_retention,
     build_seen_updates,
     build_services,
     build_storage,
@@ -39,6 +41,7 @@ from bot.import_cli import run_import_cli
 from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
 from bot.monitoring import Listener, Monitoring
 from bot.outbox.runner import OutboxRunner
+from bot.retention import RetentionJob
 from bot.support import CommandMenus, register_commands
 from bot.webhook import WEBHOOK_PATH, WebhookServer
 from storage.migrate import upgrade_to_head
@@ -60,9 +63,16 @@ def load_settings() -> Settings:
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+# What a database quotes from a row in its errors, which the engines' hide_parameters does
+# not reach: PostgreSQL's DETAIL ("Failing row contains (...)", "Key (fin)=(...) already
+# exists") and asyncpg's refusal of an argument it cannot encode. The rest of the line goes.
+ROW_VALUES = re.compile(r"(DETAIL:|invalid input for query argument \$\d+:)[^\n]*")
+
+
 class RedactingFormatter(logging.Formatter):
     """Masks every known secret in the whole formatted record, its traceback included:
-    a library's error message may quote a password or a token we never logged ourselves."""
+    a library's error message may quote a password or a token we never logged ourselves;
+    and so the row values a database error quotes (a FIN, a phone, an e-mail)."""
 
     def __init__(self, fmt: str, secrets: Iterable[str]) -> None:
         super().__init__(fmt)
@@ -72,7 +82,7 @@ class RedactingFormatter(logging.Formatter):
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, MASK)
-        return text
+        return ROW_VALUES.sub(rf"\1 {MASK}", text)
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redact(super().format(record))
@@ -146,7 +156,9 @@ async def run(
     )
     dp.update.outer_middleware(UpdateMetricsMiddleware())
     egov = build_egov_web(settings, services, bot, i18n, runner)
-    background = await start_background(bot, runner, command_menus(settings), i18n)
+    background = await start_background(
+        bot, runner, command_menus(settings), i18n, build_retention(settings, services)
+    )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -170,12 +182,19 @@ async def run(
 
 
 async def start_background(
-    bot: Bot, runner: OutboxRunner, menus: CommandMenus, i18n: I18n
+    bot: Bot,
+    runner: OutboxRunner,
+    menus: CommandMenus,
+    i18n: I18n,
+    retention: RetentionJob | None = None,
 ) -> list[Callable[[], Awaitable[None]]]:
     """Background work of a worker; returns the stoppers, run in reverse order at exit."""
     await runner.start()
     await register_commands(bot, menus, i18n)
-    return [runner.stop]
+    if retention is None:
+        return [runner.stop]
+    await retention.start()
+    return [runner.stop, retention.stop]
 
 
 def monitoring_of(settings: Settings, services: Services, storage: BaseStorage) -> Monitoring:

@@ -1,4 +1,5 @@
-"""Per-update context: the user's profile and the locale of the update."""
+"""Per-update context: the user's profile and the locale of the update; the bound on updates
+in flight; a message's invisible tail that aiogram-dialog cannot read."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.enums import ChatType
 from aiogram.fsm.context import FSMContext
-from aiogram.types import TelegramObject, User
+from aiogram.types import Message, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram_dialog.utils import REPLY_CALLBACK_SYMBOLS, split_reply_callback
 
 from bot.filters import GROUPS, StaffChatCheck, no_staff_chat
 from dialogs.common import PROFILE_KEY
@@ -92,3 +95,33 @@ class InFlightLimit(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: Data) -> Any:
         async with self._slots:
             return await handler(event, data)
+
+
+class ReplyCallbackGuard(BaseMiddleware):
+    """Drops a message's invisible tail that aiogram-dialog would choke on (a message outer
+    middleware, before aiogram-dialog's own).
+
+    A reply-keyboard button's text carries its callback data in invisible characters after
+    the label, and aiogram-dialog reads them off every message. Typed, pasted or forged ones
+    that are no such data (their bytes are no UTF-8) made it raise ``UnicodeDecodeError``:
+    a traceback, and no answer. Outside private chats the bot shows no reply keyboard, so
+    any such tail there is typed: a staff member's note would otherwise be taken for a
+    press and lost. The message goes on as the text the person sees.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: Data) -> Any:
+        if isinstance(event, Message) and event.text and _unreadable_tail(event):
+            seen = event.text.rstrip(REPLY_CALLBACK_SYMBOLS)
+            event = event.model_copy(update={"text": seen})
+        return await handler(event, data)
+
+
+def _unreadable_tail(message: Message) -> bool:
+    text = message.text or ""
+    if message.chat.type != ChatType.PRIVATE:
+        return text != text.rstrip(REPLY_CALLBACK_SYMBOLS)
+    try:
+        split_reply_callback(text)
+    except UnicodeDecodeError:
+        return True
+    return False

@@ -8,6 +8,7 @@ from aiogram_dialog import Dialog
 from dialogs.application import windows as application
 from dialogs.common import in_private_chat
 from dialogs.main_menu import windows as main_menu
+from dialogs.privacy.windows import build_privacy_dialog
 from dialogs.status.windows import build_status_dialog
 
 
@@ -17,6 +18,9 @@ def setup() -> Router:
     # New Dialog objects per dispatcher: a router has one parent, so the module-level
     # dialogs could not serve a second dispatcher (tests, a restart in the same process).
     router.include_routers(
-        Dialog(*main_menu.WINDOWS), Dialog(*application.WINDOWS), build_status_dialog()
+        Dialog(*main_menu.WINDOWS),
+        Dialog(*application.WINDOWS),
+        build_status_dialog(),
+        build_privacy_dialog(),
     )
     return router

@@ -33,3 +33,10 @@ class StatusSG(StatesGroup):
     lookup = State()
     detail = State()
     prove = State()
+
+
+class PrivacySG(StatesGroup):
+    notice = State()
+    mydata = State()
+    forget_confirm = State()
+    forgotten = State()

@@ -1,5 +1,5 @@
 """The widgets the subscriber's windows share: translated texts, the error line, a typed
-answer, a choice among the getter's items.
+answer, a choice among the getter's items, pages of buttons.
 
 ``I18nFormat`` works like aiogram-dialog's ``Format`` but translates the template first;
 values are substituted afterwards, so user text must be escaped by the getter.
@@ -10,16 +10,17 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Any
 
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext
-from aiogram_dialog.api.protocols import DialogManager
+from aiogram_dialog.api.protocols import DialogManager, DialogProtocol
 from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.input import BaseInput, MessageInput, TextInput
 from aiogram_dialog.widgets.input.text import OnError, OnSuccess, TypeFactory
-from aiogram_dialog.widgets.kbd import Select
+from aiogram_dialog.widgets.kbd import ScrollingGroup, Select
 from aiogram_dialog.widgets.kbd.select import OnItemClick
 from aiogram_dialog.widgets.text import Format, Text
 
-from dialogs.common import on_not_text
+from dialogs.common import ErrorId, on_not_text, set_error
 
 
 class I18nFormat(Text):
@@ -66,3 +67,21 @@ def choice(widget_id: str, items: str, on_click: OnItemClick[Any, Any]) -> Selec
         items=items,
         on_click=on_click,
     )
+
+
+# The pager's buttons carry a page index as str(int); no list of ours has a million pages.
+_PAGE_DIGITS = 6
+
+
+class Pages(ScrollingGroup):
+    """aiogram-dialog's ``ScrollingGroup``, taking only a page index it can have sent: the
+    library's ``int()`` raises on a forged ``abc`` and takes ``-1``, which shows no page."""
+
+    async def _process_item_callback(
+        self, callback: CallbackQuery, data: str, dialog: DialogProtocol, manager: DialogManager
+    ) -> bool:
+        canonical = data.isascii() and data.isdigit() and data == str(int(data))
+        if not (canonical and len(data) <= _PAGE_DIGITS):
+            set_error(manager, ErrorId.USE_BUTTONS)
+            return True  # refused, and said so: the window is shown again
+        return await super()._process_item_callback(callback, data, dialog, manager)

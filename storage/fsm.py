@@ -216,6 +216,11 @@ class RowCache:
             flight.writes -= 1
             self._leave(key, flight)
 
+    def drop_prefix(self, prefix: str) -> None:
+        """Forget every cached key that starts with ``prefix``."""
+        for key in [key for key in self._rows if key.startswith(prefix)]:
+            del self._rows[key]
+
     def _put(self, key: str, row: Row) -> None:
         self._rows[key] = row
         self._rows.move_to_end(key)
@@ -299,6 +304,16 @@ class SqlStorage(BaseStorage):
             await self._clear(key, "data")
         else:
             await self._set(key, "data", self.json_dumps(data))
+
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete every row whose key starts with ``prefix`` (every destiny of one chat and
+        user: an erasure), in the database and in the cache; returns how many rows went."""
+        async with self._writing() as conn:
+            result = await conn.execute(
+                delete(fsm_state).where(_COLUMNS.key.startswith(prefix, autoescape=True))
+            )
+        self._cache.drop_prefix(prefix)
+        return int(result.rowcount or 0)
 
     # --- the cache and the statements -------------------------------------------------------
 

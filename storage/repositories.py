@@ -31,14 +31,14 @@ from storage.models import (
     SubscriberRow,
     UserRow,
 )
+from storage.privacy import SqlPersonalData
 from storage.registry import SqlRegistryWriteBack, engine_of
+from storage.rows import application_of_row as _application
 from workflows.errors import OpenApplicationExists
 from workflows.models import (
     Application,
     ApplicationKind,
-    ApplicationStatus,
     Event,
-    EventKind,
     Reason,
 )
 from workflows.outbox.records import OutboxStatus
@@ -139,38 +139,6 @@ async def read_reasons(conn: AsyncConnection, *, active_only: bool = True) -> li
     """The catalogue with each reason's labels; ``active_only=False`` adds the inactive ones
     (old applications give them)."""
     return _reasons(await conn.execute(_ACTIVE_REASONS if active_only else _ALL_REASONS))
-
-
-def _application(row: Any, history: Sequence[Any] = ()) -> Application:
-    return Application(
-        number=row.number,
-        kind=ApplicationKind(row.kind),
-        status=ApplicationStatus(row.status),
-        fin=row.fin,
-        subscriber_code=row.subscriber_code,
-        address=row.address,
-        reason_code=row.reason_code,
-        phone=row.phone,
-        email=row.email,
-        description=row.description,
-        notes=row.notes,
-        locale=row.locale,
-        telegram_user_id=row.telegram_user_id,
-        chat_id=row.chat_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        taken_by_id=row.taken_by_id,
-        taken_by_name=row.taken_by_name,
-        taken_at=row.taken_at,
-        closed_at=row.closed_at,
-        result_note=row.result_note,
-        last_reminder_at=row.last_reminder_at,
-        identified_by=row.identified_by or "typed",
-        anonymised_at=row.anonymised_at,
-        events=tuple(
-            Event(at=e.at, kind=EventKind(e.kind), actor=e.actor, note=e.note) for e in history
-        ),
-    )
 
 
 class SqlProfiles(Profiles):
@@ -339,6 +307,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.profiles = SqlProfiles(conn)
         self.verifications = SqlVerifications(conn)
         self.audit = SqlAuditLog(conn)
+        self.personal = SqlPersonalData(conn)
         self.reasons = SqlReasonCatalogue(conn)
         self.applications = SqlApplications(conn)
         self.registry = SqlRegistryWriteBack(conn)

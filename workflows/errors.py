@@ -84,3 +84,12 @@ class AlreadyClosed(WorkOrderError):
 
 class NotTakenYet(WorkOrderError):
     pass
+
+
+class OpenApplicationsPending(DomainError):
+    """An erasure must wait: the account filed these applications and they are still open
+    (the staff need their data to finish the work order)."""
+
+    def __init__(self, numbers: tuple[int, ...]) -> None:
+        super().__init__(numbers)
+        self.numbers = numbers

@@ -8,6 +8,7 @@ The roles, and where the use cases meet them:
   work order leaves, inside one;
 - subscriber profiles: :class:`Profiles`;
 - proofs of identity and the audit log: :class:`Verifications`, :class:`AuditLog`;
+- erasure and retention of personal data: :class:`PersonalData`;
 - the reason catalogue: :class:`ReasonCatalogue`;
 - applications and their history: :class:`Applications`;
 - the outbox, on the writing side: :class:`OutboxQueue` (the dispatcher's side,
@@ -97,6 +98,34 @@ class AuditLog(Protocol):
         """Append an event (it holds no personal values)."""
 
 
+# --- erasure and retention of personal data ----------------------------------------------
+class PersonalData(Protocol):
+    """What erasing an account (``/forget``) and the retention job need beyond the other roles
+    (``workflows.privacy``)."""
+
+    async def filed_by(self, telegram_user_id: int) -> Sequence[Application]:
+        """Every application this account filed, newest first (no events)."""
+
+    async def closed_before(self, moment: datetime, *, limit: int) -> Sequence[Application]:
+        """Applications closed before ``moment`` and not anonymised yet, oldest first (no
+        events)."""
+
+    async def anonymise(self, apps: Sequence[Application], now: datetime) -> None:
+        """Store the fields of ``apps`` that can hold personal data as they are given
+        (``workflows.privacy.anonymised``): FIN, phone, e-mail, address, description, notes,
+        result note, account and chat, ``anonymised_at``. Their events lose their notes, and
+        an account named as actor (``tg:<id>``) becomes the given account; their outbox rows
+        to the applicant (notices, e-mails) lose recipient, result and error, and a row still
+        pending gives up."""
+
+    async def erase_account(self, telegram_user_id: int) -> None:
+        """Delete the account's profile and its pending e-gov logins."""
+
+    async def purge_expired(self, now: datetime, *, probes_before: str) -> int:
+        """Delete e-gov logins expired at ``now`` and probe counters of days before
+        ``probes_before`` (an ISO date); returns how many rows went."""
+
+
 # --- the reason catalogue -------------------------------------------------------------------
 class ReasonCatalogue(Protocol):
     async def active(self) -> Sequence[Reason]:
@@ -166,6 +195,7 @@ class UnitOfWork(Protocol):
     profiles: Profiles
     verifications: Verifications
     audit: AuditLog
+    personal: PersonalData
     reasons: ReasonCatalogue
     applications: Applications
     registry: RegistryWriteBack

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.filters import in_group_chat, migrates_from, migrates_to
+from bot.filters import in_group_chat, is_press, migrates_from, migrates_to
 from bot.staff.access import StaffAccess, StaffChatFilter, StaffChats
 from bot.staff.callback_data import PromptCD, WorkOrderCD
 from bot.staff.handlers import PromptFilter, StaffHandlers
@@ -21,6 +21,7 @@ def setup(handlers: StaffHandlers, chats: StaffChats) -> Router:
     in_staff_chat = StaffChatFilter(chats)
     router = Router(name="staff")
     # Buttons are answered wherever they are pressed (a refusal outside the staff group).
+    router.callback_query.filter(is_press)
     router.callback_query.register(handlers.on_work_order, WorkOrderCD.filter())
     router.callback_query.register(handlers.on_prompt_cancel, PromptCD.filter())
     # Every message of ours is a group's: a private chat's text is not looked at further.

@@ -22,7 +22,8 @@ from aiogram.types import CallbackQuery, Chat, LinkPreviewOptions, Message, User
 from aiogram.utils.i18n import gettext
 
 from bot.best_effort import best_effort
-from bot.filters import GROUPS, StaffChatCheck, is_command, no_staff_chat
+from bot.commands import BUTTON_GONE
+from bot.filters import GROUPS, StaffChatCheck, is_command, is_press, no_staff_chat
 from bot.staff.access import StaffAccess
 from bot.support.access import AgentAccess
 from bot.support.commands import AgentCommand
@@ -154,8 +155,10 @@ class SupportHandlers:
         data = callback_data
         message = callback.message
         if message is None or not await self.routed(message.chat, data.cmd):
+            # A group's press (routed() takes every private chat): not a button of ours there.
             chat_id = message.chat.id if message else None
-            await best_effort(callback.answer(), "answering a support page button", chat_id)
+            gone = callback.answer(gettext(BUTTON_GONE))
+            await best_effort(gone, "answering a support page button", chat_id)
             return
         if not await self.allowed(bot, message.chat, callback.from_user, None, data.cmd):
             self.log_refusal(data.cmd, message.chat, callback.from_user)
@@ -213,5 +216,5 @@ def build_router(handlers: SupportHandlers) -> Router:
         router.message.register(
             handlers.on_command, Command(cmd.command), AgentCommandFilter(handlers, cmd)
         )
-    router.callback_query.register(handlers.on_page, SupportPageCD.filter())
+    router.callback_query.register(handlers.on_page, is_press, SupportPageCD.filter())
     return router

@@ -39,6 +39,10 @@ SUBSCRIBER_COMMANDS: Menu = (
     ("start", N_("Start again: greeting and main menu")),
     ("menu", N_("Main menu: new application, status")),
     ("language", N_("Change the language")),
+    ("mydata", N_("My data: everything the bot keeps about me")),
+    ("forget", N_("Erase my data")),
+    ("logout", N_("Log out of the FIN I proved on this account")),
+    ("privacy", N_("Privacy: what is kept, for how long, who sees it")),
 )
 AGENT_COMMANDS: Menu = (
     ("status", N_("An application by its number, e.g. /status 125")),

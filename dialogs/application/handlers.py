@@ -160,6 +160,11 @@ async def on_code_recheck(callback: CallbackQuery, button: Button, manager: Dial
 async def on_reason_selected(
     callback: CallbackQuery, widget: object, manager: DialogManager, reason: str
 ) -> None:
+    kind = ApplicationKind(manager.dialog_data.get(Field.KIND, ApplicationKind.SUSPEND))
+    if reason not in {r.code for r in await deps_of(manager).journey.reasons(kind)}:
+        # a stale button (the catalogue changed) or a forged one: only the reasons shown
+        set_error(manager, ErrorId.REASON_STALE)
+        return
     manager.dialog_data[Field.REASON] = reason
     if manager.dialog_data.pop(Field.RETURN_TO_SUMMARY, False):
         manager.dialog_data[Field.EDITING] = True

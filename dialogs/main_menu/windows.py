@@ -2,16 +2,22 @@ from __future__ import annotations
 
 from aiogram_dialog import Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Column, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Column, Row, Start, SwitchTo
 
 from dialogs.common import on_use_buttons
 from dialogs.main_menu import getters, handlers
-from dialogs.states import MainSG
+from dialogs.states import MainSG, PrivacySG
 from dialogs.widgets import ERROR, I18nConst, I18nFormat, choice, typed_answer
 from workflows.values import parse_fin
 
 FIN_INPUT = "fin"
 LANGUAGE_SELECT = "lang"
+
+
+def privacy_button() -> Start:
+    """The privacy notice, over the window it was opened from."""
+    return Start(I18nConst("🔒 Privacy"), id="privacy", state=PrivacySG.notice)
+
 
 fin_window = Window(
     I18nConst("👋 Welcome to the Azərsu e-service!", when="first_time"),
@@ -20,11 +26,16 @@ fin_window = Window(
         "service, or for its restoration, and follow your applications.",
         when="first_time",
     ),
+    I18nConst(
+        "🔒 The FIN is asked to check that the subscription is yours; it is used only to "
+        "handle your applications."
+    ),
     I18nConst("Please type the FIN of your identity card (7 characters, for example 5ABC12D)."),
     ERROR,
     *typed_answer(FIN_INPUT, parse_fin, handlers.on_fin_entered, handlers.on_fin_invalid),
     Row(
         SwitchTo(I18nConst("🌐 Language"), id="to_lang", state=MainSG.language),
+        privacy_button(),
         SwitchTo(I18nConst("✖️ Cancel"), id="fin_cancel", state=MainSG.menu, when="has_fin"),
     ),
     state=MainSG.fin,
@@ -51,6 +62,7 @@ menu_window = Window(
         SwitchTo(I18nConst("🌐 Language"), id="to_lang", state=MainSG.language),
         Button(I18nConst("🪪 Change FIN"), id="change_fin", on_click=handlers.on_change_fin),
     ),
+    privacy_button(),
     MessageInput(on_use_buttons),
     state=MainSG.menu,
     getter=getters.menu_getter,

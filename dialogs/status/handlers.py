@@ -11,6 +11,7 @@ from dialogs.common import ErrorId, clear_error, deps_of, profile_of, set_error
 from dialogs.states import StatusSG
 from dialogs.status.getters import PROVED
 from workflows.errors import ApplicationNotFound, RegistryUnavailable
+from workflows.ids import InvalidNumber, parse_number_id
 from workflows.values import InvalidValue, parse_phone
 
 
@@ -29,8 +30,12 @@ async def on_status_start(start_data: object, manager: DialogManager) -> None:
 async def on_application_selected(
     callback: CallbackQuery, widget: object, manager: DialogManager, number: str
 ) -> None:
+    try:
+        manager.dialog_data["number"] = parse_number_id(number)
+    except InvalidNumber:  # a forged button: only the numbers the listing shows
+        set_error(manager, ErrorId.USE_BUTTONS)
+        return
     clear_error(manager)
-    manager.dialog_data["number"] = int(number)
     await manager.switch_to(StatusSG.detail)
 
 

@@ -10,7 +10,6 @@ from aiogram_dialog.widgets.kbd import (
     Cancel,
     RequestContact,
     Row,
-    ScrollingGroup,
     Select,
     SwitchTo,
     Url,
@@ -21,7 +20,7 @@ from aiogram_dialog.widgets.text import Format
 from dialogs.common import is_contact, on_use_buttons
 from dialogs.states import StatusSG
 from dialogs.status import getters, handlers
-from dialogs.widgets import ERROR, I18nConst, I18nFormat, typed_answer
+from dialogs.widgets import ERROR, I18nConst, I18nFormat, Pages, typed_answer
 from dialogs.wording import N_
 
 NUMBER_INPUT = "number"
@@ -43,7 +42,7 @@ listing_window = Window(
         when="unproved",
     ),
     Format("\n{error}", when="error"),
-    ScrollingGroup(
+    Pages(
         Select(
             Format("{item[1]}"),
             id=APPLICATION_SELECT,

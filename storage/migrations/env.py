@@ -60,6 +60,7 @@ async def run_async_migrations() -> None:
         config.get_section(config.config_ini_section, {}),
         prefix="sqlalchemy.",
         poolclass=pool.NullPool,
+        hide_parameters=True,  # as storage.database.create_engine: no row values in errors
     )
     async with connectable.connect() as connection:
         await connection.run_sync(_run_sync)

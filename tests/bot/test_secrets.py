@@ -7,7 +7,9 @@ import logging
 import sys
 
 import pytest
+from asyncpg.exceptions import NotNullViolationError
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings, describe_error, safe_url
 from bot.main import RedactingFormatter, configure_logging
@@ -97,6 +99,50 @@ def test_the_formatter_masks_secrets_in_messages_and_tracebacks() -> None:
     assert PASSWORD not in text
     assert text.startswith("connecting with ***\n")
     assert "cannot connect to postgresql+asyncpg://azersu:***@db:5432/azersu" in text
+
+
+ROW = ("5ABC12D", "+994501234567", "secret.person@example.com")
+
+
+def postgres_integrity_error() -> IntegrityError:
+    """What SQLAlchemy raises for a NOT NULL violation on PostgreSQL: the engine hides the
+    parameters, the server's DETAIL still quotes the row."""
+    orig = NotNullViolationError.new(
+        {
+            "M": 'null value in column "kind" of relation "applications" violates not-null '
+            "constraint",
+            "D": f"Failing row contains (7, null, {', '.join(ROW)}).",
+            "C": "23502",
+        }
+    )
+    statement = "INSERT INTO applications (fin, phone, email) VALUES ($1, $2, $3)"
+    return IntegrityError(statement, ROW, orig, hide_parameters=True)
+
+
+def test_a_database_error_is_logged_without_the_row_it_quotes() -> None:
+    formatter = RedactingFormatter("%(message)s", ())
+    error = postgres_integrity_error()
+    assert all(value in str(error) for value in ROW)  # what the formatter has to hide
+    try:
+        try:
+            raise error.orig  # type: ignore[misc]
+        except NotNullViolationError as orig:
+            raise error from orig
+    except IntegrityError as exc:
+        traceback = formatter.format(record("outbox attempt crashed", exc=exc))
+        as_repr = formatter.format(record("task ended with %r", exc))
+    for text in (traceback, as_repr):
+        leaked = [value for value in ROW if value in text]
+        assert not leaked, text
+    assert "DETAIL: ***" in traceback
+    assert "[SQL: INSERT INTO applications (fin, phone, email) VALUES ($1, $2, $3)]" in traceback
+    assert "NotNullViolationError" in traceback  # the cause is still named
+
+
+def test_an_argument_asyncpg_refuses_is_not_quoted() -> None:
+    formatter = RedactingFormatter("%(message)s", ())
+    message = "invalid input for query argument $2: '+994501234567' (expected int)"
+    assert formatter.format(record(message)) == "invalid input for query argument $2: ***"
 
 
 def test_an_uncaught_exception_goes_through_the_formatter(

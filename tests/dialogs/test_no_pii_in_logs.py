@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import logging
 import socket
+import sqlite3
+from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
+from bot.errors import TRY_AGAIN
 from bot.webhook import WEBHOOK_PATH, WebhookServer
-from tests.dialogs.helpers import FIN, World, fill_to, press_update, register
+from tests.dialogs.helpers import FIN, World, applications, fill_to, press_update, register, tr
 from tests.support import assert_no_personal_data, logged_above_debug
 
 PHONE = "050 123 45 67"
@@ -80,3 +83,42 @@ async def test_a_crash_while_registering_logs_no_personal_data(
         )
     assert world.engine.sync_engine.hide_parameters
     assert_no_personal_data(caplog.records, *SECRETS)
+
+
+DESCRIPTION = "Going abroad; the key is under the mat"
+
+
+async def test_a_database_error_in_a_handler_logs_no_row_values(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The insert under "Continue" fails as PostgreSQL would fail it, its error quoting the
+    row (DETAIL) while SQLAlchemy holds the statement's parameters: the subscriber is told
+    to try again, and no log line above DEBUG holds the FIN, the phone, the e-mail or what
+    was typed."""
+    user = world.subscriber(language_code="en")
+    summary = await fill_to(user, "summary", phone=PHONE, email=EMAIL, description=DESCRIPTION)
+    assert world.engine is not None
+    row = f"Failing row contains (1, {FIN}, +994501234567, {EMAIL}, {DESCRIPTION})."
+    failed: list[BaseException] = []
+
+    def fail_the_insert(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO APPLICATIONS"):
+            error = sqlite3.IntegrityError(f"null value in column violates\nDETAIL:  {row}")
+            failed.append(error)
+            raise error
+
+    event.listen(world.engine.sync_engine, "before_cursor_execute", fail_the_insert)
+    caplog.set_level(logging.INFO)
+    try:
+        update = press_update(user, "confirm", summary)
+        await world.dp.feed_update(world.bot, update)
+    finally:
+        event.remove(world.engine.sync_engine, "before_cursor_execute", fail_the_insert)
+
+    assert failed, "the insert was not reached"
+    [answer] = world.session.of("AnswerCallbackQuery")
+    assert answer.show_alert and answer.text == tr(TRY_AGAIN, "en")
+    logged = "\n".join(logged_above_debug(caplog.records))
+    assert f"update {update.update_id}: storage error IntegrityError" in logged
+    assert_no_personal_data(caplog.records, *SECRETS, DESCRIPTION, "key is under the mat")
+    assert await applications(world.engine) == []

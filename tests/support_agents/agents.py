@@ -29,7 +29,7 @@ from bot.app import Services
 from bot.catalogues import compile_catalogues
 from bot.config import Settings
 from storage.models import OutboxRow, SubscriberRow
-from tests.support import RecordingSession, chat_member
+from tests.support import ChatMessageManager, RecordingSession, chat_member
 from workflows.clock import FixedClock
 from workflows.models import Draft, StaffMember
 
@@ -152,6 +152,7 @@ class World:
     settings: Settings
     clock: FixedClock
     engine: AsyncEngine
+    mm: ChatMessageManager | None = None  # the dialogs' message manager (it answers presses)
     update_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     message_ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _codes: itertools.count = field(default_factory=lambda: itertools.count(100001))

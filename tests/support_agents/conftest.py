@@ -44,8 +44,9 @@ async def world(
         + [subscriber_row("100002", state="suspended", address="Bakı ş., <Yasamal> & Co")],
     )
     services = build_services(agent_settings, engine=engine, clock=clock)
+    mm = ChatMessageManager()
     dp = build_dispatcher(
-        agent_settings, services, storage=JsonMemoryStorage(), message_manager=ChatMessageManager()
+        agent_settings, services, storage=JsonMemoryStorage(), message_manager=mm
     )
     session = AgentSession()
     tg = Bot("42:TEST", session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
@@ -57,4 +58,5 @@ async def world(
         settings=agent_settings,
         clock=clock,
         engine=engine,
+        mm=mm,
     )

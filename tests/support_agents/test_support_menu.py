@@ -23,7 +23,7 @@ from tests.support_agents.agents import (
 )
 
 COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
-SUBSCRIBER = ["start", "menu", "language"]
+SUBSCRIBER = ["start", "menu", "language", "mydata", "forget", "logout", "privacy"]
 AGENT = ["status", "find", "open", "stats"]
 SECOND_AGENT = 5003
 

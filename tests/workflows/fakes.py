@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from tests.workflows.fake_identity import FakeAuditLog, FakeVerifications
+from tests.workflows.fake_privacy import FakePersonalData
 from workflows.errors import OpenApplicationExists, RegistryUnavailable
 from workflows.identity import AuditEvent, Verification
 from workflows.models import Application, ApplicationStatus, Event, Reason, ServiceState
@@ -289,6 +290,7 @@ class FakeUnitOfWork:
         self._audit = _Changes(db.audit, read_only=read_only)
         self.verifications = FakeVerifications(self._verifications)
         self.audit = FakeAuditLog(self._audit)
+        self.personal = FakePersonalData(self._profiles, self._apps, self._events, self._outbox)
         self.profiles = FakeProfiles(self._profiles)
         self.reasons = FakeReasonCatalogue(db)
         self.applications = FakeApplications(db, self._apps, self._events)
