@@ -21,9 +21,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import secrets
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
@@ -35,6 +37,9 @@ from dialogs.wording import LOCALES
 from storage.catalogue import SEED_DIR, CatalogueFileError, load_reason_catalogue
 from storage.migrate import upgrade_to_head
 from workflows.clock import BAKU
+
+if TYPE_CHECKING:
+    from sandbox.server import SandboxServer
 
 ROOT = Path(__file__).resolve().parent
 DEMO_CSV = ROOT / "storage" / "seed" / "demo_subscribers.csv"
@@ -194,17 +199,51 @@ async def run_sandbox(settings: Settings) -> None:
             "support_user_ids": list(server.agent_user_ids),
             "support_chat_id": None,
             "webhook_url": None,
+            **sandbox_egov(settings, server),
         }
     )
     print(
         f"Sandbox: {token_note} the bot runs against an embedded Telegram — "
-        f"open {server.web_url} (demo subscriber codes 100001–100015).",
+        f"open {server.web_url} (demo subscriber codes 100001–100015; the e-gov login "
+        "goes to the sandbox's own provider page, under /idp).",
         flush=True,
     )
     try:
         await run(sandboxed)
     finally:
         await server.stop()
+
+
+SANDBOX_CLIENT_ID = "azersu-sandbox-bot"
+
+
+def sandbox_egov(settings: Settings, server: SandboxServer) -> dict[str, object]:
+    """The e-gov login against the sandbox's provider (``server.idp``): the bot's /auth
+    routes on 127.0.0.1:LISTEN_PORT (any free port when that one is taken), the bot
+    registered as the provider's client."""
+    port = loopback_port(settings.listen_port)
+    public_url = f"http://127.0.0.1:{port}"
+    secret = secrets.token_urlsafe(32)
+    server.idp.register_client(SANDBOX_CLIENT_ID, secret, f"{public_url}/auth/callback")
+    return {
+        "egov_issuer": f"{server.web_url}/idp",
+        "egov_client_id": SANDBOX_CLIENT_ID,
+        "egov_client_secret": SecretStr(secret),
+        "egov_fin_claim": server.idp.fin_claim,
+        "public_url": public_url,
+        "listen_host": "127.0.0.1",
+        "listen_port": port,
+    }
+
+
+def loopback_port(preferred: int) -> int:
+    """``preferred`` if it is free on 127.0.0.1, else a free port the system picks."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def sqlite_file(url: str) -> Path | None:

@@ -33,6 +33,8 @@ from bot.best_effort import BestEffortMessageManager
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
 from bot.dialog_state import state_eraser
+from bot.egov_setup import build_egov, egov_link, egov_web
+from bot.egov_web import Egov, EgovWeb
 from bot.errors import StorageErrorGuard
 from bot.middlewares import InFlightLimit, ProfileI18nMiddleware, ReplyCallbackGuard
 from bot.once import OnceOnly, RedisSeenUpdates, SeenUpdates
@@ -105,6 +107,8 @@ class Services:
     clock: Clock
     staff_chat_id: int
     closers: list[Any] = field(default_factory=list)
+    # The e-gov login, when EGOV_* are set.
+    egov: Egov | None = None
 
     async def close(self) -> None:
         for closer in self.closers:
@@ -156,6 +160,7 @@ def build_services(
     clock = clock or SystemClock()
     staff_chat_id = settings.staff_chat_id or 0
     outbox_store = SqlOutboxStore(engine)
+    egov = build_egov(settings, engine, transactions, clock, closers)
     return Services(
         engine=engine,
         transactions=transactions,
@@ -184,7 +189,17 @@ def build_services(
         clock=clock,
         staff_chat_id=staff_chat_id,
         closers=closers,
+        egov=egov,
     )
+
+
+def build_egov_web(
+    settings: Settings, services: Services, bot: Bot, i18n: I18n, outbox: Waker | None
+) -> EgovWeb | None:
+    """The /auth routes of the e-gov login, None when it is off."""
+    if services.egov is None:
+        return None
+    return egov_web(services.egov, bot, i18n, settings.default_locale, outbox)
 
 
 def build_i18n(settings: Settings) -> I18n:
@@ -224,6 +239,7 @@ def build_dispatcher(
         pay_url_template=settings.pay_url_template,
         default_locale=settings.default_locale,
         probing=build_probing(settings, storage, services),
+        egov_link=egov_link(services.egov) if services.egov is not None else None,
     )
     storage = storage or MemoryStorage()
     privacy_deps = PrivacyDeps(

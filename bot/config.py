@@ -41,6 +41,20 @@ def safe_url(url: str) -> str:
     return f"{parts.scheme}://{netloc}{parts.path}{query}" if parts.scheme else MASK
 
 
+def _web_url(url: str, *, https_only: bool = False) -> bool:
+    """An absolute http(s) URL without query, fragment nor password; ``https_only``: plain
+    http only to this machine (the sandbox's provider)."""
+    parts = _split(url)
+    if parts is None or parts.query or parts.fragment or not parts.hostname:
+        return False
+    if parts.password is not None:
+        return False
+    if parts.scheme == "https":
+        return True
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    return parts.scheme == "http" and (local or not https_only)
+
+
 def url_password(url: str) -> str | None:
     parts = _split(url)
     return parts.password if parts is not None else None
@@ -172,6 +186,17 @@ class Settings(BaseSettings):
     # Telegram numbers its updates from the same id at every start).
     seen_updates_ttl_hours: float = Field(default=24, ge=0, alias="SEEN_UPDATES_TTL_HOURS")
 
+    # The e-gov login (OpenID Connect, authorization code with PKCE): all of EGOV_ISSUER,
+    # EGOV_CLIENT_ID and EGOV_CLIENT_SECRET, or none. EGOV_FIN_CLAIM names the ID token's
+    # claim that carries the FIN. The provider sends the browser back to
+    # PUBLIC_URL/auth/callback (PUBLIC_URL: this bot's public base URL; empty: the origin of
+    # WEBHOOK_URL), served beside the webhook, or when polling on LISTEN_HOST:LISTEN_PORT.
+    egov_issuer: str | None = Field(default=None, alias="EGOV_ISSUER")
+    egov_client_id: str | None = Field(default=None, alias="EGOV_CLIENT_ID")
+    egov_client_secret: SecretStr | None = Field(default=None, alias="EGOV_CLIENT_SECRET")
+    egov_fin_claim: str = Field(default="fin", min_length=1, alias="EGOV_FIN_CLAIM")
+    public_url: str | None = Field(default=None, alias="PUBLIC_URL")
+
     sandbox_port: int = Field(default=8080, alias="SANDBOX_PORT")
     sandbox_api_port: int = Field(default=8081, alias="SANDBOX_API_PORT")
     # The sandbox's page and Bot API listen here; 0.0.0.0 shows them to the whole network.
@@ -242,6 +267,26 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("egov_issuer")
+    @classmethod
+    def _egov_issuer(cls, value: str | None) -> str | None:
+        if value is not None:
+            value = value.rstrip("/")
+            if not _web_url(value, https_only=True):
+                raise ValueError(
+                    "must be an https:// URL (http:// only on this machine), without a query"
+                )
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            value = value.rstrip("/")
+            if not _web_url(value):
+                raise ValueError("must be an http(s):// URL without a query or fragment")
+        return value
+
     @field_validator("pay_url_template")
     @classmethod
     def _pay_url(cls, value: str) -> str:
@@ -270,6 +315,19 @@ class Settings(BaseSettings):
             raise ValueError("REDIS_URL is required when FSM_STORAGE is redis")
         if self.webhook_url and self.metrics_port == self.listen_port:
             raise ValueError("METRICS_PORT must differ from LISTEN_PORT (the webhook's)")
+        egov = {
+            "EGOV_ISSUER": self.egov_issuer,
+            "EGOV_CLIENT_ID": self.egov_client_id,
+            "EGOV_CLIENT_SECRET": self.egov_client_secret,
+        }
+        given = [name for name, value in egov.items() if value]
+        if given and len(given) < len(egov):
+            missing = next(name for name, value in egov.items() if not value)
+            raise ValueError(f"{missing} is required when {given[0]} is set (the e-gov login)")
+        if given and self.public_base_url is None:
+            raise ValueError("PUBLIC_URL (or WEBHOOK_URL) is required for the e-gov login")
+        if given and not self.webhook_url and self.metrics_port == self.listen_port:
+            raise ValueError("METRICS_PORT must differ from LISTEN_PORT (the e-gov login's)")
         return self
 
     def secret_values(self) -> set[str]:
@@ -282,6 +340,7 @@ class Settings(BaseSettings):
             self.smtp_password,
             self.billing_api_token,
             self.metrics_token,
+            self.egov_client_secret,
         )
         found.update(token.get_secret_value() for token in tokens if token is not None)
         for url in (self.database_url, self.redis_url, self.billing_api_url):
@@ -289,6 +348,22 @@ class Settings(BaseSettings):
             if password:
                 found.update((password, unquote(password)))
         return {secret for secret in found if len(secret) >= MIN_REDACTED}
+
+    @property
+    def egov(self) -> bool:
+        """The e-gov login is configured (the validation made it all or nothing)."""
+        return bool(self.egov_issuer and self.egov_client_id and self.egov_client_secret)
+
+    @property
+    def public_base_url(self) -> str | None:
+        """Where the world reaches this bot's web server: PUBLIC_URL, else WEBHOOK_URL's
+        origin."""
+        if self.public_url:
+            return self.public_url
+        parts = _split(self.webhook_url) if self.webhook_url else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            return None
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def sandbox(self) -> bool:

@@ -16,6 +16,7 @@ from types import TracebackType
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.utils.i18n import I18n
+from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -25,6 +26,7 @@ from bot.app import (
     Services,
     build_bot,
     build_dispatcher,
+    build_egov_web,
     build_i18n,
     build_outbox_runner,
     build_retention,
@@ -34,6 +36,7 @@ from bot.app import (
     command_menus,
 )
 from bot.config import MASK, Settings, describe_error
+from bot.egov_web import EgovWeb
 from bot.import_cli import run_import_cli
 from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
 from bot.monitoring import Listener, Monitoring
@@ -152,6 +155,7 @@ async def run(
         seen_updates=build_seen_updates(settings, services, storage),
     )
     dp.update.outer_middleware(UpdateMetricsMiddleware())
+    egov = build_egov_web(settings, services, bot, i18n, runner)
     background = await start_background(
         bot, runner, command_menus(settings), i18n, build_retention(settings, services)
     )
@@ -162,10 +166,11 @@ async def run(
             loop.add_signal_handler(sig, stop.set)
     try:
         background.append(await start_monitoring(settings, services, storage))
+        background.append(await start_login_listener(settings, services, storage, egov))
         if ready is not None:
             await ready(bot, dp)
         if settings.webhook_url:
-            await run_webhook(settings, services, bot, dp, storage, stop)
+            await run_webhook(settings, services, bot, dp, storage, stop, egov)
         else:
             await run_polling(bot, dp, stop)
     finally:
@@ -211,7 +216,8 @@ async def start_monitoring(
     where = settings.metrics_listener
     if where == "none":
         logger.info("/metrics and /healthz are not served (METRICS_PORT 0, no METRICS_TOKEN)")
-    if where == "none" or (where == "public" and settings.webhook_url):
+    # On the public port, the webhook's server or the e-gov login's listener serves them.
+    if where == "none" or (where == "public" and (settings.webhook_url or services.egov)):
         return _nothing_to_stop
     own = where == "own"
     listener = Listener(monitoring_of(settings, services, storage).app(), "metrics listener")
@@ -224,6 +230,23 @@ async def start_monitoring(
 
 async def _nothing_to_stop() -> None:
     pass
+
+
+async def start_login_listener(
+    settings: Settings, services: Services, storage: BaseStorage, egov: EgovWeb | None
+) -> Callable[[], Awaitable[None]]:
+    """Polling with the e-gov login: its /auth routes on LISTEN_HOST:LISTEN_PORT (and
+    /metrics, /healthz when they belong on that port); with a webhook the webhook's server
+    serves them. Returns the stopper."""
+    if egov is None or settings.webhook_url:
+        return _nothing_to_stop
+    app = web.Application()
+    egov.add_routes(app)
+    if settings.metrics_listener == "public":
+        monitoring_of(settings, services, storage).add_routes(app)
+    listener = Listener(app, "e-gov login listener")
+    await listener.start(settings.listen_host, settings.listen_port)
+    return listener.stop
 
 
 async def run_polling(bot: Bot, dp: Dispatcher, stop: asyncio.Event) -> None:
@@ -246,13 +269,14 @@ async def run_webhook(
     dp: Dispatcher,
     storage: BaseStorage,
     stop: asyncio.Event,
+    egov: EgovWeb | None = None,
 ) -> None:
     if not (settings.webhook_url and settings.webhook_secret):
         raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
     secret = settings.webhook_secret.get_secret_value()
     public = settings.metrics_listener == "public"
     monitoring = monitoring_of(settings, services, storage) if public else None
-    server = WebhookServer(dp, bot, secret, monitoring)
+    server = WebhookServer(dp, bot, secret, monitoring, egov)
     await server.start(settings.listen_host, settings.listen_port)
     await dp.emit_startup(bot=bot, **dp.workflow_data)
     if settings.webhook_set:

@@ -15,6 +15,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.metrics import REGISTRY
@@ -93,6 +96,21 @@ class Monitoring:
         )
 
 
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """aiohttp's access log without the query string: the e-gov login's carry a state, a
+    code or a start link's token, which no log line should hold."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %.3fs',
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time,
+        )
+
+
 class Listener:
     """One aiohttp application on one address, started and stopped by the worker."""
 
@@ -102,7 +120,9 @@ class Listener:
         self.runner: web.AppRunner | None = None
 
     async def start(self, host: str, port: int) -> None:
-        self.runner = web.AppRunner(self.app, handle_signals=False)
+        self.runner = web.AppRunner(
+            self.app, handle_signals=False, access_log_class=PathOnlyAccessLogger
+        )
         await self.runner.setup()
         await web.TCPSite(self.runner, host, port).start()
         logger.info("%s listening on %s:%s", self.name, host, port)

@@ -2,7 +2,8 @@
 
 Every request must carry X-Telegram-Bot-Api-Secret-Token (compared in constant time); a wrong
 one gets 401, a body that is not an Update gets 400 (bodies over 1 MiB 413), and neither
-disturbs the server. The webhook is all this public listener shows: /healthz and /metrics
+disturbs the server. The webhook is all this public listener shows, with the e-gov login's
+/auth/start and /auth/callback when it is configured (bot.egov_web): /healthz and /metrics
 live on the metrics listener (bot.monitoring), and come here only behind METRICS_TOKEN when
 an operator asks for it (METRICS_PORT 0); any other path is 404. An update delivered again
 is answered 200 like the first and skipped by the dispatcher (bot.once).
@@ -21,6 +22,7 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.egov_web import EgovWeb
 from bot.monitoring import Listener, Monitoring
 
 logger = logging.getLogger(__name__)
@@ -31,11 +33,18 @@ MAX_BODY = 1024 * 1024
 
 class WebhookServer:
     def __init__(
-        self, dp: Dispatcher, bot: Bot, secret: str, monitoring: Monitoring | None = None
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        secret: str,
+        monitoring: Monitoring | None = None,
+        egov: EgovWeb | None = None,
     ) -> None:
-        """``monitoring``: /healthz and /metrics served here too (guarded by their token)."""
+        """``monitoring``: /healthz and /metrics served here too (guarded by their token);
+        ``egov``: the e-gov login's routes."""
         self.dp, self.bot, self.secret = dp, bot, secret
         self.monitoring = monitoring
+        self.egov = egov
         self.tasks: set[asyncio.Task[Any]] = set()
         self.listener = Listener(self.app(), "webhook server")
 
@@ -44,6 +53,8 @@ class WebhookServer:
         app.router.add_post(WEBHOOK_PATH, self.handle)
         if self.monitoring is not None:
             self.monitoring.add_routes(app)
+        if self.egov is not None:
+            self.egov.add_routes(app)
         return app
 
     async def handle(self, request: web.Request) -> web.Response:

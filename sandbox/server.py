@@ -26,6 +26,7 @@ Lifecycle and facts::
     server = SandboxServer(host="127.0.0.1", api_port=0, web_port=0, mail_dir=Path("data/mail"))
     await server.start(); ...; await server.stop()          # or: async with SandboxServer(...)
     server.api_url, server.web_url, server.token, server.bot_id, server.bot_user
+    server.idp                    # the fake e-gov identity provider on web_url + "/idp"
     server.staff_chat_id          # the current staff group id (changes after a migration)
     server.staff_user_ids, server.subscribers, server.staff, server.outsider   # presets
     server.agents, server.agent_user_ids   # the support agents (the bot's SUPPORT_USER_IDS)
@@ -101,6 +102,7 @@ from sandbox.botapi import BotApi
 from sandbox.control import setup_control
 from sandbox.errors import PortUnavailable
 from sandbox.http_server import Listener, add_bot_api_route, probe_ports
+from sandbox.idp import FakeIdentityProvider
 from sandbox.mail import MailBox
 from sandbox.origin import same_origin_guard
 from sandbox.playing import Playing
@@ -161,6 +163,8 @@ class SandboxServer(Playing, Reading):
         )
         self.api.on_webhook_change = self.webhooks.changed
         self.mailbox = MailBox(Path(mail_dir) if mail_dir is not None else None)
+        # The e-gov login's stand-in, under /idp on the page's port (sandbox.idp).
+        self.idp = FakeIdentityProvider()
         self.api_url = ""
         self.web_url = ""
         self._listener = Listener(host, api_port, web_port)
@@ -173,6 +177,7 @@ class SandboxServer(Playing, Reading):
         )
         add_bot_api_route(app, self.token, self.api)
         setup_control(app, self)
+        self.idp.add_routes(app)
         return app
 
     async def start(self) -> None:

@@ -1,5 +1,5 @@
 """What the subscriber is told about a change of their application (Telegram and e-mail),
-and the support chat's warning about a probed subscriber code."""
+about a proof of their FIN, and the support chat's warning about a probed subscriber code."""
 
 from __future__ import annotations
 
@@ -56,3 +56,10 @@ def render_probe_warning(payload: Mapping[str, Any], _: Translate) -> str:
         accounts=int(payload.get("accounts", 0)),
         account=f"<code>{int(payload.get('account', 0))}</code>",
     )
+
+
+# The account proved its FIN through the e-gov login (the outbox's ``egov_verified`` row).
+EGOV_VERIFIED = N_(
+    "✅ Your FIN is confirmed through the e-gov login. You can now see every application of "
+    "this FIN in “Check the application's status”."
+)

@@ -39,7 +39,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
-from bot.outbox.notices import render_notice, render_probe_warning
+from bot.outbox.notices import EGOV_VERIFIED, render_notice, render_probe_warning
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import Lane
 from bot.staff.render import card_keyboard, render_card, render_reminder
@@ -129,8 +129,8 @@ class StatusLinks:
 
 @dataclass
 class TelegramSender:
-    """Renders and sends ``staff_card``, ``staff_card_edit``, ``reminder``, ``notice`` and
-    ``probe_warning`` (to the support chat, in the staff locale).
+    """Renders and sends ``staff_card``, ``staff_card_edit``, ``reminder``, ``notice``,
+    ``egov_verified`` and ``probe_warning`` (to the support chat, in the staff locale).
 
     Every request is made inside ``limiter``'s slot for its chat, the limiter of the lane.
     """
@@ -155,6 +155,7 @@ class TelegramSender:
             OutboxKind.REMINDER: self._reminder,
             OutboxKind.NOTICE: self._notice,
             OutboxKind.PROBE_WARNING: self._probe_warning,
+            OutboxKind.EGOV_VERIFIED: self._egov_verified,
         }
 
     def lane(self) -> Lane:
@@ -282,6 +283,17 @@ class TelegramSender:
             ]
         )
         message = await self._send(chat_id, render_notice(app, event, _), keyboard)
+        return Delivered(chat_id=message.chat.id, message_id=message.message_id)
+
+    async def _egov_verified(self, item: Claimed, chat_id: int) -> Delivered:
+        """The account's FIN is confirmed (the e-gov login), in the account's locale."""
+        _ = translator(self.i18n, str(item.payload.get("locale") or self.i18n.default_locale))
+        message = await self._call(
+            chat_id,
+            lambda: self.bot.send_message(
+                chat_id, _(EGOV_VERIFIED), request_timeout=REQUEST_TIMEOUT
+            ),
+        )
         return Delivered(chat_id=message.chat.id, message_id=message.message_id)
 
     # the support chat ---------------------------------------------------------------------

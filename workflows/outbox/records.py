@@ -26,6 +26,7 @@ class OutboxKind(StrEnum):
     NOTICE = "notice"
     EMAIL = "email"
     PROBE_WARNING = "probe_warning"
+    EGOV_VERIFIED = "egov_verified"  # the account's FIN is confirmed through the e-gov login
 
 
 class OutboxStatus(StrEnum):
