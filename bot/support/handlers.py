@@ -18,11 +18,13 @@ from aiogram import Bot, Router
 from aiogram.enums import ChatType, ParseMode
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, Filter
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import CallbackQuery, Chat, LinkPreviewOptions, Message, User
 from aiogram.utils.i18n import gettext
 
 from bot.best_effort import best_effort
 from bot.filters import GROUPS, StaffChatCheck, is_command, no_staff_chat
+from bot.screen import LatestMessages
 from bot.staff.access import StaffAccess
 from bot.support.access import AgentAccess
 from bot.support.commands import AgentCommand
@@ -129,19 +131,29 @@ class SupportHandlers:
         return stats_pages(await self.support.stats()), ""
 
     async def on_command(
-        self, message: Message, command: CommandObject, bot: Bot, agent_command: AgentCommand
+        self,
+        message: Message,
+        command: CommandObject,
+        bot: Bot,
+        agent_command: AgentCommand,
+        fsm_storage: BaseStorage | None = None,
     ) -> None:
-        cmd, args = agent_command, command.args
+        sent = await self.answer(message, command, bot, agent_command)
+        if fsm_storage is not None:  # a dialog window above it is sent anew, not edited
+            await LatestMessages(fsm_storage).sent(bot.id, sent)
+
+    async def answer(
+        self, message: Message, command: CommandObject, bot: Bot, cmd: AgentCommand
+    ) -> Message:
+        args = command.args
         if not await self.allowed(bot, message.chat, message.from_user, message.sender_chat, cmd):
             self.log_refusal(cmd, message.chat, message.from_user)
-            await message.answer(esc(gettext(REFUSAL)), parse_mode=ParseMode.HTML)
-            return
+            return await message.answer(esc(gettext(REFUSAL)), parse_mode=ParseMode.HTML)
         try:
             pages, arg = await self.pages(cmd, args or "")
         except Usage as usage:
-            await message.answer(usage.text, parse_mode=ParseMode.HTML)
-            return
-        await message.answer(
+            return await message.answer(usage.text, parse_mode=ParseMode.HTML)
+        return await message.answer(
             with_footer(pages, 0),
             parse_mode=ParseMode.HTML,
             reply_markup=page_keyboard(cmd, arg, 0, len(pages)),
