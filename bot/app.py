@@ -46,6 +46,7 @@ from bot.outbox.telegram import RATE_MARGIN_S, StatusLinks, TelegramSender
 from bot.outbox.worker import claim_worker, default_worker_id
 from bot.probing import build_probing
 from bot.retention import RetentionJob
+from bot.screen import FreshWindows, LatestMessages
 from bot.staff.access import StaffChats
 from bot.staff.handlers import Waker
 from bot.telegram_retries import TelegramRetries, without_retries
@@ -278,7 +279,11 @@ def build_dispatcher(
     dp.include_router(dialogs.setup())
     dp.include_router(commands.fallback())
     dp.message.outer_middleware(ReplyCallbackGuard())  # before aiogram-dialog's, which it guards
-    setup_dialogs(dp, message_manager=message_manager or BestEffortMessageManager())
+    # A window below which a notice or an agent's answer arrived is sent anew, not edited.
+    windows = FreshWindows(
+        message_manager or BestEffortMessageManager(), LatestMessages(dp.storage)
+    )
+    setup_dialogs(dp, message_manager=windows)
     # Must run after setup_dialogs: I18nMiddleware wraps the observers that exist now,
     # including aiogram-dialog's background-update observer.
     ProfileI18nMiddleware(
@@ -351,11 +356,14 @@ def build_outbox_runner(
     clock: Clock | None = None,
     owner: str | None = None,
     timing: Timing = REAL_TIME,
+    storage: BaseStorage | None = None,
 ) -> OutboxRunner:
     """The outbox runner with its two lanes (Telegram, e-mail), each sender handed the
     narrow objects it uses; ``clock`` and ``timing`` let the tests and the benchmark run
     it in virtual time. ``owner``: the worker's name in the leases (None: ``WORKER_ID`` or
-    its default, held against a second process on this host, see ``bot.outbox.worker``)."""
+    its default, held against a second process on this host, see ``bot.outbox.worker``).
+    ``storage``: the dispatcher's FSM storage, where a notice is recorded as the newest
+    message of its chat (``bot.screen``); without it the dialogs edit windows above notices."""
     worker = None
     if owner is None:
         listen_port = settings.listen_port if settings.webhook_url else None
@@ -384,6 +392,7 @@ def build_outbox_runner(
         staff_locale=settings.staff_locale,
         deadline_hours=settings.work_order_deadline_hours,
         limiter=limiter,
+        latest=LatestMessages(storage) if storage is not None else None,
     )
     contact = Contact(phone=settings.mail_contact_phone, site=settings.mail_contact_site)
     email = EmailSender(services.mailer, reader, i18n, links, contact)

@@ -144,7 +144,7 @@ async def run(
     bot.session.middleware(ApiErrorMetrics())
     storage, isolation = build_storage(settings, services)
     i18n = build_i18n(settings)
-    runner = build_outbox_runner(settings, services, bot, i18n)
+    runner = build_outbox_runner(settings, services, bot, i18n, storage=storage)
     dp = build_dispatcher(
         settings,
         services,

@@ -42,6 +42,7 @@ from aiogram.utils.i18n import I18n
 from bot.outbox.notices import EGOV_VERIFIED, render_notice, render_probe_warning
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import Lane
+from bot.screen import LatestMessages
 from bot.staff.render import card_keyboard, render_card, render_reminder
 from dialogs.wording import Translate, translator
 from workflows.models import Application, EventKind
@@ -144,6 +145,8 @@ class TelegramSender:
     staff_locale: str
     deadline_hours: float
     limiter: RateLimiter
+    # Where a notice is recorded as the newest message of its chat (``bot.screen``).
+    latest: LatestMessages | None = None
     _renderers: dict[str, Callable[[Claimed, int], Awaitable[Delivered]]] = field(
         init=False, repr=False
     )
@@ -283,6 +286,8 @@ class TelegramSender:
             ]
         )
         message = await self._send(chat_id, render_notice(app, event, _), keyboard)
+        if self.latest is not None:  # the dialog's window above it is not edited any more
+            await self.latest.sent(self.bot.id, message)
         return Delivered(chat_id=message.chat.id, message_id=message.message_id)
 
     async def _egov_verified(self, item: Claimed, chat_id: int) -> Delivered:

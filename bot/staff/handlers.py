@@ -398,9 +398,14 @@ class StaffHandlers:
             done = _("✅ Work order No. {number} is done; the result is recorded.")
         else:
             done = _("❌ Work order No. {number} is rejected; the reason is recorded.")
-        await self._close_prompt(
-            bot, message.chat.id, original.message_id, done.format(number=prompt.number)
+        # The prompt keeps its text (only its Cancel button goes); the answer comes below
+        # the note, as a reply to it.
+        await best_effort(
+            message.reply(done.format(number=prompt.number)),
+            "confirming a note",
+            message.chat.id,
         )
+        await self._close_prompt(bot, message.chat.id, original.message_id, None)
 
     # --- the group became a supergroup -------------------------------------------------------
     async def on_migrate_to(self, message: Message) -> None:

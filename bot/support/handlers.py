@@ -27,12 +27,14 @@ from aiogram import Bot, Router
 from aiogram.enums import ChatType, ParseMode
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, Filter
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import CallbackQuery, Chat, LinkPreviewOptions, Message, User
 from aiogram.utils.i18n import gettext
 
 from bot.best_effort import best_effort
 from bot.commands import BUTTON_GONE
 from bot.filters import GROUPS, StaffChatCheck, is_command, is_press, no_staff_chat
+from bot.screen import LatestMessages
 from bot.staff.access import ANONYMOUS_ADMIN_ID, StaffAccess
 from bot.support.access import AgentAccess
 from bot.support.commands import AgentCommand
@@ -163,21 +165,31 @@ class SupportHandlers:
         return stats_pages(await self.support.stats(agent=agent)), ""
 
     async def on_command(
-        self, message: Message, command: CommandObject, bot: Bot, agent_command: AgentCommand
+        self,
+        message: Message,
+        command: CommandObject,
+        bot: Bot,
+        agent_command: AgentCommand,
+        fsm_storage: BaseStorage | None = None,
     ) -> None:
-        cmd, args, user = agent_command, command.args, message.from_user
+        sent = await self.answer(message, command, bot, agent_command)
+        if fsm_storage is not None:  # a dialog window above it is sent anew, not edited
+            await LatestMessages(fsm_storage).sent(bot.id, sent)
+
+    async def answer(
+        self, message: Message, command: CommandObject, bot: Bot, cmd: AgentCommand
+    ) -> Message:
+        args, user = command.args, message.from_user
         verdict = await self.verdict(bot, message.chat, user, message.sender_chat, cmd)
         if verdict is not Verdict.AGENT or user is None:
             self.log_refusal(cmd, message.chat, user, verdict)
             text = ANONYMOUS_REFUSAL if verdict is Verdict.ANONYMOUS else REFUSAL
-            await message.answer(esc(gettext(text)), parse_mode=ParseMode.HTML)
-            return
+            return await message.answer(esc(gettext(text)), parse_mode=ParseMode.HTML)
         try:
             pages, arg = await self.pages(cmd, args or "", user.id)
         except Usage as usage:
-            await message.answer(usage.text, parse_mode=ParseMode.HTML)
-            return
-        await message.answer(
+            return await message.answer(usage.text, parse_mode=ParseMode.HTML)
+        return await message.answer(
             with_footer(pages, 0),
             parse_mode=ParseMode.HTML,
             reply_markup=page_keyboard(cmd, arg, 0, len(pages)),

@@ -327,5 +327,7 @@ async def on_debt_back(callback: CallbackQuery, button: Button, manager: DialogM
 
 async def on_open_status(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     number = manager.dialog_data.get(Field.NUMBER)
-    await manager.done()
-    await manager.start(StatusSG.detail, data={"number": number}, show_mode=ShowMode.EDIT)
+    # The confirmation keeps its text and number: closing the form shows nothing (the menu
+    # under it would be edited in), and the application comes as a new message.
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    await manager.start(StatusSG.detail, data={"number": number}, show_mode=ShowMode.SEND)

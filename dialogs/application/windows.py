@@ -6,7 +6,7 @@ from functools import partial
 from typing import Any
 
 from aiogram.fsm.state import State
-from aiogram_dialog import Window
+from aiogram_dialog import ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.input.text import OnSuccess, TypeFactory
 from aiogram_dialog.widgets.kbd import Button, Cancel, Column, RequestContact, Row, Url
@@ -178,6 +178,8 @@ debt_window = Window(
     getter=getters.debt_getter,
 )
 
+# The confirmation stays on the screen with its number: what follows it is a new message
+# (ShowMode.SEND; handlers.on_open_status does the same).
 registered_window = Window(
     I18nFormat(
         "Your application has been registered. Thank you for using our service. "
@@ -188,7 +190,7 @@ registered_window = Window(
         id="to_status",
         on_click=handlers.on_open_status,
     ),
-    Cancel(I18nConst("🏠 Main menu")),
+    Cancel(I18nConst("🏠 Main menu"), show_mode=ShowMode.SEND),
     MessageInput(on_use_buttons),
     state=ApplicationSG.registered,
     getter=getters.registered_getter,

@@ -161,11 +161,12 @@ def make_world(
     storage: BaseStorage | None = None,
     events_isolation: BaseEventIsolation | None = None,
     i18n: I18n | None = None,
+    mm: CheckingMessageManager | None = None,
 ) -> World:
     """A worker: services, dispatcher and (unless shared) its own FSM storage; ``i18n``:
-    catalogues other than the committed ones."""
+    catalogues other than the committed ones; ``mm``: a message manager that records more."""
     services = build_services(settings, engine=engine, clock=clock)
-    mm = CheckingMessageManager()
+    mm = mm or CheckingMessageManager()
     dp = build_dispatcher(
         settings,
         services,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import CallbackQuery, Chat, Message, Update, User
 from aiogram.utils.i18n import I18n
@@ -62,6 +63,8 @@ class Harness:
     tg: FakeTelegram
     i18n: I18n
     staff_chat_id: int
+    # The dispatcher's FSM storage, shared with every runner (as Redis is between workers).
+    storage: BaseStorage = field(default_factory=MemoryStorage)
     runner: OutboxRunner = field(init=False)
     dp: Dispatcher = field(init=False)
 
@@ -79,7 +82,8 @@ class Harness:
         email: str = "abonent@example.com",
     ) -> int:
         code = str(next(self._subscribers))
-        await seed_subscribers(self.services.engine, [subscriber_row(code)])
+        # the owner FIN on record is the applicant's: typing it is enough to apply
+        await seed_subscribers(self.services.engine, [subscriber_row(code, owner_fin=FIN)])
         draft = Draft(
             fin=FIN,
             subscriber_code=code,
@@ -164,6 +168,7 @@ class Harness:
             self.clock,
             seed=seed,
             owner=owner,
+            storage=self.storage,
         )
 
     # --- the staff group -------------------------------------------------------------------
@@ -219,7 +224,10 @@ class Harness:
                 return self.tg.message(self.staff_chat_id, data["message_id"], self.bot)
         raise AssertionError("no prompt in the staff group")
 
-    async def reply(self, to: Message, user: User, text: str | None = None, **extra: Any) -> None:
+    async def reply(
+        self, to: Message, user: User, text: str | None = None, **extra: Any
+    ) -> Message:
+        """``user`` replies to ``to`` in its chat; returns the reply as the bot got it."""
         chat = to.chat
         message = Message(
             message_id=10_000 + next(self._updates),
@@ -231,6 +239,7 @@ class Harness:
             **extra,
         )
         await self.feed(message=message)
+        return message
 
     def replies_to(self, user_message_id: int) -> list[str]:
         chat = self.tg.chats[self.staff_chat_id]
@@ -250,9 +259,10 @@ def virtual_runner(
     *,
     seed: int = 7,
     owner: str = "test",
+    storage: BaseStorage | None = None,
 ) -> OutboxRunner:
     """An outbox runner wired as the product wires it, on ``clock``'s timeline (its waits
-    advance the clock)."""
+    advance the clock); ``storage``: the dispatcher's FSM storage."""
     return build_outbox_runner(
         settings,
         services,
@@ -261,6 +271,7 @@ def virtual_runner(
         clock=clock,
         owner=owner,
         timing=Timing(sleep=clock.sleep, monotonic=clock.monotonic, rng=random.Random(seed)),
+        storage=storage,
     )
 
 
@@ -275,9 +286,11 @@ async def make_harness(
     *,
     mailer: Mailer | None = None,
     i18n: I18n | None = None,
+    storage: BaseStorage | None = None,
     **overrides: Any,
 ) -> Harness:
-    """``i18n``: by default small catalogues of its own (``make_i18n``)."""
+    """``i18n``: by default small catalogues of its own (``make_i18n``); ``storage``: the
+    FSM storage of the dispatcher and the runners (default: a MemoryStorage)."""
     settings = settings.model_copy(update={"staff_locale": "en", **overrides})
     clock = VirtualClock(START)
     bot, tg = fake_bot(clock.monotonic)
@@ -294,9 +307,8 @@ async def make_harness(
         tg=tg,
         i18n=i18n,
         staff_chat_id=staff_chat_id,
+        storage=storage or MemoryStorage(),
     )
     h.runner = h.new_runner("test")
-    h.dp = build_dispatcher(
-        settings, services, storage=MemoryStorage(), i18n=i18n, outbox=h.runner
-    )
+    h.dp = build_dispatcher(settings, services, storage=h.storage, i18n=i18n, outbox=h.runner)
     return h

@@ -126,11 +126,16 @@ async def test_only_the_presser_can_answer_the_prompt(h: Harness) -> None:
     assert "anonymous" in h.tg.sent(h.staff_chat_id)[-1].text
     assert (await _status(h, number))[0] is ApplicationStatus.TAKEN
 
-    await h.reply(prompt, STAFF_A, "Su bağlandı.")
+    note = await h.reply(prompt, STAFF_A, "Su bağlandı.")
     status, events = await _status(h, number)
     assert status is ApplicationStatus.DONE and events[-1] is EventKind.DONE
-    closed = h.tg.chats[h.staff_chat_id].messages[prompt.message_id]
-    assert closed["text"] == f"✅ Work order No. {number} is done; the result is recorded."
+    # the prompt keeps its question (its Cancel button goes); the answer is below the note
+    answered = h.tg.chats[h.staff_chat_id].messages[prompt.message_id]
+    assert answered["text"] == prompt.text
+    assert not answered.get("reply_markup")
+    answer = h.tg.sent(h.staff_chat_id)[-1]
+    assert answer.text == f"✅ Work order No. {number} is done; the result is recorded."
+    assert answer.method.reply_parameters.message_id == note.message_id
     # a second reply to the same prompt is not a note any more
     await h.reply(prompt, STAFF_A, "Bir daha.")
     assert (await _status(h, number))[1].count(EventKind.DONE) == 1
