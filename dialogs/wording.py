@@ -60,12 +60,14 @@ STATUS_LABELS = {
     ApplicationStatus.TAKEN: N_("In progress"),
     ApplicationStatus.DONE: N_("Completed"),
     ApplicationStatus.REJECTED: N_("Rejected"),
+    ApplicationStatus.WITHDRAWN: N_("Withdrawn"),
 }
 STATUS_ICONS = {
     ApplicationStatus.REGISTERED: "🆕",
     ApplicationStatus.TAKEN: "🛠",
     ApplicationStatus.DONE: "✅",
     ApplicationStatus.REJECTED: "❌",
+    ApplicationStatus.WITHDRAWN: "↩️",
 }
 # How the applicant was identified (Application.identified_by), for staff and agents;
 # PHONE and EGOV also name how an account proved a FIN (a verification).

@@ -95,6 +95,8 @@ class ReasonRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Hours from registration to the due time (NULL: WORK_ORDER_DEADLINE_HOURS).
+    deadline_hours: Mapped[int | None] = mapped_column(Integer)
 
 
 class ReasonLabelRow(Base):
@@ -144,6 +146,20 @@ class ApplicationRow(Base):
     identified_by: Mapped[str | None] = mapped_column(String(8))
     # When FIN, phone, e-mail, texts and the street were replaced (erasure or retention).
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The whole life of a work order (issue 19): planned date and window (Baku), due time,
+    # withdrawal request, the citizen's confirmation and rating, the "until" date of a
+    # suspension and the restoration offer made for it.
+    planned_date: Mapped[str | None] = mapped_column(String(10))
+    planned_window: Mapped[str | None] = mapped_column(String(16))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdraw_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirm_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    citizen_answer: Mapped[str | None] = mapped_column(String(8))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    reopened_count: Mapped[int | None] = mapped_column(Integer)
+    suspend_until: Mapped[str | None] = mapped_column(String(10))
+    restoration_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class EventRow(Base):
@@ -155,6 +171,8 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+    # A photo sent with the event (Done's proof), by Telegram file id.
+    photo_file_id: Mapped[str | None] = mapped_column(String(255))
 
 
 class OutboxRow(Base):

@@ -109,6 +109,22 @@ def _enqueue(dialect: str) -> Any:
     )
 
 
+# The work order's life after registration (issue 19), stored as the record has them.
+LIFE_FIELDS = (
+    "planned_date",
+    "planned_window",
+    "due_at",
+    "withdraw_requested_at",
+    "confirm_asked_at",
+    "citizen_answer",
+    "rating",
+    "rating_comment",
+    "reopened_count",
+    "suspend_until",
+    "restoration_offered_at",
+)
+
+
 def outbox_values(item: OutboxItem, now: datetime) -> dict[str, Any]:
     """The ``outbox`` row of a message owed from ``now`` on, pending and due at once."""
     return {
@@ -210,6 +226,8 @@ class SqlApplications(Applications):
             "created_at": app.created_at,
             "updated_at": app.updated_at,
             "identified_by": app.identified_by,
+            "due_at": app.due_at,
+            "suspend_until": app.suspend_until,
         }
         try:
             number = (await self._conn.execute(_ADD_APPLICATION, values)).scalar_one()
@@ -272,6 +290,7 @@ class SqlApplications(Applications):
                 closed_at=app.closed_at,
                 result_note=app.result_note,
                 last_reminder_at=app.last_reminder_at,
+                **{name: getattr(app, name) for name in LIFE_FIELDS},
             )
         )
 
@@ -284,6 +303,7 @@ class SqlApplications(Applications):
                 "kind": event.kind.value,
                 "actor": event.actor,
                 "note": event.note,
+                "photo_file_id": event.photo_file_id,
             },
         )
 

@@ -35,7 +35,25 @@ def application_of_row(row: Any, history: Sequence[Any] = ()) -> Application:
         last_reminder_at=row.last_reminder_at,
         identified_by=row.identified_by or "typed",
         anonymised_at=row.anonymised_at,
+        planned_date=row.planned_date,
+        planned_window=row.planned_window,
+        due_at=row.due_at,
+        withdraw_requested_at=row.withdraw_requested_at,
+        confirm_asked_at=row.confirm_asked_at,
+        citizen_answer=row.citizen_answer,
+        rating=row.rating,
+        rating_comment=row.rating_comment,
+        reopened_count=row.reopened_count or 0,
+        suspend_until=row.suspend_until,
+        restoration_offered_at=row.restoration_offered_at,
         events=tuple(
-            Event(at=e.at, kind=EventKind(e.kind), actor=e.actor, note=e.note) for e in history
+            Event(
+                at=e.at,
+                kind=EventKind(e.kind),
+                actor=e.actor,
+                note=e.note,
+                photo_file_id=e.photo_file_id,
+            )
+            for e in history
         ),
     )

@@ -33,6 +33,7 @@ class ApplicationStatus(StrEnum):
     TAKEN = "taken"
     DONE = "done"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # by the subscriber, before the work was done
 
     @property
     def is_open(self) -> bool:
@@ -45,6 +46,13 @@ class EventKind(StrEnum):
     DONE = "done"
     REJECTED = "rejected"
     REMINDED = "reminded"
+    PLANNED = "planned"  # the staff member set (or changed) the date of the work
+    WITHDRAWN = "withdrawn"
+    WITHDRAW_REQUESTED = "withdraw_requested"
+    WITHDRAW_DECLINED = "withdraw_declined"
+    CONFIRMED = "confirmed"  # the subscriber said the work was done
+    REOPENED = "reopened"  # the subscriber said it was not
+    RATED = "rated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +84,8 @@ class Reason:
     code: str
     kind: ApplicationKind
     labels: Mapping[str, str]
+    # Hours from registration to the due time; None: the global WORK_ORDER_DEADLINE_HOURS.
+    deadline_hours: int | None = None
 
     def label(self, locale: str) -> str:
         """In ``locale``, else in the fallback language, else the code itself."""
@@ -104,6 +114,7 @@ class Event:
     kind: EventKind
     actor: str
     note: str | None = None
+    photo_file_id: str | None = None  # a photo sent with it (Done's proof), by file id
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +136,18 @@ class Application(Draft):
     # How the applicant was identified (``workflows.identity.IdentityMethod`` values).
     identified_by: str = "typed"
     anonymised_at: datetime | None = None
+    # The whole life of a work order (issue 19); dates of the work are Baku dates.
+    planned_date: str | None = None  # "2026-12-12"
+    planned_window: str | None = None  # "morning" | "afternoon"
+    due_at: datetime | None = None
+    withdraw_requested_at: datetime | None = None
+    confirm_asked_at: datetime | None = None
+    citizen_answer: str | None = None  # "yes" | "no"
+    rating: int | None = None
+    rating_comment: str | None = None
+    reopened_count: int = 0
+    suspend_until: str | None = None  # "2027-03-01"
+    restoration_offered_at: datetime | None = None
     events: tuple[Event, ...] = field(default=())
 
     @classmethod

@@ -41,6 +41,7 @@ ALLOWED: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
     ApplicationStatus.TAKEN: frozenset({ApplicationStatus.DONE, ApplicationStatus.REJECTED}),
     ApplicationStatus.DONE: frozenset(),
     ApplicationStatus.REJECTED: frozenset(),
+    ApplicationStatus.WITHDRAWN: frozenset(),
 }
 
 
