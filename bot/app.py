@@ -346,6 +346,7 @@ def build_outbox_runner(
         staff_locale=settings.staff_locale,
         deadline_hours=settings.work_order_deadline_hours,
         limiter=limiter,
+        contact_phone=settings.mail_contact_phone,
     )
     contact = Contact(phone=settings.mail_contact_phone, site=settings.mail_contact_site)
     email = EmailSender(services.mailer, reader, i18n, links, contact)

@@ -39,7 +39,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
-from bot.outbox.notices import render_notice
+from bot.outbox.notices import DEFAULT_PHONE, render_notice
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import Lane
 from bot.staff.render import card_keyboard, render_card, render_reminder
@@ -143,6 +143,8 @@ class TelegramSender:
     staff_locale: str
     deadline_hours: float
     limiter: RateLimiter
+    # Whom a closing notice tells the subscriber to call (MAIL_CONTACT_PHONE, as the e-mail).
+    contact_phone: str = DEFAULT_PHONE
     _renderers: dict[str, Callable[[Claimed, int], Awaitable[Delivered]]] = field(
         init=False, repr=False
     )
@@ -201,7 +203,7 @@ class TelegramSender:
 
     async def _post_card(self, app: Application, reason: str, chat_id: int) -> Delivered:
         _ = self._staff()
-        text = render_card(app, reason, _, self.staff_locale)
+        text = render_card(app, reason, _)
         message = await self._send(chat_id, text, card_keyboard(app, _))
         return Delivered(chat_id=message.chat.id, message_id=message.message_id, card=True)
 
@@ -220,7 +222,7 @@ class TelegramSender:
             # The group was upgraded: the old message cannot be edited in the new chat.
             return await self._post_card(app, reason, chat_id)
         _ = self._staff()
-        text = render_card(app, reason, _, self.staff_locale)
+        text = render_card(app, reason, _)
         outcome = await self._call(chat_id, lambda: self._edit(card, text, app, _))
         if outcome == "gone":
             return await self._post_card(app, reason, chat_id)
@@ -261,7 +263,7 @@ class TelegramSender:
             chat_id,
             lambda: self.bot.send_message(
                 chat_id,
-                render_reminder(app, self.deadline_hours, _, self.staff_locale),
+                render_reminder(app, self.deadline_hours, _),
                 reply_parameters=reply,
                 request_timeout=REQUEST_TIMEOUT,
             ),
@@ -279,5 +281,6 @@ class TelegramSender:
                 [InlineKeyboardButton(text=_("Check the application's status"), url=link)]
             ]
         )
-        message = await self._send(chat_id, render_notice(app, event, _), keyboard)
+        text = render_notice(app, event, _, phone=self.contact_phone)
+        message = await self._send(chat_id, text, keyboard)
         return Delivered(chat_id=message.chat.id, message_id=message.message_id)

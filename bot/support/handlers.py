@@ -123,7 +123,7 @@ class SupportHandlers:
                 term = SearchTerm.parse(raw)
             except InvalidSearch:
                 raise Usage(esc(gettext(FIND_USAGE))) from None
-            return found_pages(await self.support.find(term), locale), term.key
+            return found_pages(await self.support.find(term)), term.key
         if cmd is AgentCommand.OPEN:
             return open_pages(await self.support.open_orders()), ""
         return stats_pages(await self.support.stats()), ""

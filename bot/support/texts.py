@@ -22,6 +22,8 @@ from dialogs.wording import (
     STATUS_LABELS,
     esc,
     fmt_dt,
+    fmt_phone,
+    numbered,
     reason_label,
 )
 from workflows.models import Application, ApplicationStatus, Event, EventKind, Reason
@@ -173,8 +175,8 @@ def status_text(status: ApplicationStatus) -> str:
 
 
 # --- /status ----------------------------------------------------------------------------
-def _event_piece(event: Event, locale: str) -> Piece:
-    when = esc(fmt_dt(event.at, locale))
+def _event_piece(event: Event) -> Piece:
+    when = esc(fmt_dt(event.at, gettext))
     icon = EVENT_ICONS.get(event.kind, "•")
     if event.kind in EVENT_WITH_NAME:
         named, anonymous = EVENT_WITH_NAME[event.kind]
@@ -195,16 +197,16 @@ def _event_piece(event: Event, locale: str) -> Piece:
     return Piece(html=prefix)
 
 
-def _delivery_piece(delivery: Delivery, locale: str) -> Piece:
+def _delivery_piece(delivery: Delivery) -> Piece:
     icon = "✉️" if delivery.channel == Channel.EMAIL else "💬"
-    when = esc(fmt_dt(delivery.created_at, locale))
+    when = esc(fmt_dt(delivery.created_at, gettext))
     kind = DELIVERY_KINDS.get(delivery.kind)
     label = esc(gettext(kind) if kind else delivery.kind)
     if delivery.event:
         event = DELIVERY_EVENTS.get(delivery.event)
         label += f" ({esc(gettext(event) if event else delivery.event)})"
     if delivery.status == OutboxStatus.SENT:
-        sent = fmt_dt(delivery.sent_at, locale) if delivery.sent_at else ""
+        sent = fmt_dt(delivery.sent_at, gettext) if delivery.sent_at else ""
         state = gettext(DELIVERY_SENT).format(time=sent).strip()
     elif delivery.status == OutboxStatus.PENDING and not delivery.attempts:
         state = gettext(DELIVERY_QUEUED)
@@ -235,7 +237,7 @@ def application_pages(
         _field(FIELD_CODE, app.subscriber_code),
         _field(FIELD_ADDRESS, app.address),
         _field(FIELD_FIN, mask_fin(app.fin)),
-        _field(FIELD_PHONE, app.phone),
+        _field(FIELD_PHONE, fmt_phone(app.phone)),
         _field(FIELD_EMAIL, app.email),
         _quoted_field(FIELD_DESCRIPTION, app.description),
         _quoted_field(FIELD_NOTES, app.notes)
@@ -248,10 +250,10 @@ def application_pages(
     # Events and deliveries in one timeline; at the same moment the event comes first,
     # because it caused the delivery (both are written in one transaction).
     timeline: list[tuple[datetime, int, int, Piece]] = [
-        (event.at, 0, i, _event_piece(event, locale)) for i, event in enumerate(app.events)
+        (event.at, 0, i, _event_piece(event)) for i, event in enumerate(app.events)
     ]
     timeline += [
-        (delivery.created_at, 1, i, _delivery_piece(delivery, locale))
+        (delivery.created_at, 1, i, _delivery_piece(delivery))
         for i, delivery in enumerate(file.deliveries)
     ]
     timeline.sort(key=lambda item: item[:3])
@@ -260,22 +262,23 @@ def application_pages(
 
 
 # --- /find ------------------------------------------------------------------------------
-def _application_line(app: Application, locale: str) -> str:
+def _application_line(app: Application) -> str:
     return (
-        f"{STATUS_ICONS[app.status]} №{app.number} · {esc(gettext(KIND_LABELS[app.kind]))} · "
-        f"{esc(app.subscriber_code)} · {esc(fmt_dt(app.created_at, locale))} · "
+        f"{STATUS_ICONS[app.status]} {numbered(app.number)} · "
+        f"{esc(gettext(KIND_LABELS[app.kind]))} · {esc(app.subscriber_code)} · "
+        f"{esc(fmt_dt(app.created_at, gettext))} · "
         f"{esc(gettext(STATUS_LABELS[app.status]))}"
     )
 
 
-def found_pages(found: Found, locale: str) -> list[str]:
+def found_pages(found: Found) -> list[str]:
     term = esc(found.term.shown)
     if not found.applications:
         return [gettext(FIND_NOTHING).format(term=term)]
     header = gettext(FIND_TITLE).format(term=term, total=found.total)
     if found.total > len(found.applications):
         header += "\n" + esc(gettext(FIND_NEWEST).format(shown=len(found.applications)))
-    pieces = [Piece(html=_application_line(app, locale)) for app in found.applications]
+    pieces = [Piece(html=_application_line(app)) for app in found.applications]
     return paginate(header, pieces, per_page=LIST_PER_PAGE)
 
 
@@ -291,8 +294,9 @@ def open_pages(orders: OpenOrders) -> list[str]:
     for order in orders.orders:
         app = order.application
         line = (
-            f"{STATUS_ICONS[app.status]} №{app.number} · {esc(gettext(KIND_LABELS[app.kind]))} · "
-            f"{esc(app.subscriber_code)} · {esc(fmt_duration(order.age))}"
+            f"{STATUS_ICONS[app.status]} {numbered(app.number)} · "
+            f"{esc(gettext(KIND_LABELS[app.kind]))} · {esc(app.subscriber_code)} · "
+            f"{esc(fmt_duration(order.age))}"
         )
         if app.status is ApplicationStatus.TAKEN and app.taken_by_name:
             line += f" · {esc(_short(app.taken_by_name, NAME_LIMIT))}"

@@ -51,7 +51,7 @@ def test_card_fits_however_long_the_texts() -> None:
         ("🙂" * 4000, "ü" * 4000, "—" * 1000),  # emoji count twice in UTF-16
     ]:
         app = _app(description=description, notes=notes, result_note=result)
-        card = render_card(app, "Temporary absence", _same, "en")
+        card = render_card(app, "Temporary absence", _same)
         assert tg_len(card) <= CARD_LIMIT < 4096
         assert tg_len(card) > CARD_LIMIT - 100  # cut no more than needed, escaped or not
         assert_inert_telegram(card)  # Telegram parses it: every cut quote is closed
@@ -60,7 +60,7 @@ def test_card_fits_however_long_the_texts() -> None:
 
 
 def test_short_card_is_not_shortened() -> None:
-    card = render_card(_app(notes="qeyd"), "Temporary absence", _same, "en")
+    card = render_card(_app(notes="qeyd"), "Temporary absence", _same)
     assert "shortened" not in card and "Additional notes:\n<blockquote>qeyd</blockquote>" in card
 
 
