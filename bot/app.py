@@ -393,6 +393,7 @@ def build_outbox_runner(
         deadline_hours=settings.work_order_deadline_hours,
         limiter=limiter,
         latest=LatestMessages(storage) if storage is not None else None,
+        contact_phone=settings.mail_contact_phone,
     )
     contact = Contact(phone=settings.mail_contact_phone, site=settings.mail_contact_site)
     email = EmailSender(services.mailer, reader, i18n, links, contact)

@@ -14,7 +14,7 @@ from aiogram.types import Message
 from aiogram.utils.i18n import I18n, get_i18n, gettext
 from aiogram_dialog import DialogManager
 
-from dialogs.wording import KIND_LABELS, N_, STATUS_ICONS, fmt_dt
+from dialogs.wording import KIND_LABELS, N_, STATUS_ICONS, fmt_dt, numbered
 from workflows.journey import Journey
 from workflows.models import Application
 from workflows.ports import UserProfile
@@ -279,8 +279,8 @@ async def on_use_buttons(message: Message, widget: object, manager: DialogManage
 
 
 # --- formatting -------------------------------------------------------------------------
-def application_line(app: Application, locale: str) -> str:
+def application_line(app: Application) -> str:
     return (
-        f"{STATUS_ICONS[app.status]} №{app.number} · {gettext(KIND_LABELS[app.kind])} · "
-        f"{fmt_dt(app.created_at, locale)}"
+        f"{STATUS_ICONS[app.status]} {numbered(app.number)} · {gettext(KIND_LABELS[app.kind])} · "
+        f"{fmt_dt(app.created_at, gettext)}"
     )

@@ -2,10 +2,11 @@
 
 The subscriber's windows, the staff cards, the notices, the e-mails and the agents' answers
 all take from here: the list of languages, the labels of kinds and statuses, and how money,
-dates (in Baku time), HTML (escaping, and quoting what people typed) and Telegram's
-lengths are handled. A fourth language is its ``locales/<code>/LC_MESSAGES/messages.po``,
-one line in :data:`LANGUAGES` and its reason labels in ``storage/seed/reason_labels.csv``
-(README, "Catalogues").
+dates (in Baku time, the zone named), numbers ("№ 12"), phones, HTML (escaping, and quoting
+what people typed) and Telegram's lengths are handled. Money, dates, numbers and phones
+look the same in every language (``locales/GLOSSARY.md``). A fourth language is its
+``locales/<code>/LC_MESSAGES/messages.po``, one line in :data:`LANGUAGES` and its reason
+labels in ``storage/seed/reason_labels.csv`` (README, "Catalogues").
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from collections.abc import Callable, KeysView, Mapping
 from datetime import datetime
 from decimal import Decimal
 
+import phonenumbers
 from aiogram.utils.i18n import I18n
-from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 
 from workflows.clock import BAKU
@@ -86,13 +87,44 @@ def identified_label(value: str | None) -> str:
         return IDENTIFIED_LABELS[IdentityMethod.TYPED]
 
 
-def fmt_dt(value: datetime, locale: str) -> str:
+NBSP = "\u00a0"
+BAKU_TIME = N_("{time} (Baku time)")
+# Babel's pattern and the manat's own country's number symbols: "12,50 ₼", "1.234,50 ₼",
+# whatever the reader's language (a non-breaking space keeps the sign with the amount).
+MONEY_PATTERN = f"#,##0.00{NBSP}¤"
+MONEY_LOCALE = "az"
+
+
+def fmt_dt(value: datetime, _: Translate) -> str:
+    """``07.12.2026, 05:16 (Bakı vaxtı)``: Baku time, the zone named (the reader may be
+    abroad); the same in every text, the e-mail's included. ``_`` translates the zone."""
     local = value.astimezone(BAKU)
-    return f"{format_date(local, 'medium', locale=locale)}, {format_time(local, 'HH:mm')}"
+    return _(BAKU_TIME).format(time=f"{local:%d.%m.%Y, %H:%M}")
 
 
-def fmt_money(value: Decimal, locale: str) -> str:
-    return format_currency(value, "AZN", locale=locale)
+def fmt_money(value: Decimal) -> str:
+    """``12,50 ₼`` in every language."""
+    return format_currency(
+        value, "AZN", format=MONEY_PATTERN, locale=MONEY_LOCALE, currency_digits=False
+    )
+
+
+def numbered(number: int | str) -> str:
+    """``№ 12``, the sign kept with its number by a non-breaking space."""
+    return f"№{NBSP}{number}"
+
+
+def fmt_phone(value: str | None) -> str:
+    """``+994 50 123 45 67`` for a stored ``+994501234567``; anything else as it is."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    if not phonenumbers.is_valid_number(number):
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def esc(value: str | None) -> str:

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from bot.outbox.notices import what_was_done
-from dialogs.wording import KIND_LABELS, N_, STATUS_LABELS, Translate
-from workflows.clock import BAKU
+from bot.outbox.notices import DEFAULT_PHONE, what_was_done
+from dialogs.wording import KIND_LABELS, N_, STATUS_LABELS, Translate, fmt_dt
 from workflows.models import Application, ApplicationKind, ApplicationStatus, EventKind
 
 EGOV_PORTAL = "https://www.e-gov.az"
@@ -42,7 +40,7 @@ class Sentence:
 class Contact:
     """How a person reaches the utility: shown in the footer, as the sender is not read."""
 
-    phone: str = "195"
+    phone: str = DEFAULT_PHONE
     site: str = "https://www.azersu.az"
 
 
@@ -67,12 +65,6 @@ class MailContent:
     thanks: str
     signature: str
     footer: Sentence
-
-
-def baku_time(value: datetime, _: Translate) -> str:
-    """``07.12.2026, 05:16 (Baku time)``: the time zone named, as the reader may be abroad."""
-    local = value.astimezone(BAKU)
-    return _("{time} (Baku time)").format(time=f"{local:%d.%m.%Y, %H:%M}")
 
 
 def compose(
@@ -112,8 +104,8 @@ def compose(
         facts=(
             (_("Type"), _(KIND_LABELS[app.kind])),
             (_("Status"), status),
-            (_("Registered on"), baku_time(app.created_at, _)),
-            (closed_label, baku_time(app.closed_at or app.updated_at, _)),
+            (_("Registered on"), fmt_dt(app.created_at, _)),
+            (closed_label, fmt_dt(app.closed_at or app.updated_at, _)),
         ),
         how=_("How to check the status of your application:"),
         ways=(

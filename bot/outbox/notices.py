@@ -1,5 +1,10 @@
 """What the subscriber is told about a change of their application (Telegram and e-mail),
-about a proof of their FIN, and the support chat's warning about a probed subscriber code."""
+about a proof of their FIN, and the support chat's warning about a probed subscriber code.
+
+A notice that closes the application ends with what the subscriber can do next: how to get
+the service back after a suspension, whom to call if it is not back after a restoration,
+how to apply again after a rejection.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,15 @@ from typing import Any
 from dialogs.wording import KIND_LABELS, N_, Translate, esc, quote
 from workflows.models import Application, ApplicationKind, EventKind
 
+DEFAULT_PHONE = "195"
 
-def render_notice(app: Application, event: EventKind, _: Translate) -> str:
+
+def render_notice(
+    app: Application, event: EventKind, _: Translate, *, phone: str = DEFAULT_PHONE
+) -> str:
     """The subscriber's Telegram message about a change of their application (HTML); the
-    staff's note stands in a quoted block under its label."""
+    staff's note stands in a quoted block under a label saying whose it is, and ``phone``
+    (the utility's, ``MAIL_CONTACT_PHONE``) is whom to call."""
     kind = _(KIND_LABELS[app.kind])
     if event is EventKind.TAKEN:
         head = _("🛠 Your application No. {number} has been taken into work.")
@@ -23,14 +33,19 @@ def render_notice(app: Application, event: EventKind, _: Translate) -> str:
     else:
         head = _("Your application No. {number} has changed.")
     lines = [f"<b>{head.format(number=app.number)}</b>", _("Type: {kind}").format(kind=esc(kind))]
-    if event is EventKind.DONE:
+    if event is EventKind.TAKEN:
+        lines.append(_("We will write to you here when the work is done."))
+    elif event is EventKind.DONE:
         lines.append(_(what_was_done(app.kind, done=True)))
         if app.result_note:
-            lines += [_("Result:"), quote(app.result_note)]
+            lines += [_("Note from the crew:"), quote(app.result_note)]
     elif event is EventKind.REJECTED:
         lines.append(_(what_was_done(app.kind, done=False)))
         if app.result_note:
-            lines += [_("Reason for rejection:"), quote(app.result_note)]
+            lines += [_("Reason for rejection, from our staff:"), quote(app.result_note)]
+    if event in (EventKind.DONE, EventKind.REJECTED):
+        step = next_step(app.kind, done=event is EventKind.DONE)
+        lines += ["", _(step).format(phone=esc(phone))]
     return "\n".join(lines)
 
 
@@ -63,3 +78,19 @@ EGOV_VERIFIED = N_(
     "✅ Your FIN is confirmed through the e-gov login. You can now see every application of "
     "this FIN in “Check the application's status”."
 )
+
+
+def next_step(kind: ApplicationKind, *, done: bool) -> str:
+    """The msgid of what the subscriber can do now, inside the bot (``{phone}``: whom to
+    call); the e-mail has its own, which links to the bot."""
+    if not done:
+        return N_(
+            "If you still need the service changed, you can apply again: open /menu and "
+            "choose “Create a new application”. For questions, call {phone}."
+        )
+    if kind is ApplicationKind.SUSPEND:
+        return N_(
+            "When you need the service again, open /menu, choose “Create a new application” "
+            "and apply for its restoration."
+        )
+    return N_("Nothing more is needed from you. If the water is still not back, call {phone}.")

@@ -39,7 +39,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
-from bot.outbox.notices import EGOV_VERIFIED, render_notice, render_probe_warning
+from bot.outbox.notices import DEFAULT_PHONE, EGOV_VERIFIED, render_notice, render_probe_warning
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import Lane
 from bot.screen import LatestMessages
@@ -147,6 +147,8 @@ class TelegramSender:
     limiter: RateLimiter
     # Where a notice is recorded as the newest message of its chat (``bot.screen``).
     latest: LatestMessages | None = None
+    # Whom a closing notice tells the subscriber to call (MAIL_CONTACT_PHONE, as the e-mail).
+    contact_phone: str = DEFAULT_PHONE
     _renderers: dict[str, Callable[[Claimed, int], Awaitable[Delivered]]] = field(
         init=False, repr=False
     )
@@ -207,7 +209,7 @@ class TelegramSender:
 
     async def _post_card(self, app: Application, reason: str, chat_id: int) -> Delivered:
         _ = self._staff()
-        text = render_card(app, reason, _, self.staff_locale)
+        text = render_card(app, reason, _)
         message = await self._send(chat_id, text, card_keyboard(app, _))
         return Delivered(chat_id=message.chat.id, message_id=message.message_id, card=True)
 
@@ -226,7 +228,7 @@ class TelegramSender:
             # The group was upgraded: the old message cannot be edited in the new chat.
             return await self._post_card(app, reason, chat_id)
         _ = self._staff()
-        text = render_card(app, reason, _, self.staff_locale)
+        text = render_card(app, reason, _)
         outcome = await self._call(chat_id, lambda: self._edit(card, text, app, _))
         if outcome == "gone":
             return await self._post_card(app, reason, chat_id)
@@ -267,7 +269,7 @@ class TelegramSender:
             chat_id,
             lambda: self.bot.send_message(
                 chat_id,
-                render_reminder(app, self.deadline_hours, _, self.staff_locale),
+                render_reminder(app, self.deadline_hours, _),
                 reply_parameters=reply,
                 request_timeout=REQUEST_TIMEOUT,
             ),
@@ -285,7 +287,8 @@ class TelegramSender:
                 [InlineKeyboardButton(text=_("Check the application's status"), url=link)]
             ]
         )
-        message = await self._send(chat_id, render_notice(app, event, _), keyboard)
+        text = render_notice(app, event, _, phone=self.contact_phone)
+        message = await self._send(chat_id, text, keyboard)
         if self.latest is not None:  # the dialog's window above it is not edited any more
             await self.latest.sent(self.bot.id, message)
         return Delivered(chat_id=message.chat.id, message_id=message.message_id)

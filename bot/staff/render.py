@@ -25,6 +25,7 @@ from dialogs.wording import (
     esc,
     fit,
     fmt_dt,
+    fmt_phone,
     identified_label,
     tg_len,
 )
@@ -50,7 +51,7 @@ def _shortened(full: str, shown: str, _: Translate) -> str:
     return blockquote(f"{esc(shown.rstrip())}… <i>{note}</i>")
 
 
-def _card(app: Application, reason: str, shown: dict[str, str], _: Translate, loc: str) -> str:
+def _card(app: Application, reason: str, shown: dict[str, str], _: Translate) -> str:
     full = {
         "description": app.description,
         "notes": app.notes or "",
@@ -69,48 +70,46 @@ def _card(app: Application, reason: str, shown: dict[str, str], _: Translate, lo
         _("FIN: {fin} · {identified}").format(
             fin=esc(mask_fin(app.fin)), identified=esc(_(identified_label(app.identified_by)))
         ),
-        _("Phone: {phone}").format(phone=esc(app.phone)),
+        _("Phone: {phone}").format(phone=esc(fmt_phone(app.phone))),
         _("E-mail: {email}").format(email=esc(app.email)),
         _("Description:"),
         _shortened(full["description"], shown["description"], _),
     ]
     if full["notes"]:
         lines += [_("Additional notes:"), _shortened(full["notes"], shown["notes"], _)]
-    lines.append(_("Registered: {time}").format(time=fmt_dt(app.created_at, loc)))
+    lines.append(_("Registered: {time}").format(time=fmt_dt(app.created_at, _)))
     if app.taken_at is not None and app.taken_by_name:
         lines.append(
             _("Taken by {name}, {time}").format(
-                name=staff_name(app.taken_by_name), time=fmt_dt(app.taken_at, loc)
+                name=staff_name(app.taken_by_name), time=fmt_dt(app.taken_at, _)
             )
         )
     closed = app.closed_at
     if app.status is ApplicationStatus.DONE and closed is not None:
         lines.append(
             _("Done by {name}, {time}").format(
-                name=staff_name(app.taken_by_name), time=fmt_dt(closed, loc)
+                name=staff_name(app.taken_by_name), time=fmt_dt(closed, _)
             )
         )
         lines += [_("Result:"), _shortened(full["result"], shown["result"], _)]
     elif app.status is ApplicationStatus.REJECTED and closed is not None:
         lines.append(
             _("Rejected by {name}, {time}").format(
-                name=staff_name(app.taken_by_name), time=fmt_dt(closed, loc)
+                name=staff_name(app.taken_by_name), time=fmt_dt(closed, _)
             )
         )
         lines += [_("Reason for rejection:"), _shortened(full["result"], shown["result"], _)]
     return "\n".join(lines)
 
 
-def render_card(
-    app: Application, reason: str, _: Translate, locale: str, *, limit: int = CARD_LIMIT
-) -> str:
+def render_card(app: Application, reason: str, _: Translate, *, limit: int = CARD_LIMIT) -> str:
     """The work-order card (HTML), never longer than ``limit``."""
     texts = {
         "description": app.description,
         "notes": app.notes or "",
         "result": app.result_note or "",
     }
-    text = fit(lambda shown: _card(app, reason, shown, _, locale), texts, limit)
+    text = fit(lambda shown: _card(app, reason, shown, _), texts, limit)
     if tg_len(text) > limit:  # only with absurd addresses or names: cut the tail
         text = esc(text[: limit // 2])
     return text
@@ -137,7 +136,7 @@ def card_keyboard(app: Application, _: Translate) -> InlineKeyboardMarkup | None
     return None
 
 
-def render_reminder(app: Application, hours: float, _: Translate, locale: str) -> str:
+def render_reminder(app: Application, hours: float, _: Translate) -> str:
     """The overdue prompt, sent as a reply to the card."""
     lines = [
         "⏰ <b>"
@@ -148,12 +147,12 @@ def render_reminder(app: Application, hours: float, _: Translate, locale: str) -
         _("Status: {status}").format(
             status=f"{STATUS_ICONS[app.status]} {_(STATUS_LABELS[app.status])}"
         ),
-        _("Registered: {time}").format(time=fmt_dt(app.created_at, locale)),
+        _("Registered: {time}").format(time=fmt_dt(app.created_at, _)),
     ]
     if app.status is ApplicationStatus.TAKEN and app.taken_at is not None:
         lines.append(
             _("Taken by {name}, {time}").format(
-                name=staff_name(app.taken_by_name), time=fmt_dt(app.taken_at, locale)
+                name=staff_name(app.taken_by_name), time=fmt_dt(app.taken_at, _)
             )
         )
     return "\n".join(lines)

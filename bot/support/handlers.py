@@ -159,7 +159,7 @@ class SupportHandlers:
             except InvalidSearch:
                 raise Usage(esc(gettext(FIND_USAGE))) from None
             found = await self.support.find(term, agent=agent)
-            return found_pages(found, locale), term.key
+            return found_pages(found), term.key
         if cmd is AgentCommand.OPEN:
             return open_pages(await self.support.open_orders(agent=agent)), ""
         return stats_pages(await self.support.stats(agent=agent)), ""

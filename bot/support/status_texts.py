@@ -26,6 +26,7 @@ from dialogs.wording import (
     N_,
     esc,
     fmt_dt,
+    fmt_phone,
     identified_label,
     reason_label,
 )
@@ -99,7 +100,7 @@ DELIVERY_ERROR = N_("last error")
 
 
 def _event_piece(event: Event, locale: str) -> Piece:
-    when = esc(fmt_dt(event.at, locale))
+    when = esc(fmt_dt(event.at, gettext))
     icon = EVENT_ICONS.get(event.kind, "•")
     if event.kind in EVENT_WITH_NAME:
         named, anonymous = EVENT_WITH_NAME[event.kind]
@@ -122,14 +123,14 @@ def _event_piece(event: Event, locale: str) -> Piece:
 
 def _delivery_piece(delivery: Delivery, locale: str) -> Piece:
     icon = "✉️" if delivery.channel == Channel.EMAIL else "💬"
-    when = esc(fmt_dt(delivery.created_at, locale))
+    when = esc(fmt_dt(delivery.created_at, gettext))
     kind = DELIVERY_KINDS.get(delivery.kind)
     label = esc(gettext(kind) if kind else delivery.kind)
     if delivery.event:
         event = DELIVERY_EVENTS.get(delivery.event)
         label += f" ({esc(gettext(event) if event else delivery.event)})"
     if delivery.status == OutboxStatus.SENT:
-        sent = fmt_dt(delivery.sent_at, locale) if delivery.sent_at else ""
+        sent = fmt_dt(delivery.sent_at, gettext) if delivery.sent_at else ""
         state = gettext(DELIVERY_SENT).format(time=sent).strip()
     elif delivery.status == OutboxStatus.PENDING and not delivery.attempts:
         state = gettext(DELIVERY_QUEUED)
@@ -159,7 +160,7 @@ def verification_pieces(verifications: tuple[Verification, ...], locale: str) ->
                 gettext(VERIFICATION_LINE).format(
                     account=v.telegram_user_id,
                     method=gettext(IDENTIFIED_LABELS[v.method]),
-                    time=fmt_dt(v.at, locale),
+                    time=fmt_dt(v.at, gettext),
                 )
             )
         )
@@ -180,7 +181,7 @@ def application_pages(
         field_piece(FIELD_ADDRESS, app.address),
         field_piece(FIELD_FIN, mask_fin(app.fin)),
         field_piece(FIELD_IDENTIFIED, gettext(identified_label(app.identified_by))),
-        field_piece(FIELD_PHONE, app.phone),
+        field_piece(FIELD_PHONE, fmt_phone(app.phone)),
         field_piece(FIELD_EMAIL, app.email),
         quoted_piece(FIELD_DESCRIPTION, app.description),
         quoted_piece(FIELD_NOTES, app.notes)

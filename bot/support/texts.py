@@ -21,6 +21,7 @@ from dialogs.wording import (
     STATUS_LABELS,
     esc,
     fmt_dt,
+    numbered,
 )
 from workflows.models import Application, ApplicationStatus
 from workflows.support import Found, OpenOrders, Stats
@@ -110,22 +111,23 @@ def status_text(status: ApplicationStatus) -> str:
 
 
 # --- /find ------------------------------------------------------------------------------
-def _application_line(app: Application, locale: str) -> str:
+def _application_line(app: Application) -> str:
     return (
-        f"{STATUS_ICONS[app.status]} №{app.number} · {esc(gettext(KIND_LABELS[app.kind]))} · "
-        f"{esc(app.subscriber_code)} · {esc(fmt_dt(app.created_at, locale))} · "
+        f"{STATUS_ICONS[app.status]} {numbered(app.number)} · "
+        f"{esc(gettext(KIND_LABELS[app.kind]))} · {esc(app.subscriber_code)} · "
+        f"{esc(fmt_dt(app.created_at, gettext))} · "
         f"{esc(gettext(STATUS_LABELS[app.status]))}"
     )
 
 
-def found_pages(found: Found, locale: str) -> list[str]:
+def found_pages(found: Found) -> list[str]:
     term = esc(found.term.shown)
     if not found.applications:
         return [gettext(FIND_NOTHING).format(term=term)]
     header = gettext(FIND_TITLE).format(term=term, total=found.total)
     if found.total > len(found.applications):
         header += "\n" + esc(gettext(FIND_NEWEST).format(shown=len(found.applications)))
-    pieces = [Piece(html=_application_line(app, locale)) for app in found.applications]
+    pieces = [Piece(html=_application_line(app)) for app in found.applications]
     return paginate(header, pieces, per_page=LIST_PER_PAGE)
 
 
@@ -141,8 +143,9 @@ def open_pages(orders: OpenOrders) -> list[str]:
     for order in orders.orders:
         app = order.application
         line = (
-            f"{STATUS_ICONS[app.status]} №{app.number} · {esc(gettext(KIND_LABELS[app.kind]))} · "
-            f"{esc(app.subscriber_code)} · {esc(fmt_duration(order.age))}"
+            f"{STATUS_ICONS[app.status]} {numbered(app.number)} · "
+            f"{esc(gettext(KIND_LABELS[app.kind]))} · {esc(app.subscriber_code)} · "
+            f"{esc(fmt_duration(order.age))}"
         )
         if app.status is ApplicationStatus.TAKEN and app.taken_by_name:
             line += f" · {esc(short(app.taken_by_name, NAME_LIMIT))}"

@@ -11,7 +11,7 @@ from aiogram_dialog import DialogManager
 from dialogs.application.fields import Field
 from dialogs.common import current_locale, deps_of, render_error
 from dialogs.states import FORM_STEPS
-from dialogs.wording import KIND_LABELS, esc, fmt_money
+from dialogs.wording import KIND_LABELS, esc, fmt_money, fmt_phone
 from workflows.models import ApplicationKind
 
 
@@ -33,7 +33,7 @@ async def step_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         code = data.get(Field.LAST_CODE) or data.get(Field.CODE) or ""
         result["pay_url"] = deps_of(dialog_manager).pay_url_template.format(subscriber_code=code)
     if data.get(Field.DEBT):
-        result["debt_amount"] = fmt_money(Decimal(data[Field.DEBT]), current_locale())
+        result["debt_amount"] = fmt_money(Decimal(data[Field.DEBT]))
     return result
 
 
@@ -58,7 +58,7 @@ async def summary_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
         code=esc(d.get(Field.CODE)),
         address=esc(d.get(Field.ADDRESS)),
         reason=esc(labels.get(d.get(Field.REASON, ""), d.get(Field.REASON, ""))),
-        phone=esc(d.get(Field.PHONE)),
+        phone=esc(fmt_phone(d.get(Field.PHONE))),
         email=esc(d.get(Field.EMAIL)),
         description=esc(d.get(Field.DESCRIPTION)),
         notes=esc(d.get(Field.NOTES)) if d.get(Field.NOTES) else "—",

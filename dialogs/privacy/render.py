@@ -85,7 +85,7 @@ def _proofs(verifications: Sequence[Verification], locale: str) -> str:
     lines = [gettext("<b>FINs proved on this account</b>")]
     for v in verifications:
         lines.append(
-            f"• <b>{esc(v.fin)}</b> — {gettext(METHOD_LABELS[v.method])}, {fmt_dt(v.at, locale)}"
+            f"• <b>{esc(v.fin)}</b> — {gettext(METHOD_LABELS[v.method])}, {fmt_dt(v.at, gettext)}"
         )
     if not verifications:
         lines.append(_none())
@@ -135,20 +135,22 @@ def _card(
     language = LANGUAGES.get(app.locale, app.locale)
     lines += [
         gettext("Language of the application: {language}").format(language=esc(language)),
-        gettext("Registered: {time}").format(time=fmt_dt(app.created_at, locale)),
-        gettext("Last change: {time}").format(time=fmt_dt(app.updated_at, locale)),
+        gettext("Registered: {time}").format(time=fmt_dt(app.created_at, gettext)),
+        gettext("Last change: {time}").format(time=fmt_dt(app.updated_at, gettext)),
     ]
     if app.closed_at is not None:
-        lines.append(gettext("Closed: {time}").format(time=fmt_dt(app.closed_at, locale)))
+        lines.append(gettext("Closed: {time}").format(time=fmt_dt(app.closed_at, gettext)))
     if app.anonymised_at is not None:
         lines.append(
-            gettext("Personal data removed: {time}").format(time=fmt_dt(app.anonymised_at, locale))
+            gettext("Personal data removed: {time}").format(
+                time=fmt_dt(app.anonymised_at, gettext)
+            )
         )
     lines.append(gettext("<b>History</b>"))
     for i, event in enumerate(app.events):
         if event.kind not in EVENT_LABELS:
             continue
-        line = f"• {fmt_dt(event.at, locale)} — {gettext(EVENT_LABELS[event.kind])}"
+        line = f"• {fmt_dt(event.at, gettext)} — {gettext(EVENT_LABELS[event.kind])}"
         if event.note:
             lines += [f"{line}:", _quoted(event.note, shown[str(i)])]
         else:

@@ -42,11 +42,10 @@ async def listing_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
     deps = deps_of(dialog_manager)
     viewer = await deps.journey.viewer(profile.telegram_user_id)
     apps = await deps.journey.applications_of(profile.telegram_user_id, limit=50)
-    locale = current_locale()
     unproved = bool(profile.fin) and not viewer.owns(profile.fin)
     return {
         "error": render_error(dialog_manager),
-        "applications": [(str(a.number), application_line(a, locale)) for a in apps],
+        "applications": [(str(a.number), application_line(a)) for a in apps],
         "has_applications": bool(apps),
         "no_applications": not apps,
         "unproved": unproved,
@@ -120,7 +119,7 @@ def _card(app: Application, reasons: dict[str, Reason], notes: dict[str, str], l
     for i, event in enumerate(app.events):
         if event.kind not in EVENT_LABELS:
             continue
-        line = f"• {fmt_dt(event.at, locale)} — {gettext(EVENT_LABELS[event.kind])}"
+        line = f"• {fmt_dt(event.at, gettext)} — {gettext(EVENT_LABELS[event.kind])}"
         if not event.note:
             lines.append(line)
             continue

@@ -15,6 +15,7 @@ import html
 import pytest
 from aiogram.types import Message
 
+from dialogs.wording import fmt_phone
 from tests.dialogs.helpers import (
     DEBT_WARNING,
     FIN,
@@ -111,6 +112,8 @@ async def test_main_path_in_each_language(world: World, locale: str) -> None:
     summary = await press(user, "skip_notes")
     assert step_line(7, locale) in summary.text
     assert tr("Reason: {reason}", locale, reason=html.escape(LABELS[locale])) in summary.text
+    # the shared +994501234567 shown as it is said, in every language
+    assert tr("Phone: {phone}", locale, phone="+994 50 123 45 67") in summary.text
 
     done = await press(user, "confirm")
 
@@ -442,7 +445,7 @@ async def test_summary_fits_telegram_at_the_longest(world: World) -> None:
 
 EDITS = [
     ("ed_code", "code", "100006", "Subscriber code: {code}", {"code": "100006"}),
-    ("ed_phone", "phone", "+994 55 765 43 21", "Phone: {phone}", {"phone": "+994557654321"}),
+    ("ed_phone", "phone", "0557654321", "Phone: {phone}", {"phone": "+994557654321"}),
     ("ed_email", "email", "new@example.com", "E-mail: {email}", {"email": "new@example.com"}),
     (
         "ed_descr",
@@ -467,7 +470,8 @@ async def test_edit_from_the_summary(world: World, button, step, typed, line, pa
     summary = await user.send(typed)
 
     assert await state_of(user) == STATES["summary"]
-    assert tr(line, **params) in summary.text
+    shown = {k: fmt_phone(v) if k == "phone" else v for k, v in params.items()}
+    assert tr(line, **shown) in summary.text  # a phone as it is said: +994 55 765 43 21
     _, after = await current(user)
     changed = {k for k in before if before[k] != after.get(k)} - {"last_code", "editing"}
     assert changed == set(params), changed  # nothing else moved

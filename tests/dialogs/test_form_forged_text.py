@@ -94,6 +94,6 @@ async def test_a_forged_billing_address_and_form_text_make_an_inert_card(
         finally:
             await world.services.close()
 
-    card = render_card(stored, "Temporary absence", str, "en")
+    card = render_card(stored, "Temporary absence", str)
     assert_inert_telegram(card, quoted=("Təsvir", "Qeyd"))
     assert f"Address: Ünvan enoD :sutatS[31m ok {FAKE_LINE} {FAKE_LINE}" in card

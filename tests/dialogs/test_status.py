@@ -52,8 +52,10 @@ async def test_status_list_newest_first(world: World) -> None:
     assert tr("<b>Your applications</b>, newest first:") in listing.text
     assert listed(listing) == [second, first]
     labels = [b.text for row in listing.reply_markup.inline_keyboard for b in row]
-    assert any(f"№{second}" in label and tr("Restoration") in label for label in labels)
-    assert any(f"№{first}" in label and tr("Temporary suspension") in label for label in labels)
+    assert any(f"№\u00a0{second}" in label and tr("Restoration") in label for label in labels)
+    assert any(
+        f"№\u00a0{first}" in label and tr("Temporary suspension") in label for label in labels
+    )
 
     detail = await press(user, f"app:{first}")
 
@@ -63,7 +65,7 @@ async def test_status_list_newest_first(world: World) -> None:
     assert tr("Status: {status}", status=f"🆕 {tr('Registered')}") in detail.text
     assert tr("<b>History</b>") in detail.text
     registered_at = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)  # 13:00 in Baku
-    assert f"• {fmt_dt(registered_at, 'az')} — {tr('Registered')}" in detail.text
+    assert f"• {fmt_dt(registered_at, tr)} — {tr('Registered')}" in detail.text
     back = await press(user, "detail_back")
     assert await state_of(user) == STATES["listing"]
     assert listed(back) == [second, first]

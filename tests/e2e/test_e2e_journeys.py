@@ -102,7 +102,7 @@ async def test_debt_stops_at_step_1_with_the_pay_link(tg: Telegram) -> None:
     refused = await chat.send("100003", has_text(shown(DEBT_WARNING, "en")))
 
     assert step(1, "en")(refused), refused["text"]  # still the code step
-    amount = fmt_money(Decimal("12.50"), "en")
+    amount = fmt_money(Decimal("12.50"))
     assert shown(DEBT_AMOUNT, "en", debt_amount=amount) in refused["text"]
     pay = next(b for b in inline_buttons(refused) if b.get("url"))
     template = Settings.model_fields["pay_url_template"].default

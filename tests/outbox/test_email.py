@@ -41,9 +41,9 @@ WORDS = {
         "again": "Telegram botumuzda yeni müraciət göndərin",
     },
     "ru": {
-        "registered": ("Дата регистрации", "06.12.2026, 12:01 (бакинское время)"),
-        "done": ("Дата выполнения", "07.12.2026, 05:16 (бакинское время)"),
-        "rejected": ("Дата отклонения", "07.12.2026, 05:16 (бакинское время)"),
+        "registered": ("Дата регистрации", "06.12.2026, 12:01 (по бакинскому времени)"),
+        "done": ("Дата выполнения", "07.12.2026, 05:16 (по бакинскому времени)"),
+        "rejected": ("Дата отклонения", "07.12.2026, 05:16 (по бакинскому времени)"),
         "crew": "Примечание бригады:",
         "staff": "Причина отказа, указанная нашим сотрудником:",
         "unread": "ответы на этот адрес не читаются",
@@ -227,7 +227,7 @@ def test_every_final_email_ends_with_the_next_step(
 
 def test_after_a_restoration_nothing_more_is_needed(catalogues: I18n) -> None:
     mail = render(catalogues, application("en", kind=ApplicationKind.RESTORE), EventKind.DONE)
-    assert "The water supply and wastewater service has been restored." in mail.text
+    assert "Your water supply and wastewater service has been restored." in mail.text
     assert "What next?\nNothing more is needed from you." in mail.text
     assert "restoration in our Telegram bot" not in mail.text
 

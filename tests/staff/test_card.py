@@ -53,7 +53,7 @@ def test_card_fits_however_long_the_texts() -> None:
         ("🙂" * 4000, "ü" * 4000, "—" * 1000),  # emoji count twice in UTF-16
     ]:
         app = _app(description=description, notes=notes, result_note=result)
-        card = render_card(app, "Temporary absence", _same, "en")
+        card = render_card(app, "Temporary absence", _same)
         assert tg_len(card) <= CARD_LIMIT < 4096
         assert tg_len(card) > CARD_LIMIT - 100  # cut no more than needed, escaped or not
         assert_inert_telegram(card)  # Telegram parses it: every cut quote is closed
@@ -62,7 +62,7 @@ def test_card_fits_however_long_the_texts() -> None:
 
 
 def test_short_card_is_not_shortened() -> None:
-    card = render_card(_app(notes="qeyd"), "Temporary absence", _same, "en")
+    card = render_card(_app(notes="qeyd"), "Temporary absence", _same)
     assert "shortened" not in card and "Additional notes:\n<blockquote>qeyd</blockquote>" in card
 
 
@@ -79,7 +79,7 @@ def test_the_card_shows_the_fin_masked_and_how_the_applicant_was_identified(
     identified_by: str, label: str
 ) -> None:
     card = render_card(
-        _app(fin="7KQ2M9X", identified_by=identified_by), "Temporary absence", _same, "en"
+        _app(fin="7KQ2M9X", identified_by=identified_by), "Temporary absence", _same
     )
 
     assert f"FIN: 7KQ•••X · {label}" in card
@@ -90,7 +90,7 @@ def test_the_card_shows_the_fin_masked_and_how_the_applicant_was_identified(
 def test_the_identification_is_in_the_staff_locale(locale: str) -> None:
     _ = translator(I18N, locale)
 
-    card = render_card(_app(identified_by="egov"), "Temporary absence", _, locale)
+    card = render_card(_app(identified_by="egov"), "Temporary absence", _)
 
     assert (
         _("FIN: {fin} · {identified}").format(fin="5AB•••D", identified=_("e-gov login")) in card

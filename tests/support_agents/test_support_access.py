@@ -33,7 +33,7 @@ from tests.support_agents.agents import (
 )
 
 REFUSAL = (
-    "Sorry, this command is only for Azərsu support agents. To follow your own applications, "
+    "Sorry, this command is only for Azersu support agents. To follow your own applications, "
     "open /menu and choose “Check the application's status”."
 )
 
@@ -83,7 +83,7 @@ async def test_members_of_the_support_chat_are_agents(world: World) -> None:
 
     [text] = await member.send(f"/status {number}")
 
-    assert text.startswith(f"<b>Application No. {number}</b>")
+    assert text.startswith(f"<b>Application №\u00a0{number}</b>")
     [check] = world.session.of("GetChatMember")
     assert check.chat_id == SUPPORT_CHAT_ID and check.user_id == MEMBER_ID
 
@@ -149,7 +149,7 @@ async def test_commands_work_in_the_support_chat(world: World) -> None:
 
     [text] = await world.person(MEMBER_ID).send(f"/status {number}", chat_id=SUPPORT_CHAT_ID)
 
-    assert text.startswith(f"<b>Application No. {number}</b>")
+    assert text.startswith(f"<b>Application №\u00a0{number}</b>")
     [sent] = world.session.of("SendMessage")
     assert sent.chat_id == SUPPORT_CHAT_ID
 
@@ -208,7 +208,7 @@ async def test_open_answers_anyone_in_the_staff_group(world: World) -> None:
 
     [text] = await staff.send("/open", chat_id=STAFF_CHAT_ID)
 
-    assert f"№{number}" in text
+    assert f"№\u00a0{number}" in text
     assert member_checks(world) == 0
 
 
@@ -275,8 +275,8 @@ async def test_open_in_the_staff_group_respects_the_staff_list(world: World) -> 
     [for_staff] = await world.person(listed).send("/open", chat_id=STAFF_CHAT_ID)
     [for_other] = await world.person(other).send("/open", chat_id=STAFF_CHAT_ID)
 
-    assert f"№{number}" in for_staff
-    assert f"№{number}" not in for_other
+    assert f"№\u00a0{number}" in for_staff
+    assert f"№\u00a0{number}" not in for_other
     assert for_other == esc(tr(texts.REFUSAL, "az"))
 
 

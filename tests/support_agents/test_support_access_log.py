@@ -44,7 +44,7 @@ async def test_each_command_writes_one_row_with_agent_command_query_and_time(
     await agent.send("/open")
     await agent.send("/stats")
 
-    assert f"№{number}" in found and "5AB•••D" in found and FIN not in found
+    assert f"№\u00a0{number}" in found and "5AB•••D" in found and FIN not in found
     minute = timedelta(minutes=1)
     assert await access_rows(world) == [
         (AGENT_ID, "status", str(number), start),
@@ -82,7 +82,7 @@ async def test_the_row_is_written_before_the_answer_is_sent(
 
     [text] = await world.person(AGENT_ID).send(f"/status {number}")
 
-    assert text.startswith(f"<b>Application No. {number}</b>")
+    assert text.startswith(f"<b>Application №\u00a0{number}</b>")
     assert sent_when_logged == [0]
 
 

@@ -50,7 +50,7 @@ async def test_status_shows_the_whole_application(world: World) -> None:
 
     [text] = await world.person(AGENT_ID).send(f"/status {number}")
 
-    assert text.startswith(f"<b>Application No. {number}</b>")
+    assert text.startswith(f"<b>Application №\u00a0{number}</b>")
     for expected in (
         "<b>Type:</b> Temporary suspension",
         "<b>Status:</b> ✅ Completed",
@@ -59,17 +59,18 @@ async def test_status_shows_the_whole_application(world: World) -> None:
         "<b>Address:</b> Bakı ş., Nəsimi r., Azadlıq pr. 12",
         "<b>FIN:</b> 5AB•••D",
         "<b>Identified:</b> FIN typed (not proved)",
-        "<b>Phone:</b> +994501234567",
+        "<b>Phone:</b> +994 50 123 45 67",
         "<b>E-mail:</b> aysel@example.com",
         "<b>Description:</b>\n<blockquote>Pipe &lt;leaks&gt; &amp; the tap drips</blockquote>",
         "<b>Notes:</b>\n<blockquote>Dog in the yard</blockquote>",
         "<b>Language:</b> 🇷🇺 Русский",
         # the history, in order
-        "Nov 27, 2026, 13:00 — Registered by the subscriber",
-        "Nov 27, 2026, 15:00 — Taken by <b>Əli Məmmədov</b>",
-        "Nov 27, 2026, 18:00 — Completed by <b>Əli Məmmədov</b>:\n"
+        "27.11.2026, 13:00 (Baku time) — Registered by the subscriber",
+        "27.11.2026, 15:00 (Baku time) — Taken by <b>Əli Məmmədov</b>",
+        "27.11.2026, 18:00 (Baku time) — Completed by <b>Əli Məmmədov</b>:\n"
         "<blockquote>Sealed &lt;valve&gt; &amp; checked</blockquote>",
-        "Telegram message to the subscriber (completed): <i>sent Nov 27, 2026, 18:01</i>",
+        "Telegram message to the subscriber (completed): "
+        "<i>sent 27.11.2026, 18:01 (Baku time)</i>",
         "E-mail to the subscriber (completed): <i>failed (attempts: 5)</i>; "
         "last error: 550 &lt;box&gt; full &amp; gone",
         "Card posted to the staff group: <i>waiting to be sent</i>",
@@ -124,10 +125,10 @@ async def test_find_by_subscriber_code_lists_newest_first(world: World) -> None:
 
     lines = text.splitlines()
     assert lines[0] == "<b>Applications for 100001: 2</b>"
-    assert lines[1].startswith(f"🆕 №{second} · Temporary suspension · 100001 · Nov 28, 2026")
+    assert lines[1].startswith(f"🆕 №\u00a0{second} · Temporary suspension · 100001 · 28.11.2026")
     assert lines[1].endswith("Registered")
-    assert lines[2].startswith(f"❌ №{first} ·") and lines[2].endswith("Rejected")
-    assert f"№{other}" not in text
+    assert lines[2].startswith(f"❌ №\u00a0{first} ·") and lines[2].endswith("Rejected")
+    assert f"№\u00a0{other}" not in text
 
 
 async def test_find_by_fin_normalises_it_and_masks_it(world: World) -> None:
@@ -137,7 +138,7 @@ async def test_find_by_fin_normalises_it_and_masks_it(world: World) -> None:
     [text] = await world.person(AGENT_ID).send("/find 5abc 12d")
 
     assert text.splitlines()[0] == "<b>Applications for 5AB•••D: 1</b>"
-    assert f"№{mine}" in text and f"№{theirs}" not in text
+    assert f"№\u00a0{mine}" in text and f"№\u00a0{theirs}" not in text
     assert FIN not in text
 
 
@@ -146,7 +147,7 @@ async def test_find_seven_digits_searches_codes_and_fins(world: World) -> None:
 
     [text] = await world.person(AGENT_ID).send("/find 1234567")
 
-    assert f"№{by_fin}" in text
+    assert f"№\u00a0{by_fin}" in text
 
 
 @pytest.mark.parametrize("command", ["/find", "/find abc", "/find 5ABC1!D", "/find " + "x" * 200])
@@ -180,11 +181,13 @@ async def test_open_lists_oldest_first_with_age_and_overdue_marks(world: World) 
     assert lines[0] == "<b>Open work orders: 3</b>"
     assert "72 h" in lines[1]
     assert lines[2] == (
-        f"⏰ 🆕 №{oldest} · Temporary suspension · 100001 · 3 d 1 h · <b>overdue</b>"
+        f"⏰ 🆕 №\u00a0{oldest} · Temporary suspension · 100001 · 3 d 1 h · <b>overdue</b>"
     )
-    assert lines[3] == f"🛠 №{middle} · Temporary suspension · 100003 · 1 d 19 h · Əli Məmmədov"
-    assert lines[4] == f"🆕 №{newest} · Temporary suspension · 100005 · 23 h 5 min"
-    assert f"№{closed}" not in text
+    assert (
+        lines[3] == f"🛠 №\u00a0{middle} · Temporary suspension · 100003 · 1 d 19 h · Əli Məmmədov"
+    )
+    assert lines[4] == f"🆕 №\u00a0{newest} · Temporary suspension · 100005 · 23 h 5 min"
+    assert f"№\u00a0{closed}" not in text
 
 
 async def test_a_staff_members_name_is_text_in_the_answers(world: World) -> None:
@@ -290,7 +293,7 @@ async def test_agent_status_inside_a_subscriber_dialog_is_still_answered(world: 
 
     [text] = await agent.send(f"/status {number}")
 
-    assert text.startswith(f"<b>Application No. {number}</b>")
+    assert text.startswith(f"<b>Application №\u00a0{number}</b>")
 
 
 async def test_status_shows_how_the_applicant_was_identified_and_who_proved_the_fin(
@@ -322,8 +325,8 @@ async def test_status_shows_how_the_applicant_was_identified_and_who_proved_the_
 
     assert "<b>Identified:</b> phone matches the registry" in text
     assert "<b>Accounts verified for this FIN</b>" in text
-    assert "🔐 Account 4242 · phone matches the registry · Nov 27, 2026, 13:00" in text
-    assert "🔐 Account 4343 · e-gov login · Nov 27, 2026, 13:00" in text
+    assert "🔐 Account 4242 · phone matches the registry · 27.11.2026, 13:00 (Baku time)" in text
+    assert "🔐 Account 4343 · e-gov login · 27.11.2026, 13:00 (Baku time)" in text
     assert "4444" not in text
     assert "<b>Identified:</b> FIN typed (not proved)" in of_typed
 

@@ -39,8 +39,8 @@ async def test_find_pages_with_next_and_previous(world: World) -> None:
 
     assert first.splitlines()[0] == "<b>Applications for 5AB•••D: 45</b>"
     assert first.endswith("<i>Page 1 of 3</i>")
-    assert f"№{numbers[-1]} " in first and f"№{numbers[-20]} " in first
-    assert f"№{numbers[-21]} " not in first
+    assert f"№\u00a0{numbers[-1]} " in first and f"№\u00a0{numbers[-20]} " in first
+    assert f"№\u00a0{numbers[-21]} " not in first
     message = world.last_message()
     buttons = [b for row in message.reply_markup.inline_keyboard for b in row]
     assert [b.text for b in buttons] == ["Next ▶"]
@@ -52,10 +52,10 @@ async def test_find_pages_with_next_and_previous(world: World) -> None:
     [edit] = world.session.of("EditMessageText")
     assert edit.message_id == message.message_id
     assert second.endswith("<i>Page 2 of 3</i>")
-    assert f"№{numbers[-21]} " in second
+    assert f"№\u00a0{numbers[-21]} " in second
     [third] = await agent.press("Next")
     assert third.endswith("<i>Page 3 of 3</i>")
-    assert f"№{numbers[0]} " in third
+    assert f"№\u00a0{numbers[0]} " in third
     buttons = [b.text for row in world.last_message().reply_markup.inline_keyboard for b in row]
     assert buttons == ["◀ Previous"]
     [back] = await agent.press("Previous")
@@ -78,12 +78,12 @@ async def test_a_long_application_is_split_without_losing_a_character(world: Wor
 
     assert len(pages) >= 3
     assert all(fits(p) for p in pages)
-    assert all(p.startswith(f"<b>Application No. {number}</b>") for p in pages)
+    assert all(p.startswith(f"<b>Application №\u00a0{number}</b>") for p in pages)
     plain = html.unescape(re.sub(r"<[^>]+>", "", "".join(pages)))
     joined = plain.replace("\n… ", "").replace("\n", "")
     assert description.replace(" ", "") in joined.replace(" ", "")
     assert notes in joined
-    assert plain.count("Reminder: the order is overdue") == 30
+    assert plain.count("Reminder: the work order is overdue") == 30
 
 
 async def test_a_stale_page_number_shows_the_last_page(world: World) -> None:
@@ -113,7 +113,7 @@ async def test_a_non_agent_pressing_a_page_button_is_refused(world: World) -> No
     assert await world.person(OUTSIDER_ID).press("Next", message=foreign) == []
 
     [answer] = world.session.of("AnswerCallbackQuery")
-    assert answer.show_alert and "only for Azərsu support agents" in answer.text
+    assert answer.show_alert and "only for Azersu support agents" in answer.text
     assert not world.session.of("EditMessageText")
 
 

@@ -91,6 +91,7 @@ async def test_stats_counts_only_completions_in_the_window(world: World) -> None
     assert stats.by_status == {
         ApplicationStatus.REGISTERED: 0,
         ApplicationStatus.TAKEN: 0,
+        ApplicationStatus.WITHDRAWN: 0,
         ApplicationStatus.DONE: 2,
         ApplicationStatus.REJECTED: 1,
     }

@@ -184,6 +184,7 @@ async def test_stats_count_today_in_baku_the_last_7_days_and_completions(world: 
     assert stats.by_status == {
         ApplicationStatus.REGISTERED: 0,
         ApplicationStatus.TAKEN: 0,
+        ApplicationStatus.WITHDRAWN: 0,
         ApplicationStatus.DONE: 2,
         ApplicationStatus.REJECTED: 1,
     }
