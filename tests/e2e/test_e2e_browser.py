@@ -220,7 +220,8 @@ async def test_an_agent_and_the_two_layouts_on_the_page(
     expect = playwright_api.expect
     expect.set_options(timeout=WAIT_MS)
     ARTIFACTS.mkdir(exist_ok=True)
-    number = await register(Chat(tg, 700011, locale="en"), code="100011")
+    # John's code, with his FIN: the registry names him as its owner
+    number = await register(Chat(tg, 700011, locale="en"), code="100013", fin="7KQ2M9X")
     title = shown(APPLICATION_TITLE, STAFF_LOCALE, number=number)  # the agents speak az
 
     async with playwright_api.async_playwright() as pw:
@@ -244,7 +245,7 @@ async def test_an_agent_and_the_two_layouts_on_the_page(
             user = page.get_by_test_id("user-messages")
             answer = user.locator('[data-testid="message"][data-from-bot="true"]').last
             await expect(answer).to_contain_text(title)
-            await expect(answer).to_contain_text("100011")
+            await expect(answer).to_contain_text("100013")
             # Taller than the pane at 720 px: shown from its title down, as Telegram does.
             await expect(answer.locator("b").first).to_be_in_viewport()
             await page.screenshot(path=str(ARTIFACTS / "e2e-browser-agent-chat.png"))
