@@ -7,6 +7,9 @@ copy of a dialog and handle one user's updates at the same time. Several workers
 state in Redis (``REDIS_URL``, as ``compose.yaml`` does), which is the default as soon as
 ``REDIS_URL`` is set.
 
+(Over 400 lines on purpose: aiogram's storage protocol, its write-through cache and the
+expiry of abandoned rows are one mechanism; the erasure's prefix delete belongs with them.)
+
 Not aiogram-sqlalchemy-storage 0.2: it reads before every write (two to four statements a set, and
 two first writes of a key race to INSERT), has no expiry, and declares its own table at run time.
 
