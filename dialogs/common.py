@@ -28,6 +28,7 @@ from workflows.values import (
     InvalidText,
     InvalidValue,
     SubscriberCodeParser,
+    parse_phone,
 )
 
 PROFILE_KEY = "profile"
@@ -266,6 +267,22 @@ def render_error(manager: DialogManager) -> str:
         return ""
     params = {k: html.escape(str(v)) for k, v in error["params"].items()}
     return "⚠️ " + gettext(ERRORS[ErrorId(error["id"])]).format_map(params)
+
+
+def own_phone(message: Message, manager: DialogManager) -> str | None:
+    """The phone of a contact the sender shared of itself (Telegram verified it), normalised;
+    None, with the refusal shown, for somebody else's contact or a number we cannot take."""
+    contact = message.contact
+    if contact is None or message.from_user is None:
+        return None
+    if contact.user_id != message.from_user.id:
+        set_error(manager, ErrorId.PHONE_NOT_OWN)
+        return None
+    try:
+        return parse_phone(contact.phone_number)
+    except InvalidValue as exc:
+        set_error(manager, ErrorId.of(exc))
+        return None
 
 
 async def on_not_text(message: Message, widget: object, manager: DialogManager) -> None:

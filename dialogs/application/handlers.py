@@ -15,7 +15,15 @@ from aiogram_dialog.widgets.input import ManagedTextInput
 from aiogram_dialog.widgets.kbd import Button
 
 from dialogs.application.fields import DRAFT, Field
-from dialogs.common import ErrorId, clear_error, current_locale, deps_of, profile_of, set_error
+from dialogs.common import (
+    ErrorId,
+    clear_error,
+    current_locale,
+    deps_of,
+    own_phone,
+    profile_of,
+    set_error,
+)
 from dialogs.probing import code_allowed
 from dialogs.states import ApplicationSG, StatusSG
 from workflows.errors import (
@@ -31,7 +39,7 @@ from workflows.errors import (
     SubscriberNotFound,
 )
 from workflows.models import ApplicationKind, Draft
-from workflows.values import InvalidValue, parse_phone
+from workflows.values import InvalidValue
 
 
 def _refusal(manager: DialogManager, exc: DomainError, code: str) -> None:
@@ -176,16 +184,8 @@ async def on_reason_selected(
 
 # --- step 3: phone ----------------------------------------------------------------------
 async def on_contact(message: Message, widget: object, manager: DialogManager) -> None:
-    contact = message.contact
-    if contact is None or message.from_user is None:
-        return
-    if contact.user_id != message.from_user.id:
-        set_error(manager, ErrorId.PHONE_NOT_OWN)
-        return
-    try:
-        phone = parse_phone(contact.phone_number)
-    except InvalidValue as exc:
-        set_error(manager, ErrorId.of(exc))
+    phone = own_phone(message, manager)
+    if phone is None:
         return
     manager.dialog_data[Field.PHONE] = phone
     await _prove_phone(manager, phone)
@@ -209,16 +209,8 @@ async def _prove_phone(manager: DialogManager, phone: str) -> None:
 async def on_prove_contact(message: Message, widget: object, manager: DialogManager) -> None:
     """The contact shared on the prove window: remembered, then the code is checked again,
     and the form goes on if the phone is the code's phone on record."""
-    contact = message.contact
-    if contact is None or message.from_user is None:
-        return
-    if contact.user_id != message.from_user.id:
-        set_error(manager, ErrorId.PHONE_NOT_OWN)
-        return
-    try:
-        phone = parse_phone(contact.phone_number)
-    except InvalidValue as exc:
-        set_error(manager, ErrorId.of(exc))
+    phone = own_phone(message, manager)
+    if phone is None:
         return
     await _prove_phone(manager, phone)
     code = manager.dialog_data.get(Field.LAST_CODE)

@@ -7,12 +7,11 @@ from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import ManagedTextInput
 from aiogram_dialog.widgets.kbd import Button
 
-from dialogs.common import ErrorId, clear_error, deps_of, profile_of, set_error
+from dialogs.common import ErrorId, clear_error, deps_of, own_phone, profile_of, set_error
 from dialogs.states import StatusSG
 from dialogs.status.getters import PROVED
 from workflows.errors import ApplicationNotFound, RegistryUnavailable
 from workflows.ids import InvalidNumber, parse_number_id
-from workflows.values import InvalidValue, parse_phone
 
 
 def parse_number(text: str) -> int:
@@ -71,16 +70,8 @@ async def on_clear(callback: CallbackQuery, button: Button, manager: DialogManag
 async def on_prove_contact(message: Message, widget: object, manager: DialogManager) -> None:
     """A contact shared to prove the FIN: the account's own, and the registry's phone of one
     of the FIN's subscriber codes."""
-    contact = message.contact
-    if contact is None or message.from_user is None:
-        return
-    if contact.user_id != message.from_user.id:
-        set_error(manager, ErrorId.PHONE_NOT_OWN)
-        return
-    try:
-        phone = parse_phone(contact.phone_number)
-    except InvalidValue as exc:
-        set_error(manager, ErrorId.of(exc))
+    phone = own_phone(message, manager)
+    if phone is None:
         return
     profile = profile_of(manager)
     try:
