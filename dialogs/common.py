@@ -172,7 +172,7 @@ ERRORS: Mapping[ErrorId, str] = {
     ErrorId.CODE_METERED: N_(
         "Subscriber {code} has a water meter. Only subscribers without a meter can apply "
         "through this service; subscribers with a meter apply at an Azərsu customer service "
-        "centre or by calling 922."
+        "centre or by calling 195."
     ),
     ErrorId.CODE_OWNER: N_(
         "Subscriber {code} is registered to another FIN. Only the owner of the subscription "
@@ -190,7 +190,7 @@ ERRORS: Mapping[ErrorId, str] = {
         "The registry has no owner's FIN for subscriber {code}, so we must make sure the "
         "subscription is yours: share your phone number with the button below. If it is the "
         "phone on record for this subscriber, you can go on; if not, please apply at an "
-        "Azersu customer service centre or call 922."
+        "Azersu customer service centre or call 195."
     ),
     ErrorId.IDENTITY_REQUIRED: N_(
         "To apply you need to confirm that the FIN is yours: share your phone number with the "
@@ -199,12 +199,12 @@ ERRORS: Mapping[ErrorId, str] = {
     ),
     ErrorId.PHONE_NO_MATCH: N_(
         "This phone number is not the one on record for this subscriber. Please apply at an "
-        "Azersu customer service centre or call 922; they can update the phone on record."
+        "Azersu customer service centre or call 195; they can update the phone on record."
     ),
     ErrorId.FIN_NOT_PROVED: N_(
         "This phone number is not on record for the subscriber codes of this FIN's "
         "applications. You can log in with e-gov instead, or ask an Azersu customer service "
-        "centre (922) to update the phone on record."
+        "centre (195) to update the phone on record."
     ),
     ErrorId.CODE_DEBT: N_(
         "This subscriber currently has an outstanding debt. Pay the debt and try again to "
