@@ -192,3 +192,21 @@ async def test_require_verified_identity_refuses_every_unproved_filing(world: Wo
     accepted = await user.send_contact(OWNER_PHONE)
     assert await state_of(user) == STATES["reason"], accepted.text
     assert await verifications(world) == [(200004, FIN, "phone")]
+
+
+async def test_after_logout_the_second_account_sees_the_fins_applications_no_more(
+    world: World,
+) -> None:
+    number = await register(world.subscriber(100001))
+    second = world.subscriber(200005)
+    await open_menu(second, FIN)
+    proved = await prove_fin(second)
+    assert listed(proved) == [number]
+
+    await second.send("/logout")
+
+    assert await verifications(world) == []
+    linked = await second.send(f"/start status_{number}")
+    assert tr(NOT_FOUND, number=number) in linked.text
+    await press(second, "__cancel__")
+    assert listed(await press(second, "status")) == []
