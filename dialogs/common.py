@@ -29,6 +29,7 @@ from workflows.values import (
     InvalidValue,
     SubscriberCodeParser,
 )
+from workflows.withdrawal import Withdrawals
 
 PROFILE_KEY = "profile"
 ERROR_KEY = "error"
@@ -60,6 +61,8 @@ class DialogDeps:
     probing: Probing | None = None
     # The "Log in with e-gov" link for (account, chat), None when the login is not configured.
     egov_link: Callable[[int, int], str | None] | None = None
+    # The subscriber's withdrawal (None: the status view offers no "Withdraw").
+    withdrawals: Withdrawals | None = None
 
 
 def deps_of(manager: DialogManager) -> DialogDeps:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from workflows.errors import ApplicationNotFound, WorkOrderError
+from workflows.errors import AlreadyClosed, ApplicationNotFound, WorkOrderError
 from workflows.journey import Journey
 from workflows.models import Application, ApplicationStatus, Event, EventKind, StaffMember
 from workflows.outbox.records import Channel, OutboxKind
@@ -134,6 +134,8 @@ class Withdrawals:
     # --- the staff -----------------------------------------------------------------------
     async def _pending(self, uow: UnitOfWork, number: int) -> Application:
         app = await self._load(uow, number)
+        if not app.status.is_open:
+            raise AlreadyClosed(number, app.status.value, app.taken_by_name)
         if not withdraw_pending(app):
             raise NoWithdrawalRequest(number, app.status.value, app.taken_by_name)
         return app
