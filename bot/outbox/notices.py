@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dialogs.wording import KIND_LABELS, N_, Translate, esc, quote
-from workflows.models import Application, ApplicationKind, EventKind
+from workflows.models import Application, ApplicationKind, ApplicationStatus, EventKind
 
 
 def render_notice(app: Application, event: EventKind, _: Translate) -> str:
@@ -20,6 +20,10 @@ def render_notice(app: Application, event: EventKind, _: Translate) -> str:
         head = _("✅ Your application No. {number} has been completed.")
     elif event is EventKind.REJECTED:
         head = _("❌ Your application No. {number} has been rejected.")
+    elif event is EventKind.WITHDRAW_DECLINED:
+        head = _(
+            "The staff declined the withdrawal of your application No. {number}: the work goes on."
+        )
     else:
         head = _("Your application No. {number} has changed.")
     lines = [f"<b>{head.format(number=app.number)}</b>", _("Type: {kind}").format(kind=esc(kind))]
@@ -63,3 +67,9 @@ EGOV_VERIFIED = N_(
     "✅ Your FIN is confirmed through the e-gov login. You can now see every application of "
     "this FIN in “Check the application's status”."
 )
+
+
+def sent_after_withdrawal(app: Application, event: str | None) -> bool:
+    """A notice or an e-mail that would reach the subscriber after the withdrawal (it was
+    queued before and not dropped in time, say in flight): it is not sent."""
+    return app.status is ApplicationStatus.WITHDRAWN and event != EventKind.WITHDRAWN.value
