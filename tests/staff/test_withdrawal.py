@@ -151,3 +151,12 @@ async def test_a_notice_claimed_before_the_withdrawal_is_not_sent(h: Harness) ->
 
 def h_staff() -> StaffMember:
     return StaffMember(user_id=STAFF_B.id, name="Aysel")
+
+
+async def test_a_withdrawn_code_may_be_applied_for_again(h: Harness) -> None:
+    number = await h.register(locale="ru", chat_id=SUBSCRIBER)
+    await withdrawals(h).withdraw(SUBSCRIBER, number)
+    async with h.services.transactions() as uow:
+        app = await uow.applications.get(number)
+        assert app is not None
+        assert await uow.applications.open_number(app.subscriber_code) is None

@@ -166,3 +166,13 @@ async def test_a_withdrawn_order_cannot_be_taken(world: World) -> None:
     with pytest.raises(AlreadyClosed):
         await world.work_orders.take(number, ALI)
     assert world.db.application(number).status is ApplicationStatus.WITHDRAWN
+
+
+async def test_after_a_withdrawal_the_subscriber_may_apply_again(world: World) -> None:
+    number = await registered(world)
+    await withdrawals(world).withdraw(USER, number)
+
+    again = await world.journey.submit(draft("100001", "absence"))
+
+    assert again != number
+    assert world.db.application(again).status is ApplicationStatus.REGISTERED
