@@ -3,7 +3,7 @@ check refuses any request Telegram would refuse, styled buttons and ``copy_text`
 withdraw before Take (the card says so at once), then, with the code free again, after Take
 (a request on the card, accepted by the staff); no notice follows the withdrawal.
 
-Users 700041 and 700042, code 100014 (owner FIN 7KQ2M9X): each withdrawal frees the code again.
+Users 700041 and 700042, code 100007 (owner FIN 2RST4UV; no other test uses it): each withdrawal frees the code again.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tests.e2e.harness import (
     shown,
 )
 
-CODE, FIN = "100014", "7KQ2M9X"
+CODE, FIN = "100007", "2RST4UV"  # suspended: restoration applications
 TIMEOUT = 30.0
 
 
