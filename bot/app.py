@@ -72,6 +72,7 @@ from workflows.privacy import Privacy
 from workflows.proofs import Proofs
 from workflows.support import Support
 from workflows.values import SubscriberCodeParser
+from workflows.withdrawal import Withdrawals
 from workflows.work_orders import WorkOrders
 
 logger = logging.getLogger(__name__)
@@ -237,8 +238,12 @@ def build_dispatcher(
     use_random_intent_ids()
     i18n = i18n or build_i18n(settings)
     storage = storage or MemoryStorage()
+    withdrawals = Withdrawals(
+        services.journey, services.transactions, services.clock, services.staff_chat_id
+    )
     dialog_deps = DialogDeps(
         journey=services.journey,
+        withdrawals=withdrawals,
         proofs=services.proofs,
         code_parser=SubscriberCodeParser(settings.subscriber_code_pattern),
         pay_url_template=settings.pay_url_template,
@@ -276,9 +281,9 @@ def build_dispatcher(
     # agent's /status works inside a dialog, and before the fallback that answers all.
     # One check of who is staff, for the cards' buttons and /open in the group alike.
     staff_access = staff.StaffAccess(settings.staff_user_ids)
-    dp.include_router(
-        staff.setup(staff_handlers(settings, services, staff_access, outbox), services.staff_chats)
-    )
+    handlers = staff_handlers(settings, services, staff_access, outbox)
+    presses = staff.WithdrawalPresses(handlers, withdrawals)
+    dp.include_router(staff.setup(handlers, services.staff_chats, presses))
     dp.include_router(support.setup(support_handlers(settings, services, staff_access)))
     dp.include_router(dialogs.setup())
     dp.include_router(commands.fallback())

@@ -30,6 +30,7 @@ from workflows.values import (
     SubscriberCodeParser,
     parse_phone,
 )
+from workflows.withdrawal import Withdrawals
 
 PROFILE_KEY = "profile"
 ERROR_KEY = "error"
@@ -61,6 +62,8 @@ class DialogDeps:
     probing: Probing | None = None
     # The "Log in with e-gov" link for (account, chat), None when the login is not configured.
     egov_link: Callable[[int, int], str | None] | None = None
+    # The subscriber's withdrawal (None: the status view offers no "Withdraw").
+    withdrawals: Withdrawals | None = None
 
 
 def deps_of(manager: DialogManager) -> DialogDeps:

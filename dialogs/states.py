@@ -33,6 +33,7 @@ class StatusSG(StatesGroup):
     lookup = State()
     detail = State()
     prove = State()
+    withdraw = State()  # "Withdraw application No. N?" (issue 19)
 
 
 class PrivacySG(StatesGroup):

@@ -16,8 +16,9 @@ from aiogram_dialog.api.protocols import DialogManager, DialogProtocol
 from aiogram_dialog.widgets.common import WhenCondition
 from aiogram_dialog.widgets.input import BaseInput, MessageInput, TextInput
 from aiogram_dialog.widgets.input.text import OnError, OnSuccess, TypeFactory
-from aiogram_dialog.widgets.kbd import ScrollingGroup, Select
+from aiogram_dialog.widgets.kbd import CopyText, ScrollingGroup, Select
 from aiogram_dialog.widgets.kbd.select import OnItemClick
+from aiogram_dialog.widgets.style import Style
 from aiogram_dialog.widgets.text import Format, Text
 
 from dialogs.common import ErrorId, on_not_text, set_error
@@ -85,3 +86,15 @@ class Pages(ScrollingGroup):
             set_error(manager, ErrorId.USE_BUTTONS)
             return True  # refused, and said so: the window is shown again
         return await super()._process_item_callback(callback, data, dialog, manager)
+
+
+# --- Bot API 10.1 buttons: a style, and a button that copies a text ---------------------------
+PRIMARY = Style("primary")
+SUCCESS = Style("success")
+DANGER = Style("danger")
+
+
+def copy_number(key: str = "number", when: WhenCondition = None) -> CopyText:
+    """ "📋 Copy the number": copies the getter's ``key`` (the application number) with one
+    tap, no message sent (``copy_text``)."""
+    return CopyText(I18nConst("📋 Copy the number"), Format("{" + key + "}"), when=when)

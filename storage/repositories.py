@@ -318,6 +318,26 @@ class SqlOutboxQueue(OutboxQueue):
     async def enqueue(self, item: OutboxItem, now: datetime) -> None:
         await self._conn.execute(_enqueue(self._dialect), outbox_values(item, now))
 
+    async def drop_pending(
+        self, application_number: int, *, keep: frozenset[str], note: str, now: datetime
+    ) -> int:
+        # A leased row loses its lease too: the dispatcher's outcome no longer matches it.
+        result = await self._conn.execute(
+            update(outbox)
+            .where(
+                outbox.c.application_number == application_number,
+                outbox.c.status == OutboxStatus.PENDING.value,
+                outbox.c.kind.not_in(sorted(keep)),
+            )
+            .values(
+                status=OutboxStatus.FAILED.value,
+                last_error=note,
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+        return int(result.rowcount or 0)
+
 
 class SqlUnitOfWork(UnitOfWork):
     """The roles of one unit of work, all on one connection."""

@@ -188,6 +188,12 @@ class OutboxQueue(Protocol):
     async def enqueue(self, item: OutboxItem, now: datetime) -> None:
         """Add a message to the outbox (ignored if its dedupe_key exists)."""
 
+    async def drop_pending(
+        self, application_number: int, *, keep: frozenset[str], note: str, now: datetime
+    ) -> int:
+        """Give up the application's rows not sent yet, but those of the ``keep`` kinds
+        (they end as failed with ``note``); returns how many."""
+
 
 # --- the unit of work -----------------------------------------------------------------------
 class UnitOfWork(Protocol):

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.outbox.mail_content import Contact, compose
 from bot.outbox.mail_layout import html_document, plain_text
+from bot.outbox.notices import sent_after_withdrawal
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import Lane
 from dialogs.wording import Translate, translator
@@ -59,6 +60,8 @@ class EmailSender:
         if item.kind != OutboxKind.EMAIL:
             raise PermanentFailure(f"unknown outbox kind {item.kind!r}")
         app, _reason = await self.reader.get(item.application_number)
+        if sent_after_withdrawal(app, item.payload.get("event")):
+            return Delivered()  # withdrawn since it was queued: no e-mail
         event = EventKind(str(item.payload.get("event") or app.status.value))
         message = render_email(
             app,

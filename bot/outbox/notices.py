@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dialogs.wording import KIND_LABELS, N_, Translate, esc, quote
-from workflows.models import Application, ApplicationKind, EventKind
+from workflows.models import Application, ApplicationKind, ApplicationStatus, EventKind
 
 DEFAULT_PHONE = "195"
 
@@ -30,6 +30,10 @@ def render_notice(
         head = _("✅ Your application No. {number} has been completed.")
     elif event is EventKind.REJECTED:
         head = _("❌ Your application No. {number} has been rejected.")
+    elif event is EventKind.WITHDRAW_DECLINED:
+        head = _(
+            "The staff declined the withdrawal of your application No. {number}: the work goes on."
+        )
     else:
         head = _("Your application No. {number} has changed.")
     lines = [f"<b>{head.format(number=app.number)}</b>", _("Type: {kind}").format(kind=esc(kind))]
@@ -94,3 +98,9 @@ def next_step(kind: ApplicationKind, *, done: bool) -> str:
             "and apply for its restoration."
         )
     return N_("Nothing more is needed from you. If the water is still not back, call {phone}.")
+
+
+def sent_after_withdrawal(app: Application, event: str | None) -> bool:
+    """A notice or an e-mail that would reach the subscriber after the withdrawal (it was
+    queued before and not dropped in time, say in flight): it is not sent."""
+    return app.status is ApplicationStatus.WITHDRAWN and event != EventKind.WITHDRAWN.value

@@ -39,7 +39,13 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
-from bot.outbox.notices import DEFAULT_PHONE, EGOV_VERIFIED, render_notice, render_probe_warning
+from bot.outbox.notices import (
+    DEFAULT_PHONE,
+    EGOV_VERIFIED,
+    render_notice,
+    render_probe_warning,
+    sent_after_withdrawal,
+)
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import Lane
 from bot.screen import LatestMessages
@@ -279,6 +285,8 @@ class TelegramSender:
     # the subscriber -------------------------------------------------------------------------
     async def _notice(self, item: Claimed, chat_id: int) -> Delivered:
         app, _reason = await self.reader.get(item.application_number, reason=False)
+        if sent_after_withdrawal(app, item.payload.get("event")):
+            return Delivered()  # withdrawn since it was queued: nothing more is said
         event = EventKind(str(item.payload.get("event") or app.status.value))
         _ = translator(self.i18n, app.locale)
         link = await self.links.status(app.number)

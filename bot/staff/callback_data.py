@@ -50,3 +50,15 @@ class PromptCD(CallbackData, prefix="wop"):
 
     action: PromptAction
     number: NumberId
+
+
+class WithdrawAction(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+class WithdrawCD(CallbackData, prefix="wdr"):
+    """The subscriber's withdrawal request on a card: ``wdr:<accept|decline>:<number>``."""
+
+    action: WithdrawAction
+    number: NumberId

@@ -51,6 +51,7 @@ from workflows.errors import (
 from workflows.models import ApplicationStatus, StaffMember
 from workflows.ports import Clock
 from workflows.values import InvalidText, parse_text
+from workflows.withdrawal import NoWithdrawalRequest
 from workflows.work_orders import WorkOrders
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,15 @@ def refusal(exc: WorkOrderError | ApplicationNotFound, _: Translate) -> str:
     if isinstance(exc, AlreadyClosed):
         if exc.status == ApplicationStatus.DONE.value:
             return _("Work order No. {number} is already done.").format(number=number)
+        if exc.status == ApplicationStatus.WITHDRAWN.value:
+            return _("Work order No. {number} was withdrawn by the subscriber.").format(
+                number=number
+            )
         return _("Work order No. {number} is already rejected.").format(number=number)
+    if isinstance(exc, NoWithdrawalRequest):
+        return _("Work order No. {number} has no withdrawal request waiting.").format(
+            number=number
+        )
     if isinstance(exc, NotTakenYet):
         return _("Work order No. {number} is not taken yet: press Take first.").format(
             number=number

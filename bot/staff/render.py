@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.staff.callback_data import WorkOrderAction, WorkOrderCD
+from bot.staff.callback_data import WithdrawAction, WithdrawCD, WorkOrderAction, WorkOrderCD
 from dialogs.wording import (
     KIND_LABELS,
     STATUS_ICONS,
@@ -29,7 +29,7 @@ from dialogs.wording import (
     identified_label,
     tg_len,
 )
-from workflows.models import Application, ApplicationStatus
+from workflows.models import Application, ApplicationStatus, EventKind
 from workflows.values import mask_fin
 
 # Telegram allows 4,096 characters after entity parsing; the HTML source is longer than
@@ -99,7 +99,31 @@ def _card(app: Application, reason: str, shown: dict[str, str], _: Translate) ->
             )
         )
         lines += [_("Reason for rejection:"), _shortened(full["result"], shown["result"], _)]
+    lines += _withdrawal_lines(app, _)
     return "\n".join(lines)
+
+
+def _withdrawal_lines(app: Application, _: Translate) -> list[str]:
+    """The subscriber's withdrawal: done, asked for (the staff answer with the buttons), or
+    declined."""
+    if app.status is ApplicationStatus.WITHDRAWN and app.closed_at is not None:
+        return [
+            "↩️ <b>"
+            + _("Withdrawn by the subscriber, {time}").format(time=fmt_dt(app.closed_at, _))
+            + "</b>"
+        ]
+    if app.status.is_open and app.withdraw_requested_at is not None:
+        return [
+            "↩️ <b>"
+            + _("The subscriber asks to withdraw this application ({time}).").format(
+                time=fmt_dt(app.withdraw_requested_at, _)
+            )
+            + "</b>"
+        ]
+    declined = [e for e in app.events if e.kind is EventKind.WITHDRAW_DECLINED]
+    if app.status.is_open and declined:
+        return [_("Withdrawal declined, {time}").format(time=fmt_dt(declined[-1].at, _))]
+    return []
 
 
 def render_card(app: Application, reason: str, _: Translate, *, limit: int = CARD_LIMIT) -> str:
@@ -116,7 +140,9 @@ def render_card(app: Application, reason: str, _: Translate, *, limit: int = CAR
 
 
 def card_keyboard(app: Application, _: Translate) -> InlineKeyboardMarkup | None:
-    """Take and Reject while registered, Done and Reject while taken, nothing once closed."""
+    """Take and Reject while registered, Done and Reject while taken, nothing once closed;
+    Done in the success style, Reject in the danger style (Bot API 10.1). A withdrawal
+    request adds its Accept and Decline below."""
     take = InlineKeyboardButton(
         text=_("🛠 Take"),
         callback_data=WorkOrderCD(action=WorkOrderAction.TAKE, number=app.number).pack(),
@@ -124,16 +150,37 @@ def card_keyboard(app: Application, _: Translate) -> InlineKeyboardMarkup | None
     done = InlineKeyboardButton(
         text=_("✅ Done"),
         callback_data=WorkOrderCD(action=WorkOrderAction.DONE, number=app.number).pack(),
+        style="success",
     )
     reject = InlineKeyboardButton(
         text=_("❌ Reject"),
         callback_data=WorkOrderCD(action=WorkOrderAction.REJECT, number=app.number).pack(),
+        style="danger",
     )
     if app.status is ApplicationStatus.REGISTERED:
-        return InlineKeyboardMarkup(inline_keyboard=[[take, reject]])
-    if app.status is ApplicationStatus.TAKEN:
-        return InlineKeyboardMarkup(inline_keyboard=[[done, reject]])
-    return None
+        rows = [[take, reject]]
+    elif app.status is ApplicationStatus.TAKEN:
+        rows = [[done, reject]]
+    else:
+        return None
+    if app.withdraw_requested_at is not None:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=_("↩️ Accept withdrawal"),
+                    callback_data=WithdrawCD(
+                        action=WithdrawAction.ACCEPT, number=app.number
+                    ).pack(),
+                ),
+                InlineKeyboardButton(
+                    text=_("Decline withdrawal"),
+                    callback_data=WithdrawCD(
+                        action=WithdrawAction.DECLINE, number=app.number
+                    ).pack(),
+                ),
+            ]
+        )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def render_reminder(app: Application, hours: float, _: Translate) -> str:

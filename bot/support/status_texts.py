@@ -65,17 +65,27 @@ EVENT_REMINDED = N_("Reminder: the order is overdue")
 EVENT_TAKEN_ANON = N_("Taken by the staff")
 EVENT_DONE_ANON = N_("Completed")
 EVENT_REJECTED_ANON = N_("Rejected")
+EVENT_WITHDRAW_REQUESTED = N_("The subscriber asked to withdraw it")
+EVENT_WITHDRAWN = N_("Withdrawn: accepted by {name}")
+EVENT_WITHDRAWN_ANON = N_("Withdrawn by the subscriber")
+EVENT_WITHDRAW_DECLINED = N_("Withdrawal declined by {name}")
+EVENT_WITHDRAW_DECLINED_ANON = N_("Withdrawal declined")
 EVENT_ICONS = {
     EventKind.REGISTERED: "🆕",
     EventKind.TAKEN: "🛠",
     EventKind.DONE: "✅",
     EventKind.REJECTED: "❌",
     EventKind.REMINDED: "⏰",
+    EventKind.WITHDRAW_REQUESTED: "↩️",
+    EventKind.WITHDRAWN: "↩️",
+    EventKind.WITHDRAW_DECLINED: "🚫",
 }
 EVENT_WITH_NAME = {
     EventKind.TAKEN: (EVENT_TAKEN, EVENT_TAKEN_ANON),
     EventKind.DONE: (EVENT_DONE, EVENT_DONE_ANON),
     EventKind.REJECTED: (EVENT_REJECTED, EVENT_REJECTED_ANON),
+    EventKind.WITHDRAWN: (EVENT_WITHDRAWN, EVENT_WITHDRAWN_ANON),
+    EventKind.WITHDRAW_DECLINED: (EVENT_WITHDRAW_DECLINED, EVENT_WITHDRAW_DECLINED_ANON),
 }
 
 DELIVERY_KINDS = {
@@ -90,6 +100,7 @@ DELIVERY_EVENTS = {
     "taken": N_("taken"),
     "done": N_("completed"),
     "rejected": N_("rejected"),
+    "withdraw_declined": N_("withdrawal declined"),
 }
 DELIVERY_SENT = N_("sent {time}")
 DELIVERY_QUEUED = N_("waiting to be sent")
@@ -113,6 +124,8 @@ def _event_piece(event: Event, locale: str) -> Piece:
         label = esc(gettext(EVENT_REGISTERED))
     elif event.kind is EventKind.REMINDED:
         label = esc(gettext(EVENT_REMINDED))
+    elif event.kind is EventKind.WITHDRAW_REQUESTED:
+        label = esc(gettext(EVENT_WITHDRAW_REQUESTED))
     else:
         label = esc(event.kind.value)
     prefix = f"{icon} {when} — {label}"

@@ -19,7 +19,15 @@ from dialogs.application import getters, handlers
 from dialogs.application.fields import Field
 from dialogs.common import is_contact, on_use_buttons
 from dialogs.states import ApplicationSG
-from dialogs.widgets import ERROR, I18nConst, I18nFormat, choice, typed_answer
+from dialogs.widgets import (
+    ERROR,
+    PRIMARY,
+    I18nConst,
+    I18nFormat,
+    choice,
+    copy_number,
+    typed_answer,
+)
 from workflows.values import parse_email, parse_phone, parse_text
 
 TEXT_LIMIT = 1000
@@ -155,7 +163,8 @@ summary_window = form_step(
         edit(I18nConst("✏️ Description"), "ed_descr", ApplicationSG.description),
         edit(I18nConst("✏️ Notes"), "ed_notes", ApplicationSG.notes),
     ),
-    Button(I18nConst("Continue"), id="confirm", on_click=handlers.on_confirm),
+    # "Davam et": the form's one primary action (Bot API 10.1 button style).
+    Button(I18nConst("Continue"), id="confirm", on_click=handlers.on_confirm, style=PRIMARY),
     MessageInput(on_use_buttons),
     getter=getters.summary_getter,
 )
@@ -185,6 +194,7 @@ registered_window = Window(
         "Your application has been registered. Thank you for using our service. "
         "Your application number: {number}"
     ),
+    copy_number(),
     Button(
         I18nConst("Check the application's status"),
         id="to_status",

@@ -21,6 +21,7 @@ from dialogs.wording import (
 from workflows.errors import ApplicationNotFound
 from workflows.identity import address_area
 from workflows.models import Application, EventKind, Reason
+from workflows.withdrawal import may_withdraw
 
 PROVED = "proved"  # the FIN was just proved: the listing says so once
 
@@ -32,6 +33,21 @@ EVENT_LABELS = {
     EventKind.TAKEN: N_("Taken by the staff"),
     EventKind.DONE: N_("Completed"),
     EventKind.REJECTED: N_("Rejected"),
+    EventKind.WITHDRAW_REQUESTED: N_("You asked to withdraw it"),
+    EventKind.WITHDRAW_DECLINED: N_("The staff declined the withdrawal"),
+    EventKind.WITHDRAWN: N_("Withdrawn"),
+}
+# What the last press of "Withdraw" did (``WithdrawOutcome`` values; dialog_data[WITHDRAWN]).
+WITHDRAW_NOTE = "withdraw_note"
+WITHDRAW_NOTES = {
+    "withdrawn": N_("↩️ Your application is withdrawn."),
+    "requested": N_(
+        "↩️ The work has already started: the staff are asked to accept your withdrawal. "
+        "You will see their answer here."
+    ),
+    "already_requested": N_("Your withdrawal request is already with the staff."),
+    "declined_before": N_("The staff declined the withdrawal: the work goes on."),
+    "closed": N_("This application is closed: there is nothing to withdraw."),
 }
 
 
@@ -89,6 +105,10 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
             "found": False,
             "missing": gettext("Application No. {number} was not found.").format(number=number),
             "card": "",
+            "number": "",
+            "can_withdraw": False,
+            "withdraw_note": "",
+            "error": render_error(dialog_manager),
         }
     app = seen.application
     if not seen.disclosed:  # filed by this account, but the FIN is not proved
@@ -96,7 +116,20 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     reasons = {r.code: r for r in await journey.all_reasons()}
     notes = {str(i): event.note for i, event in enumerate(app.events) if event.note}
     card = fit(lambda shown: _card(app, reasons, shown, locale), notes, CARD_LIMIT)
-    return {"found": True, "missing": "", "card": card}
+    note = WITHDRAW_NOTES.get(str(dialog_manager.dialog_data.get(WITHDRAW_NOTE) or ""))
+    return {
+        "found": True,
+        "missing": "",
+        "card": card,
+        "number": str(app.number),
+        "can_withdraw": deps_of(dialog_manager).withdrawals is not None and may_withdraw(app),
+        "withdraw_note": gettext(note) if note else "",
+        "error": render_error(dialog_manager),
+    }
+
+
+async def withdraw_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    return {"number": str(int(dialog_manager.dialog_data.get("number") or 0))}
 
 
 def _card(app: Application, reasons: dict[str, Reason], notes: dict[str, str], locale: str) -> str:

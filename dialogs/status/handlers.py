@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import ManagedTextInput
@@ -9,9 +11,11 @@ from aiogram_dialog.widgets.kbd import Button
 
 from dialogs.common import ErrorId, clear_error, deps_of, own_phone, profile_of, set_error
 from dialogs.states import StatusSG
-from dialogs.status.getters import PROVED
+from dialogs.status.getters import PROVED, WITHDRAW_NOTE
 from workflows.errors import ApplicationNotFound, RegistryUnavailable
 from workflows.ids import InvalidNumber, parse_number_id
+
+logger = logging.getLogger(__name__)
 
 
 def parse_number(text: str) -> int:
@@ -35,6 +39,7 @@ async def on_application_selected(
         set_error(manager, ErrorId.USE_BUTTONS)
         return
     clear_error(manager)
+    manager.dialog_data.pop(WITHDRAW_NOTE, None)
     await manager.switch_to(StatusSG.detail)
 
 
@@ -60,6 +65,7 @@ async def on_number_invalid(
 
 async def on_detail_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
     clear_error(manager)
+    manager.dialog_data.pop(WITHDRAW_NOTE, None)
     await manager.switch_to(StatusSG.listing)
 
 
@@ -87,3 +93,22 @@ async def on_prove_contact(message: Message, widget: object, manager: DialogMana
     clear_error(manager)
     manager.dialog_data[PROVED] = True
     await manager.switch_to(StatusSG.listing, show_mode=ShowMode.SEND)
+
+
+async def on_withdraw_confirmed(
+    callback: CallbackQuery, button: Button, manager: DialogManager
+) -> None:
+    """ "Yes, withdraw": the use case decides (at once, a request, or nothing on a second
+    press); the detail view says what happened."""
+    withdrawals = deps_of(manager).withdrawals
+    number = int(manager.dialog_data.get("number") or 0)
+    if withdrawals is not None and number:
+        account = profile_of(manager).telegram_user_id
+        try:
+            outcome = await withdrawals.withdraw(account, number)
+        except ApplicationNotFound:
+            set_error(manager, ErrorId.NUMBER_NOT_FOUND, number=number)
+        else:
+            manager.dialog_data[WITHDRAW_NOTE] = outcome.value
+            logger.info("application %s: withdraw pressed, %s", number, outcome.value)
+    await manager.switch_to(StatusSG.detail)

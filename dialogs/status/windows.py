@@ -20,7 +20,7 @@ from aiogram_dialog.widgets.text import Format
 from dialogs.common import is_contact, on_use_buttons
 from dialogs.states import StatusSG
 from dialogs.status import getters, handlers
-from dialogs.widgets import ERROR, I18nConst, I18nFormat, Pages, typed_answer
+from dialogs.widgets import DANGER, ERROR, I18nConst, I18nFormat, Pages, copy_number, typed_answer
 from dialogs.wording import N_
 
 NUMBER_INPUT = "number"
@@ -87,6 +87,15 @@ lookup_window = Window(
 detail_window = Window(
     Format("{card}", when="found"),
     Format("{missing}", when="missing"),
+    Format("\n{withdraw_note}", when="withdraw_note"),
+    ERROR,
+    copy_number(when="found"),
+    SwitchTo(
+        I18nConst("↩️ Withdraw the application"),
+        id="to_withdraw",
+        state=StatusSG.withdraw,
+        when="can_withdraw",
+    ),
     Row(
         Button(I18nConst("⬅️ Back"), id="detail_back", on_click=handlers.on_detail_back),
         Cancel(I18nConst("🏠 Main menu")),
@@ -114,6 +123,26 @@ prove_window = Window(
     markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=False),
 )
 
+withdraw_window = Window(
+    I18nFormat(
+        "Withdraw application No. {number}?\n\nIf nobody has taken it into work yet, it is "
+        "withdrawn at once. Otherwise the staff are asked to accept the withdrawal."
+    ),
+    copy_number(),
+    Row(
+        Button(
+            I18nConst("↩️ Yes, withdraw"),
+            id="withdraw_yes",
+            on_click=handlers.on_withdraw_confirmed,
+            style=DANGER,
+        ),
+        SwitchTo(I18nConst("⬅️ No, keep it"), id="withdraw_no", state=StatusSG.detail),
+    ),
+    MessageInput(on_use_buttons),
+    state=StatusSG.withdraw,
+    getter=getters.withdraw_getter,
+)
+
 
 def build_status_dialog() -> Dialog:
     """A new Dialog each time: a Dialog is a Router, which can have only one parent."""
@@ -122,5 +151,6 @@ def build_status_dialog() -> Dialog:
         lookup_window,
         detail_window,
         prove_window,
+        withdraw_window,
         on_start=handlers.on_status_start,
     )

@@ -36,6 +36,8 @@ from bot.app import Services, build_dispatcher, build_services
 from bot.catalogues import LOCALES_DIR, compile_catalogues
 from bot.config import Settings
 from dialogs.common import ERRORS
+from sandbox.errors import ApiError
+from sandbox.spec import BotApiSpec
 from sandbox.tghtml import EntityParseError, parse_html, utf16_len
 from storage.models import ApplicationRow, SubscriberRow, UserRow
 from tests.support import ChatMessageManager, RecordingSession, Subscriber, buttons, make_bot
@@ -65,6 +67,7 @@ STATES = {
     "listing": "StatusSG:listing",
     "lookup": "StatusSG:lookup",
     "detail": "StatusSG:detail",
+    "withdraw": "StatusSG:withdraw",
     "prove": "StatusSG:prove",
     "code_prove": "ApplicationSG:prove",
 }
@@ -101,6 +104,19 @@ def step_line(step: int, locale: str = "az") -> str:
 # --- the world ------------------------------------------------------------------------------
 TELEGRAM_TEXT_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64
+# The sandbox's Bot API 10.1 spec: every keyboard as it would be sent (styles, copy_text).
+SPEC = BotApiSpec.load()
+
+
+def check_markup(markup: Any) -> None:
+    """Refuse a keyboard the Bot API spec refuses (a bad ``style``, a button of two kinds)."""
+    if markup is None:
+        return
+    raw = markup.model_dump(mode="json", exclude_none=True)
+    try:
+        SPEC.check_object(type(markup).__name__, raw)
+    except ApiError as exc:
+        raise AssertionError(f"Telegram would refuse this keyboard ({exc}): {raw}") from exc
 
 
 class CheckingMessageManager(ChatMessageManager):
@@ -120,6 +136,7 @@ def check_window(text: str, markup: Any) -> None:
         parsed = parse_html(text)
     except EntityParseError as exc:
         raise AssertionError(f"Telegram would refuse this HTML ({exc}):\n{text}") from exc
+    check_markup(markup)
     assert parsed.text.strip(), f"empty window: {text!r}"
     assert utf16_len(parsed.text) <= TELEGRAM_TEXT_LIMIT, "window longer than Telegram allows"
     if isinstance(markup, InlineKeyboardMarkup):

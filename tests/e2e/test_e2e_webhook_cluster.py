@@ -185,9 +185,16 @@ def write_registry(path: Path, count: int) -> None:
             ["subscriber_code", "owner_fin", "meterless", "debt_azn", "service_state", "address"]
         )
         for i in range(count):
+            # The registry names the applicant's FIN as owner (issue 16): the first codes are
+            # the default FIN's, the crowd's each its own user's (see the 200 registrations).
+            owner = "5ABC12D" if i < 10 else crowd_fin(820000 + i - 10)
             out.writerow(
-                [FIRST_CODE + i, "", "true", "0.00", "active", f"Bakı ş., Test küç. {i + 1}"]
+                [FIRST_CODE + i, owner, "true", "0.00", "active", f"Bakı ş., Test küç. {i + 1}"]
             )
+
+
+def crowd_fin(user_id: int) -> str:
+    return f"8{user_id % 10**6:06d}"
 
 
 def asyncpg_dsn(url: str) -> str:
@@ -372,7 +379,7 @@ async def test_200_registrations_get_200_distinct_numbers(cluster: Cluster) -> N
 
     async def one(user_id: int, code: str) -> int:
         async with limit:
-            return await register(chat(cluster, user_id), code=code, fin=f"8{user_id % 10**6:06d}")
+            return await register(chat(cluster, user_id), code=code, fin=crowd_fin(user_id))
 
     results = await asyncio.gather(
         *(one(user, code) for user, code in users.items()), return_exceptions=True

@@ -57,6 +57,8 @@ async def _round_trip() -> None:
 class OutboxRow:
     item: OutboxItem
     created_at: datetime
+    # Given up before it was sent (``OutboxQueue.drop_pending``), with the reason.
+    dropped: str | None = None
 
 
 @dataclass(slots=True)
@@ -275,6 +277,22 @@ class FakeOutboxQueue:
         )
         if self._table.get(item.dedupe_key) is None:
             self._table.put(item.dedupe_key, OutboxRow(item, now))
+
+    async def drop_pending(
+        self, application_number: int, *, keep: frozenset[str], note: str, now: datetime
+    ) -> int:
+        await _round_trip()
+        dropped = 0
+        for row in self._table.rows():
+            item = row.item
+            if (
+                item.application_number == application_number
+                and item.kind not in keep
+                and row.dropped is None
+            ):
+                self._table.put(item.dedupe_key, replace(row, dropped=note))
+                dropped += 1
+        return dropped
 
 
 class FakeUnitOfWork:
