@@ -96,6 +96,7 @@ async def test_withdraw_before_and_after_take_over_the_sandbox(tg: Telegram) -> 
     # Nothing more reached the subscriber after the withdrawal (the card's edit, queued with
     # anything else, has gone out): the "taken" notice is the only one.
     recent = await tg.recent(chat.user_id, last=None)
-    notices = [m for m in recent if "Your application No." in (m.get("text") or "")]
+    heads = ("🛠", "✅", "❌")  # the notices of taken, done, rejected
+    notices = [m for m in recent if (m.get("text") or "").startswith(heads)]
     assert len(notices) == 1, [n["text"] for n in notices]
     assert notices[0]["text"].startswith(taken_notice.format(number=second))
