@@ -154,10 +154,17 @@ class Applications(Protocol):
         events)."""
 
     async def open_created_before(
-        self, moment: datetime, *, limit: int, reminded_before: datetime | None = None
+        self,
+        moment: datetime,
+        *,
+        limit: int,
+        reminded_before: datetime | None = None,
+        due_before: datetime | None = None,
     ) -> Sequence[Application]:
         """Open applications registered before ``moment``, oldest first (no events); with
-        ``reminded_before``, only those never reminded or last reminded at or before it."""
+        ``reminded_before``, only those never reminded or last reminded at or before it.
+        With ``due_before``, an application with a due time is taken when it is due before
+        ``due_before`` (``moment`` then applies only to those without one)."""
 
     async def update(self, app: Application) -> None:
         """Store the status and work-order fields of an application."""

@@ -160,14 +160,15 @@ class WorkOrders:
         return await self._change(number, ApplicationStatus.REJECTED, staff, reason)
 
     async def remind_overdue(self, deadline: timedelta, interval: timedelta) -> list[int]:
-        """Enqueue a reminder for each open order past the deadline, once per interval."""
+        """Enqueue a reminder for each open order past its due time (its reason's deadline;
+        ``deadline`` for an order without one), once per interval."""
         now = self.clock.now()
         reminded: list[int] = []
         async with self.transactions() as uow:
             # Only the orders due a reminder, so a backlog of more than one batch of recently
             # reminded orders never starves the older ones behind it.
             overdue = await uow.applications.open_created_before(
-                now - deadline, limit=500, reminded_before=now - interval
+                now - deadline, limit=500, reminded_before=now - interval, due_before=now
             )
             for app in overdue:
                 period = int(now.timestamp() // interval.total_seconds())

@@ -220,14 +220,23 @@ class FakeApplications:
         return sorted(seen, key=lambda app: app.number, reverse=True)[:limit]
 
     async def open_created_before(
-        self, moment: datetime, *, limit: int, reminded_before: datetime | None = None
+        self,
+        moment: datetime,
+        *,
+        limit: int,
+        reminded_before: datetime | None = None,
+        due_before: datetime | None = None,
     ) -> Sequence[Application]:
         await _round_trip()
         found = [
             a
             for a in self._apps.rows()
             if a.status.is_open
-            and a.created_at < moment
+            and (
+                a.due_at < due_before
+                if due_before is not None and a.due_at is not None
+                else a.created_at < moment
+            )
             and (
                 reminded_before is None
                 or a.last_reminder_at is None

@@ -186,6 +186,7 @@ async def test_stats_count_today_in_baku_the_last_7_days_and_completions(world: 
         ApplicationStatus.TAKEN: 0,
         ApplicationStatus.DONE: 2,
         ApplicationStatus.REJECTED: 1,
+        ApplicationStatus.WITHDRAWN: 0,
     }
     assert (stats.total, stats.open) == (3, 0)
     assert (stats.registered_today, stats.registered_last_7_days) == (1, 2)
