@@ -247,6 +247,17 @@ class ApplicationFile:
     verifications: tuple[Verification, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A done order as ``/stats`` counts it: its reason, when it was registered, due (None:
+    the global deadline) and done."""
+
+    reason_code: str
+    created_at: datetime
+    due_at: datetime | None
+    closed_at: datetime
+
+
 class SupportQueries(Protocol):
     """Read-only queries for the agents; each call is its own short read."""
 
@@ -272,6 +283,9 @@ class SupportQueries(Protocol):
 
     async def completion_durations(self, closed_since: datetime) -> Sequence[timedelta]:
         """Registration-to-done times of the applications completed since ``closed_since``."""
+
+    async def completions(self, closed_since: datetime) -> Sequence[Completion]:
+        """The applications done since ``closed_since``, with their reason and due time."""
 
     async def reasons(self) -> Sequence[Reason]:
         """The whole reason catalogue, inactive entries included (old applications use them)."""

@@ -9,6 +9,7 @@ Each renderer returns pages (see ``paging``); the caller picks one and adds the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from aiogram.utils.i18n import gettext
@@ -21,8 +22,9 @@ from dialogs.wording import (
     STATUS_LABELS,
     esc,
     fmt_dt,
+    reason_label,
 )
-from workflows.models import Application, ApplicationStatus
+from workflows.models import Application, ApplicationStatus, Reason
 from workflows.support import Found, OpenOrders, Stats
 
 LIST_PER_PAGE = 20
@@ -70,6 +72,8 @@ STATS_COMPLETION = N_(
     "median {median}, 90th percentile {p90}."
 )
 STATS_NO_COMPLETION = N_("Nothing was completed in the last {days} days.")
+STATS_ON_TIME = N_("Done on time, by reason (last {days} days):")
+STATS_ON_TIME_LINE = N_("{reason}: {on_time} of {done} ({percent}%)")
 
 # --- durations --------------------------------------------------------------------------
 DURATION_DAYS = N_("{days} d {hours} h")
@@ -153,7 +157,9 @@ def open_pages(orders: OpenOrders) -> list[str]:
 
 
 # --- /stats -----------------------------------------------------------------------------
-def stats_pages(stats: Stats) -> list[str]:
+def stats_pages(
+    stats: Stats, reasons: Mapping[str, Reason] | None = None, locale: str = "az"
+) -> list[str]:
     header = gettext(STATS_TITLE).format(total=stats.total)
     pieces = [
         Piece(html=f"{status_text(status)}: {stats.by_status.get(status, 0)}")
@@ -177,4 +183,20 @@ def stats_pages(stats: Stats) -> list[str]:
             p90=fmt_duration(stats.p90_completion),
         )
         pieces.append(Piece(html=esc(text)))
+    if stats.on_time:
+        pieces += [Piece(), Piece(html=esc(gettext(STATS_ON_TIME).format(days=days)))]
+        pieces += [
+            Piece(
+                html="• "
+                + esc(
+                    gettext(STATS_ON_TIME_LINE).format(
+                        reason=reason_label(reasons or {}, line.reason_code, locale),
+                        on_time=line.on_time,
+                        done=line.done,
+                        percent=line.percent,
+                    )
+                )
+            )
+            for line in stats.on_time
+        ]
     return paginate(header, pieces)

@@ -29,7 +29,7 @@ from workflows.errors import OpenApplicationExists, RegistryUnavailable
 from workflows.identity import AuditEvent, Verification
 from workflows.models import Application, ApplicationStatus, Event, Reason, ServiceState
 from workflows.models import Subscriber as SubscriberRecord
-from workflows.ports import ApplicationFile, Delivery, OutboxItem, UserProfile
+from workflows.ports import ApplicationFile, Completion, Delivery, OutboxItem, UserProfile
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -430,6 +430,15 @@ class FakeSupportQueries:
     async def completion_durations(self, closed_since: datetime) -> Sequence[timedelta]:
         return [
             app.closed_at - app.created_at
+            for app in self.db.applications.values()
+            if app.status is ApplicationStatus.DONE
+            and app.closed_at is not None
+            and app.closed_at >= closed_since
+        ]
+
+    async def completions(self, closed_since: datetime) -> Sequence[Completion]:
+        return [
+            Completion(app.reason_code, app.created_at, app.due_at, app.closed_at)
             for app in self.db.applications.values()
             if app.status is ApplicationStatus.DONE
             and app.closed_at is not None
