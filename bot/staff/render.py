@@ -77,6 +77,8 @@ def _card(app: Application, reason: str, shown: dict[str, str], _: Translate, lo
     if full["notes"]:
         lines += [_("Additional notes:"), _shortened(full["notes"], shown["notes"], _)]
     lines.append(_("Registered: {time}").format(time=fmt_dt(app.created_at, loc)))
+    if app.due_at is not None:
+        lines.append(_("Due by: {time}").format(time=fmt_dt(app.due_at, loc)))
     if app.taken_at is not None and app.taken_by_name:
         lines.append(
             _("Taken by {name}, {time}").format(
@@ -138,7 +140,10 @@ def card_keyboard(app: Application, _: Translate) -> InlineKeyboardMarkup | None
 
 
 def render_reminder(app: Application, hours: float, _: Translate, locale: str) -> str:
-    """The overdue prompt, sent as a reply to the card."""
+    """The overdue prompt, sent as a reply to the card; ``hours`` is the global deadline, the
+    order's own (its reason's) wins."""
+    if app.due_at is not None:
+        hours = (app.due_at - app.created_at).total_seconds() / 3600
     lines = [
         "⏰ <b>"
         + _("Work order No. {number} is still open after {hours} hours.").format(
