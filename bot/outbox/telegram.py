@@ -39,7 +39,12 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
-from bot.outbox.notices import EGOV_VERIFIED, render_notice, render_probe_warning
+from bot.outbox.notices import (
+    EGOV_VERIFIED,
+    render_notice,
+    render_planned,
+    render_probe_warning,
+)
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import Lane
 from bot.screen import LatestMessages
@@ -285,7 +290,10 @@ class TelegramSender:
                 [InlineKeyboardButton(text=_("Check the application's status"), url=link)]
             ]
         )
-        message = await self._send(chat_id, render_notice(app, event, _), keyboard)
+        text = render_notice(app, event, _)
+        if event is EventKind.PLANNED:  # the date it was sent for, even if changed since
+            text = render_planned(app, item.payload, _, app.locale) or text
+        message = await self._send(chat_id, text, keyboard)
         if self.latest is not None:  # the dialog's window above it is not edited any more
             await self.latest.sent(self.bot.id, message)
         return Delivered(chat_id=message.chat.id, message_id=message.message_id)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.staff.callback_data import WorkOrderAction, WorkOrderCD
+from bot.staff.plan_texts import planned_line
 from dialogs.wording import (
     KIND_LABELS,
     STATUS_ICONS,
@@ -85,6 +86,11 @@ def _card(app: Application, reason: str, shown: dict[str, str], _: Translate, lo
                 name=staff_name(app.taken_by_name), time=fmt_dt(app.taken_at, loc)
             )
         )
+    planned = planned_line(app.planned_date, app.planned_window, _, loc)
+    if planned is not None and app.status is ApplicationStatus.TAKEN:
+        lines.append(f"🗓 <b>{esc(planned)}</b>")
+    elif planned is not None:
+        lines.append(esc(planned))
     closed = app.closed_at
     if app.status is ApplicationStatus.DONE and closed is not None:
         lines.append(
