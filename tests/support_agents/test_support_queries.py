@@ -93,6 +93,7 @@ async def test_stats_counts_only_completions_in_the_window(world: World) -> None
         ApplicationStatus.TAKEN: 0,
         ApplicationStatus.DONE: 2,
         ApplicationStatus.REJECTED: 1,
+        ApplicationStatus.WITHDRAWN: 0,
     }
     assert stats.completed_in_window == 1
     assert stats.median_completion == stats.p90_completion == timedelta(hours=3)
