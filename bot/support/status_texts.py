@@ -10,6 +10,7 @@ from datetime import datetime
 
 from aiogram.utils.i18n import gettext
 
+from bot.staff.plan_texts import planned_line
 from bot.support.paging import Piece, paginate
 from bot.support.texts import (
     ERROR_LIMIT,
@@ -64,17 +65,21 @@ EVENT_REMINDED = N_("Reminder: the order is overdue")
 EVENT_TAKEN_ANON = N_("Taken by the staff")
 EVENT_DONE_ANON = N_("Completed")
 EVENT_REJECTED_ANON = N_("Rejected")
+EVENT_PLANNED = N_("Date planned by {name}")
+EVENT_PLANNED_ANON = N_("Date planned")
 EVENT_ICONS = {
     EventKind.REGISTERED: "🆕",
     EventKind.TAKEN: "🛠",
     EventKind.DONE: "✅",
     EventKind.REJECTED: "❌",
     EventKind.REMINDED: "⏰",
+    EventKind.PLANNED: "🗓",
 }
 EVENT_WITH_NAME = {
     EventKind.TAKEN: (EVENT_TAKEN, EVENT_TAKEN_ANON),
     EventKind.DONE: (EVENT_DONE, EVENT_DONE_ANON),
     EventKind.REJECTED: (EVENT_REJECTED, EVENT_REJECTED_ANON),
+    EventKind.PLANNED: (EVENT_PLANNED, EVENT_PLANNED_ANON),
 }
 
 DELIVERY_KINDS = {
@@ -89,6 +94,7 @@ DELIVERY_EVENTS = {
     "taken": N_("taken"),
     "done": N_("completed"),
     "rejected": N_("rejected"),
+    "planned": N_("date planned"),
 }
 DELIVERY_SENT = N_("sent {time}")
 DELIVERY_QUEUED = N_("waiting to be sent")
@@ -115,6 +121,11 @@ def _event_piece(event: Event, locale: str) -> Piece:
     else:
         label = esc(event.kind.value)
     prefix = f"{icon} {when} — {label}"
+    if event.kind is EventKind.PLANNED and event.note:  # "2026-12-12 morning": as the card
+        day, _sep, window = event.note.partition(" ")
+        planned = planned_line(day, window, gettext, locale)
+        if planned:
+            return Piece(html=f"{prefix}: {esc(planned)}")
     if event.note:
         return Piece(html=prefix + ":", tail=event.note, quoted=True)
     return Piece(html=prefix)
