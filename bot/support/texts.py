@@ -57,7 +57,9 @@ FIND_NEWEST = N_("The newest {shown} are listed.")
 
 # --- /open ------------------------------------------------------------------------------
 OPEN_TITLE = N_("<b>Open work orders: {total}</b>")
-OPEN_DEADLINE = N_("Orders open longer than {hours} h are marked ⏰ overdue.")
+OPEN_DEADLINE = N_(
+    "Orders past their due time (the reason's deadline, else {hours} h) are marked ⏰ overdue."
+)
 OPEN_OLDEST = N_("The oldest {shown} are listed.")
 OPEN_NONE = N_("There are no open work orders.")
 OVERDUE = N_("overdue")
