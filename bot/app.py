@@ -177,6 +177,7 @@ def build_services(
             clock,
             staff_chat_id,
             require_verified=settings.require_verified_identity,
+            deadline=timedelta(hours=settings.work_order_deadline_hours),
         ),
         proofs=Proofs(registry, transactions, clock),
         privacy=Privacy(transactions, clock, staff_chat_id),

@@ -1,6 +1,7 @@
 """The reason catalogue's data files, and their sync into the database on every start.
 
-``storage/seed/reasons.csv`` (``code,kind,position,active``) lists every reason, and
+``storage/seed/reasons.csv`` (``code,kind,position,active,deadline_hours``) lists every
+reason (``deadline_hours`` empty: the global ``WORK_ORDER_DEADLINE_HOURS``), and
 ``storage/seed/reason_labels.csv`` (``code,locale,label``) its label in each language. They
 are the catalogue's source of truth: after the migrations, :func:`sync_reason_catalogue`
 brings the ``reasons`` and ``reason_labels`` tables in line with them. It reads both tables
@@ -30,7 +31,7 @@ SEED_DIR = Path(__file__).resolve().parent / "seed"
 REASONS_FILE = "reasons.csv"
 LABELS_FILE = "reason_labels.csv"
 # A new column (a reason's deadline, say) is one more name here, in the model and the file.
-REASON_COLUMNS = ("code", "kind", "position", "active")
+REASON_COLUMNS = ("code", "kind", "position", "active", "deadline_hours")
 LABEL_COLUMNS = ("code", "locale", "label")
 _ACTIVE = {"true": True, "false": False}
 _KINDS = {kind.value for kind in ApplicationKind}
@@ -50,6 +51,7 @@ class ReasonEntry(NamedTuple):
     kind: str
     position: int
     active: bool
+    deadline_hours: int | None = None  # None: the global default
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +95,21 @@ def _reason(where: str, fields: dict[str, str]) -> ReasonEntry:
         position = int(fields["position"])
     except ValueError:
         raise CatalogueFileError(f"{where}: position must be a whole number") from None
-    return ReasonEntry(code, fields["kind"], position, _ACTIVE[fields["active"]])
+    hours = _deadline(where, fields["deadline_hours"])
+    return ReasonEntry(code, fields["kind"], position, _ACTIVE[fields["active"]], hours)
+
+
+def _deadline(where: str, value: str) -> int | None:
+    """Empty: the global default; else whole hours, 1 to a year."""
+    if not value:
+        return None
+    try:
+        hours = int(value)
+    except ValueError:
+        hours = 0
+    if not 1 <= hours <= 8760:
+        raise CatalogueFileError(f"{where}: deadline_hours must be empty or 1 to 8760 hours")
+    return hours
 
 
 def load_reason_catalogue(folder: Path = SEED_DIR) -> CatalogueData:
@@ -126,16 +142,16 @@ async def sync_reason_catalogue(conn: AsyncConnection, catalogue: CatalogueData)
     """Bring the tables in line with ``catalogue`` (the caller commits); returns how many
     rows it wrote, 0 when they already were."""
     stored = {
-        row.code: (row.kind, row.position, row.active)
+        row.code: (row.kind, row.position, row.active, row.deadline_hours)
         for row in await conn.execute(select(reasons))
     }
-    wanted = {r.code: (r.kind, r.position, r.active) for r in catalogue.reasons}
-    for code, (kind, position, _active) in stored.items():
-        wanted.setdefault(code, (kind, position, False))  # gone from the file: deactivated
+    wanted = {r.code: (r.kind, r.position, r.active, r.deadline_hours) for r in catalogue.reasons}
+    for code, (kind, position, _active, hours) in stored.items():
+        wanted.setdefault(code, (kind, position, False, hours))  # gone from the file: deactivated
     changed = [
-        {"code": code, "kind": kind, "position": position, "active": active}
-        for code, (kind, position, active) in wanted.items()
-        if stored.get(code) != (kind, position, active)
+        {"code": code, "kind": kind, "position": position, "active": active, "deadline_hours": h}
+        for code, (kind, position, active, h) in wanted.items()
+        if stored.get(code) != (kind, position, active, h)
     ]
     stored_labels = {
         (row.reason_code, row.locale): row.label

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
@@ -71,7 +71,13 @@ _OPEN_NUMBER = select(applications.c.number).where(applications.c.open_lock == b
 # The reasons with their labels in one query: a row per label (a reason without any: one row
 # with a NULL locale), in the catalogue's order.
 _ALL_REASONS = (
-    select(reasons.c.code, reasons.c.kind, reason_labels.c.locale, reason_labels.c.label)
+    select(
+        reasons.c.code,
+        reasons.c.kind,
+        reasons.c.deadline_hours,
+        reason_labels.c.locale,
+        reason_labels.c.label,
+    )
     .select_from(reasons.outerjoin(reason_labels))
     .order_by(reasons.c.position, reasons.c.code)
 )
@@ -143,12 +149,15 @@ def outbox_values(item: OutboxItem, now: datetime) -> dict[str, Any]:
 
 def _reasons(rows: Iterable[Any]) -> list[Reason]:
     """Reasons from the rows of ``_ALL_REASONS``, in their order."""
-    found: dict[str, tuple[str, dict[str, str]]] = {}
+    found: dict[str, tuple[str, int | None, dict[str, str]]] = {}
     for row in rows:
-        labels = found.setdefault(row.code, (row.kind, {}))[1]
+        labels = found.setdefault(row.code, (row.kind, row.deadline_hours, {}))[2]
         if row.locale is not None:
             labels[row.locale] = row.label
-    return [Reason(code, ApplicationKind(kind), labels) for code, (kind, labels) in found.items()]
+    return [
+        Reason(code, ApplicationKind(kind), labels, hours)
+        for code, (kind, hours, labels) in found.items()
+    ]
 
 
 async def read_reasons(conn: AsyncConnection, *, active_only: bool = True) -> list[Reason]:
@@ -265,11 +274,18 @@ class SqlApplications(Applications):
         return [_application(r) for r in await self._conn.execute(stmt)]
 
     async def open_created_before(
-        self, moment: datetime, *, limit: int, reminded_before: datetime | None = None
+        self,
+        moment: datetime,
+        *,
+        limit: int,
+        reminded_before: datetime | None = None,
+        due_before: datetime | None = None,
     ) -> Sequence[Application]:
-        stmt = select(applications).where(
-            applications.c.open_lock.is_not(None), applications.c.created_at < moment
-        )
+        past = applications.c.created_at < moment
+        if due_before is not None:
+            due = applications.c.due_at
+            past = or_(and_(due.is_(None), past), due < due_before)
+        stmt = select(applications).where(applications.c.open_lock.is_not(None), past)
         if reminded_before is not None:
             last = applications.c.last_reminder_at
             stmt = stmt.where(or_(last.is_(None), last <= reminded_before))

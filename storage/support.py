@@ -20,7 +20,14 @@ from storage.repositories import (
     read_reasons,
 )
 from workflows.models import Application, ApplicationStatus, Reason
-from workflows.ports import AccessLog, AgentLookup, ApplicationFile, Delivery, SupportQueries
+from workflows.ports import (
+    AccessLog,
+    AgentLookup,
+    ApplicationFile,
+    Completion,
+    Delivery,
+    SupportQueries,
+)
 
 QUERY_MAX = 64  # agent_access.query
 OPEN_STATUSES = [s.value for s in ApplicationStatus if s.is_open]
@@ -123,6 +130,15 @@ class SqlSupportQueries(SupportQueries):
         async with self.session_factory() as session:
             rows = (await session.execute(stmt)).all()
         return [closed - created for created, closed in rows if closed is not None]
+
+    async def completions(self, closed_since: datetime) -> Sequence[Completion]:
+        row = ApplicationRow
+        stmt = select(row.reason_code, row.created_at, row.due_at, row.closed_at).where(
+            row.status == ApplicationStatus.DONE.value, row.closed_at >= closed_since
+        )
+        async with self.session_factory() as session:
+            rows = (await session.execute(stmt)).all()
+        return [Completion(*r) for r in rows if r.closed_at is not None]
 
     async def reasons(self) -> Sequence[Reason]:
         async with engine_of(self.session_factory).connect() as conn:

@@ -96,6 +96,8 @@ class Journey:
     # The reason catalogue is read on every render of two windows but changes only when an
     # operator edits the table: keep it for a minute instead of a query per render.
     reasons_ttl: timedelta = timedelta(seconds=60)
+    # WORK_ORDER_DEADLINE_HOURS: the due time of an order whose reason has no deadline.
+    deadline: timedelta = timedelta(hours=72)
     _reasons: tuple[datetime, Sequence[Reason]] | None = field(default=None, repr=False)
 
     # --- profile -----------------------------------------------------------------------
@@ -189,7 +191,8 @@ class Journey:
         if subscriber.has_debt:
             raise DebtOutstanding(code, subscriber.debt if check.disclosed else None)
         kind = ApplicationKind.for_state(subscriber.state)
-        if draft.reason_code not in {r.code for r in await self.reasons(kind)}:
+        reason = {r.code: r for r in await self.reasons(kind)}.get(draft.reason_code)
+        if reason is None:
             raise ReasonNotAllowed(draft.reason_code)
         now = self.clock.now()
         app = Application.register(
@@ -199,6 +202,7 @@ class Journey:
             at=now,
             identified_by=check.identified_by.value,
         )
+        app = replace(app, due_at=now + reason_deadline(reason, self.deadline))
         try:
             async with self.transactions() as uow:
                 number = await uow.applications.add(app)
@@ -233,6 +237,13 @@ class Journey:
         if app is None or not viewer.may_see(app):
             raise ApplicationNotFound(number)
         return Seen(app, viewer.owns(app.fin))
+
+
+def reason_deadline(reason: Reason, default: timedelta) -> timedelta:
+    """The reason's own deadline (the catalogue's hours), else the global default."""
+    if reason.deadline_hours is None:
+        return default
+    return timedelta(hours=reason.deadline_hours)
 
 
 async def _told(uow: UnitOfWork, number: int, viewer: Viewer, check: CodeCheck) -> int:

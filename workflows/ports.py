@@ -154,10 +154,17 @@ class Applications(Protocol):
         events)."""
 
     async def open_created_before(
-        self, moment: datetime, *, limit: int, reminded_before: datetime | None = None
+        self,
+        moment: datetime,
+        *,
+        limit: int,
+        reminded_before: datetime | None = None,
+        due_before: datetime | None = None,
     ) -> Sequence[Application]:
         """Open applications registered before ``moment``, oldest first (no events); with
-        ``reminded_before``, only those never reminded or last reminded at or before it."""
+        ``reminded_before``, only those never reminded or last reminded at or before it.
+        With ``due_before``, an application with a due time is taken when it is due before
+        ``due_before`` (``moment`` then applies only to those without one)."""
 
     async def update(self, app: Application) -> None:
         """Store the status and work-order fields of an application."""
@@ -246,6 +253,17 @@ class ApplicationFile:
     verifications: tuple[Verification, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A done order as ``/stats`` counts it: its reason, when it was registered, due (None:
+    the global deadline) and done."""
+
+    reason_code: str
+    created_at: datetime
+    due_at: datetime | None
+    closed_at: datetime
+
+
 class SupportQueries(Protocol):
     """Read-only queries for the agents; each call is its own short read."""
 
@@ -271,6 +289,9 @@ class SupportQueries(Protocol):
 
     async def completion_durations(self, closed_since: datetime) -> Sequence[timedelta]:
         """Registration-to-done times of the applications completed since ``closed_since``."""
+
+    async def completions(self, closed_since: datetime) -> Sequence[Completion]:
+        """The applications done since ``closed_since``, with their reason and due time."""
 
     async def reasons(self) -> Sequence[Reason]:
         """The whole reason catalogue, inactive entries included (old applications use them)."""

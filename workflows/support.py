@@ -9,7 +9,9 @@ Rules:
   database holds no FIN that an erasure would have to find there.
 - ``/find`` takes a subscriber code (digits) or a FIN; seven digits may be either, so both
   are searched.
-- An open order is overdue once it is older than the work-order deadline (a setting).
+- An open order is overdue once past its due time (its reason's deadline from registration;
+  without one, the work-order deadline, a setting); a done order was on time when it was
+  done by then. ``/stats`` gives the share done on time by reason.
 - "Today" is the calendar day in Baku; "the last 7 days" are today and the six days before.
 - The time to complete is registration -> done (rejections are not completions), over the
   orders completed in the last ``COMPLETION_WINDOW``; median and 90th percentile are
@@ -69,6 +71,19 @@ class OpenOrders:
 
 
 @dataclass(frozen=True, slots=True)
+class OnTime:
+    """Of the orders of one reason done in the window, how many were done by their due time."""
+
+    reason_code: str
+    done: int
+    on_time: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.on_time / self.done) if self.done else 0
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     by_status: Mapping[ApplicationStatus, int]
     registered_today: int
@@ -77,6 +92,8 @@ class Stats:
     completion_window: timedelta
     median_completion: timedelta | None
     p90_completion: timedelta | None
+    # by reason, in the catalogue's order (reasons no longer listed at the end)
+    on_time: tuple[OnTime, ...] = ()
 
     @property
     def total(self) -> int:
@@ -218,7 +235,7 @@ class Support:
             OpenOrder(
                 application=app,
                 age=max(now - app.created_at, timedelta(0)),
-                overdue=now - app.created_at > self.deadline,
+                overdue=now > self.due(app.created_at, app.due_at),
             )
             for app in apps
         )
@@ -233,6 +250,7 @@ class Support:
         week = today - timedelta(days=6)
         counts = await self.queries.count_by_status()
         durations = await self.queries.completion_durations(now - window)
+        on_time = await self._on_time(now - window)
         return Stats(
             by_status={status: counts.get(status, 0) for status in ApplicationStatus},
             registered_today=await self.queries.count_registered_since(today),
@@ -241,4 +259,19 @@ class Support:
             completion_window=window,
             median_completion=percentile(durations, 0.5),
             p90_completion=percentile(durations, 0.9),
+            on_time=on_time,
         )
+
+    def due(self, created_at: datetime, due_at: datetime | None) -> datetime:
+        """An order's due time: its own, else registration + the global deadline."""
+        return due_at if due_at is not None else created_at + self.deadline
+
+    async def _on_time(self, since: datetime) -> tuple[OnTime, ...]:
+        counts: dict[str, list[int]] = {}
+        for done in await self.queries.completions(since):
+            tally = counts.setdefault(done.reason_code, [0, 0])
+            tally[0] += 1
+            tally[1] += done.closed_at <= self.due(done.created_at, done.due_at)
+        order = {r.code: i for i, r in enumerate(await self.queries.reasons())}
+        codes = sorted(counts, key=lambda code: (order.get(code, len(order)), code))
+        return tuple(OnTime(code, *counts[code]) for code in codes)

@@ -14,7 +14,7 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from workflows.errors import (
     AlreadyClosed,
@@ -33,6 +33,7 @@ from workflows.models import (
     StaffMember,
 )
 from workflows.outbox.records import Channel, OutboxKind
+from workflows.planning import check_plan, planned_messages, times_set
 from workflows.ports import Clock, OutboxItem, TransactionFactory, UnitOfWork
 
 # The whole state table in one place.
@@ -159,15 +160,46 @@ class WorkOrders:
     async def reject(self, number: int, staff: StaffMember, reason: str) -> Application:
         return await self._change(number, ApplicationStatus.REJECTED, staff, reason)
 
+    async def plan(
+        self, number: int, staff: StaffMember, day: date, window: str
+    ) -> Application | None:
+        """Set when the work will be done (``workflows.planning``); None when it already was
+        exactly that (nothing changes, nothing is sent)."""
+        now = self.clock.now()
+        check_plan(day, window, now)
+        async with self.transactions() as uow:
+            app = await self._load(uow, number)
+            self._check(app, ApplicationStatus.DONE, staff)  # taken, and by this person
+            if (app.planned_date, app.planned_window) == (day.isoformat(), window):
+                return None
+            updated = replace(
+                app, planned_date=day.isoformat(), planned_window=window, updated_at=now
+            )
+            await uow.applications.update(updated)
+            await uow.applications.add_event(
+                number,
+                Event(
+                    at=now,
+                    kind=EventKind.PLANNED,
+                    actor=f"staff:{staff.user_id}:{staff.name}",
+                    note=f"{day.isoformat()} {window}",
+                ),
+            )
+            for item in planned_messages(updated, self.staff_chat_id, times_set(app) + 1):
+                await uow.outbox.enqueue(item, now)
+            await uow.commit()
+        return updated
+
     async def remind_overdue(self, deadline: timedelta, interval: timedelta) -> list[int]:
-        """Enqueue a reminder for each open order past the deadline, once per interval."""
+        """Enqueue a reminder for each open order past its due time (its reason's deadline;
+        ``deadline`` for an order without one), once per interval."""
         now = self.clock.now()
         reminded: list[int] = []
         async with self.transactions() as uow:
             # Only the orders due a reminder, so a backlog of more than one batch of recently
             # reminded orders never starves the older ones behind it.
             overdue = await uow.applications.open_created_before(
-                now - deadline, limit=500, reminded_before=now - interval
+                now - deadline, limit=500, reminded_before=now - interval, due_before=now
             )
             for app in overdue:
                 period = int(now.timestamp() // interval.total_seconds())

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.staff.plan_texts import planned_sentence
 from dialogs.wording import KIND_LABELS, N_, Translate, esc, quote
 from workflows.models import Application, ApplicationKind, ApplicationStatus, EventKind
 
@@ -51,6 +52,18 @@ def render_notice(
         step = next_step(app.kind, done=event is EventKind.DONE)
         lines += ["", _(step).format(phone=esc(phone))]
     return "\n".join(lines)
+
+
+def render_planned(
+    app: Application, payload: Mapping[str, Any], _: Translate, locale: str
+) -> str | None:
+    """The notice of a planned date (HTML): the date the staff chose when it was queued."""
+    sentence = planned_sentence(app.kind, payload.get("date"), payload.get("window"), _, locale)
+    if sentence is None:
+        return None
+    return "\n".join(
+        [f"<b>{esc(sentence)}</b>", esc(_("Application No. {number}").format(number=app.number))]
+    )
 
 
 def what_was_done(kind: ApplicationKind, *, done: bool) -> str:

@@ -43,6 +43,7 @@ from bot.outbox.notices import (
     DEFAULT_PHONE,
     EGOV_VERIFIED,
     render_notice,
+    render_planned,
     render_probe_warning,
     sent_after_withdrawal,
 )
@@ -215,7 +216,7 @@ class TelegramSender:
 
     async def _post_card(self, app: Application, reason: str, chat_id: int) -> Delivered:
         _ = self._staff()
-        text = render_card(app, reason, _)
+        text = render_card(app, reason, _, locale=self.staff_locale)
         message = await self._send(chat_id, text, card_keyboard(app, _))
         return Delivered(chat_id=message.chat.id, message_id=message.message_id, card=True)
 
@@ -234,7 +235,7 @@ class TelegramSender:
             # The group was upgraded: the old message cannot be edited in the new chat.
             return await self._post_card(app, reason, chat_id)
         _ = self._staff()
-        text = render_card(app, reason, _)
+        text = render_card(app, reason, _, locale=self.staff_locale)
         outcome = await self._call(chat_id, lambda: self._edit(card, text, app, _))
         if outcome == "gone":
             return await self._post_card(app, reason, chat_id)
@@ -296,6 +297,8 @@ class TelegramSender:
             ]
         )
         text = render_notice(app, event, _, phone=self.contact_phone)
+        if event is EventKind.PLANNED:  # the date it was sent for, even if changed since
+            text = render_planned(app, item.payload, _, app.locale) or text
         message = await self._send(chat_id, text, keyboard)
         if self.latest is not None:  # the dialog's window above it is not edited any more
             await self.latest.sent(self.bot.id, message)

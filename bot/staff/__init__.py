@@ -12,6 +12,7 @@ from bot.filters import in_group_chat, is_press, migrates_from, migrates_to
 from bot.staff.access import StaffAccess, StaffChatFilter, StaffChats
 from bot.staff.callback_data import PromptCD, WithdrawCD, WorkOrderCD
 from bot.staff.handlers import PromptFilter, StaffHandlers
+from bot.staff.planning import PlanCD, PlanPrompt
 from bot.staff.withdrawal import WithdrawalPresses
 
 __all__ = ["StaffAccess", "StaffChats", "StaffHandlers", "WithdrawalPresses", "setup"]
@@ -29,6 +30,9 @@ def setup(
     router.callback_query.register(handlers.on_prompt_cancel, PromptCD.filter())
     if withdrawals is not None:
         router.callback_query.register(withdrawals.on_press, WithdrawCD.filter())
+    planner = PlanPrompt(handlers)
+    handlers.planner = planner
+    router.callback_query.register(planner.on_plan, PlanCD.filter())
     # Every message of ours is a group's: a private chat's text is not looked at further.
     router.message.filter(in_group_chat)
     router.message.register(handlers.on_migrate_to, in_staff_chat, migrates_to)

@@ -65,6 +65,11 @@ class Waker(Protocol):
         """Look at the outbox now."""
 
 
+class DateAsker(Protocol):
+    async def ask(self, bot: Bot, card: Message, number: int, user: User, _: Translate) -> None:
+        """Right after Take: ask the taker when the work will be done (``bot.staff.planning``)."""
+
+
 def refusal(exc: WorkOrderError | ApplicationNotFound, _: Translate) -> str:
     """The "already ..." answer for a press that changes nothing."""
     if isinstance(exc, ApplicationNotFound):
@@ -139,6 +144,8 @@ class StaffHandlers:
     clock: Clock
     locale: str = field(kw_only=True)
     outbox: Waker | None = field(default=None, kw_only=True)
+    # Set by ``bot.staff.setup``: the planned-date prompt after Take.
+    planner: DateAsker | None = field(default=None, kw_only=True)
 
     def _wake_outbox(self) -> None:
         """The use case queued a card edit or a notice: have it sent now, not at the next poll."""
@@ -186,6 +193,8 @@ class StaffHandlers:
             self._wake_outbox()
             logger.info("work order %s taken by %s", number, user.id)
             await answer(callback, _("You took work order No. {number}.").format(number=number))
+            if self.planner is not None and isinstance(callback.message, Message):
+                await self.planner.ask(bot, callback.message, number, user, _)
             return
         target = (
             ApplicationStatus.DONE

@@ -16,6 +16,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.staff.callback_data import WithdrawAction, WithdrawCD, WorkOrderAction, WorkOrderCD
+from bot.staff.plan_texts import planned_line
 from dialogs.wording import (
     KIND_LABELS,
     STATUS_ICONS,
@@ -51,7 +52,9 @@ def _shortened(full: str, shown: str, _: Translate) -> str:
     return blockquote(f"{esc(shown.rstrip())}… <i>{note}</i>")
 
 
-def _card(app: Application, reason: str, shown: dict[str, str], _: Translate) -> str:
+def _card(
+    app: Application, reason: str, shown: dict[str, str], _: Translate, locale: str = "az"
+) -> str:
     full = {
         "description": app.description,
         "notes": app.notes or "",
@@ -78,12 +81,19 @@ def _card(app: Application, reason: str, shown: dict[str, str], _: Translate) ->
     if full["notes"]:
         lines += [_("Additional notes:"), _shortened(full["notes"], shown["notes"], _)]
     lines.append(_("Registered: {time}").format(time=fmt_dt(app.created_at, _)))
+    if app.due_at is not None:
+        lines.append(_("Due by: {time}").format(time=fmt_dt(app.due_at, _)))
     if app.taken_at is not None and app.taken_by_name:
         lines.append(
             _("Taken by {name}, {time}").format(
                 name=staff_name(app.taken_by_name), time=fmt_dt(app.taken_at, _)
             )
         )
+    planned = planned_line(app.planned_date, app.planned_window, _, locale)
+    if planned is not None and app.status is ApplicationStatus.TAKEN:
+        lines.append(f"🗓 <b>{esc(planned)}</b>")
+    elif planned is not None:
+        lines.append(esc(planned))
     closed = app.closed_at
     if app.status is ApplicationStatus.DONE and closed is not None:
         lines.append(
@@ -126,14 +136,16 @@ def _withdrawal_lines(app: Application, _: Translate) -> list[str]:
     return []
 
 
-def render_card(app: Application, reason: str, _: Translate, *, limit: int = CARD_LIMIT) -> str:
+def render_card(
+    app: Application, reason: str, _: Translate, *, limit: int = CARD_LIMIT, locale: str = "az"
+) -> str:
     """The work-order card (HTML), never longer than ``limit``."""
     texts = {
         "description": app.description,
         "notes": app.notes or "",
         "result": app.result_note or "",
     }
-    text = fit(lambda shown: _card(app, reason, shown, _), texts, limit)
+    text = fit(lambda shown: _card(app, reason, shown, _, locale), texts, limit)
     if tg_len(text) > limit:  # only with absurd addresses or names: cut the tail
         text = esc(text[: limit // 2])
     return text
@@ -184,7 +196,10 @@ def card_keyboard(app: Application, _: Translate) -> InlineKeyboardMarkup | None
 
 
 def render_reminder(app: Application, hours: float, _: Translate) -> str:
-    """The overdue prompt, sent as a reply to the card."""
+    """The overdue prompt, sent as a reply to the card; ``hours`` is the global deadline, the
+    order's own (its reason's) wins."""
+    if app.due_at is not None:
+        hours = (app.due_at - app.created_at).total_seconds() / 3600
     lines = [
         "⏰ <b>"
         + _("Work order No. {number} is still open after {hours} hours.").format(

@@ -162,7 +162,8 @@ class SupportHandlers:
             return found_pages(found), term.key
         if cmd is AgentCommand.OPEN:
             return open_pages(await self.support.open_orders(agent=agent)), ""
-        return stats_pages(await self.support.stats(agent=agent)), ""
+        stats = await self.support.stats(agent=agent)
+        return stats_pages(stats, await self.support.reasons(), locale), ""
 
     async def on_command(
         self,

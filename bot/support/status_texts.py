@@ -10,6 +10,7 @@ from datetime import datetime
 
 from aiogram.utils.i18n import gettext
 
+from bot.staff.plan_texts import planned_line
 from bot.support.paging import Piece, paginate
 from bot.support.texts import (
     ERROR_LIMIT,
@@ -70,6 +71,8 @@ EVENT_WITHDRAWN = N_("Withdrawn: accepted by {name}")
 EVENT_WITHDRAWN_ANON = N_("Withdrawn by the subscriber")
 EVENT_WITHDRAW_DECLINED = N_("Withdrawal declined by {name}")
 EVENT_WITHDRAW_DECLINED_ANON = N_("Withdrawal declined")
+EVENT_PLANNED = N_("Date planned by {name}")
+EVENT_PLANNED_ANON = N_("Date planned")
 EVENT_ICONS = {
     EventKind.REGISTERED: "🆕",
     EventKind.TAKEN: "🛠",
@@ -79,6 +82,7 @@ EVENT_ICONS = {
     EventKind.WITHDRAW_REQUESTED: "↩️",
     EventKind.WITHDRAWN: "↩️",
     EventKind.WITHDRAW_DECLINED: "🚫",
+    EventKind.PLANNED: "🗓",
 }
 EVENT_WITH_NAME = {
     EventKind.TAKEN: (EVENT_TAKEN, EVENT_TAKEN_ANON),
@@ -86,6 +90,7 @@ EVENT_WITH_NAME = {
     EventKind.REJECTED: (EVENT_REJECTED, EVENT_REJECTED_ANON),
     EventKind.WITHDRAWN: (EVENT_WITHDRAWN, EVENT_WITHDRAWN_ANON),
     EventKind.WITHDRAW_DECLINED: (EVENT_WITHDRAW_DECLINED, EVENT_WITHDRAW_DECLINED_ANON),
+    EventKind.PLANNED: (EVENT_PLANNED, EVENT_PLANNED_ANON),
 }
 
 DELIVERY_KINDS = {
@@ -101,6 +106,7 @@ DELIVERY_EVENTS = {
     "done": N_("completed"),
     "rejected": N_("rejected"),
     "withdraw_declined": N_("withdrawal declined"),
+    "planned": N_("date planned"),
 }
 DELIVERY_SENT = N_("sent {time}")
 DELIVERY_QUEUED = N_("waiting to be sent")
@@ -129,6 +135,11 @@ def _event_piece(event: Event, locale: str) -> Piece:
     else:
         label = esc(event.kind.value)
     prefix = f"{icon} {when} — {label}"
+    if event.kind is EventKind.PLANNED and event.note:  # "2026-12-12 morning": as the card
+        day, _sep, window = event.note.partition(" ")
+        planned = planned_line(day, window, gettext, locale)
+        if planned:
+            return Piece(html=f"{prefix}: {esc(planned)}")
     if event.note:
         return Piece(html=prefix + ":", tail=event.note, quoted=True)
     return Piece(html=prefix)

@@ -9,6 +9,7 @@ Each renderer returns pages (see ``paging``); the caller picks one and adds the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from aiogram.utils.i18n import gettext
@@ -22,8 +23,9 @@ from dialogs.wording import (
     esc,
     fmt_dt,
     numbered,
+    reason_label,
 )
-from workflows.models import Application, ApplicationStatus
+from workflows.models import Application, ApplicationStatus, Reason
 from workflows.support import Found, OpenOrders, Stats
 
 LIST_PER_PAGE = 20
@@ -56,7 +58,9 @@ FIND_NEWEST = N_("The newest {shown} are listed.")
 
 # --- /open ------------------------------------------------------------------------------
 OPEN_TITLE = N_("<b>Open work orders: {total}</b>")
-OPEN_DEADLINE = N_("Orders open longer than {hours} h are marked ⏰ overdue.")
+OPEN_DEADLINE = N_(
+    "Orders past their due time (the reason's deadline, else {hours} h) are marked ⏰ overdue."
+)
 OPEN_OLDEST = N_("The oldest {shown} are listed.")
 OPEN_NONE = N_("There are no open work orders.")
 OVERDUE = N_("overdue")
@@ -71,6 +75,8 @@ STATS_COMPLETION = N_(
     "median {median}, 90th percentile {p90}."
 )
 STATS_NO_COMPLETION = N_("Nothing was completed in the last {days} days.")
+STATS_ON_TIME = N_("Done on time, by reason (last {days} days):")
+STATS_ON_TIME_LINE = N_("{reason}: {on_time} of {done} ({percent}%)")
 
 # --- durations --------------------------------------------------------------------------
 DURATION_DAYS = N_("{days} d {hours} h")
@@ -156,7 +162,9 @@ def open_pages(orders: OpenOrders) -> list[str]:
 
 
 # --- /stats -----------------------------------------------------------------------------
-def stats_pages(stats: Stats) -> list[str]:
+def stats_pages(
+    stats: Stats, reasons: Mapping[str, Reason] | None = None, locale: str = "az"
+) -> list[str]:
     header = gettext(STATS_TITLE).format(total=stats.total)
     pieces = [
         Piece(html=f"{status_text(status)}: {stats.by_status.get(status, 0)}")
@@ -180,4 +188,20 @@ def stats_pages(stats: Stats) -> list[str]:
             p90=fmt_duration(stats.p90_completion),
         )
         pieces.append(Piece(html=esc(text)))
+    if stats.on_time:
+        pieces += [Piece(), Piece(html=esc(gettext(STATS_ON_TIME).format(days=days)))]
+        pieces += [
+            Piece(
+                html="• "
+                + esc(
+                    gettext(STATS_ON_TIME_LINE).format(
+                        reason=reason_label(reasons or {}, line.reason_code, locale),
+                        on_time=line.on_time,
+                        done=line.done,
+                        percent=line.percent,
+                    )
+                )
+            )
+            for line in stats.on_time
+        ]
     return paginate(header, pieces)

@@ -76,8 +76,12 @@ def catalogue(locale: str) -> dict[str, str]:
         return {m.id: m.string for m in read_po(f, locale=locale) if m.id}
 
 
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
 def plain(text: str) -> str:
-    return TAG.sub("", text)
+    """The words a reader sees: no tags, and no placeholders (``{reason}`` is a value)."""
+    return PLACEHOLDER.sub("", TAG.sub("", text))
 
 
 TERMS = glossary()

@@ -70,7 +70,7 @@ async def test_the_files_are_the_source_of_truth(migrated: AsyncEngine, tmp_path
     edit(
         seed / REASONS_FILE,
         drop=("seasonal,",),
-        add=("meter_fitted,restore,10,true",),
+        add=("meter_fitted,restore,10,true,12",),
     )
     edit(
         seed / LABELS_FILE,
@@ -92,6 +92,10 @@ async def test_the_files_are_the_source_of_truth(migrated: AsyncEngine, tmp_path
     assert active["vacant"].label("ru") == "Əmlak boşdur və ya satışdadır"  # az stands in
     assert active["meter_fitted"].label("en") == "A meter has been fitted"
     assert active["meter_fitted"].label("ru") == "meter_fitted"  # no label at all: the code
+    # each reason's deadline in hours; an empty cell: the global default
+    assert active["meter_fitted"].deadline_hours == 12
+    assert active["returned"].deadline_hours == 24
+    assert active["suspend_other"].deadline_hours is None
     # an old application's reason: still there, with its labels, for the agents' /status
     every = {r.code: r for r in await SqlSupportQueries(transactions.session_factory).reasons()}
     assert every["seasonal"].label("ru") == "Сезонное пользование (дача)"
@@ -106,12 +110,18 @@ async def test_the_files_are_the_source_of_truth(migrated: AsyncEngine, tmp_path
 @pytest.mark.parametrize(
     ("name", "change", "message"),
     [
-        (REASONS_FILE, {"code,kind,position,active": "code,kind,active"}, "the header must be"),
+        (
+            REASONS_FILE,
+            {"code,kind,position,active,deadline_hours": "code,kind,active"},
+            "the header must be",
+        ),
+        (REASONS_FILE, {"seasonal,suspend,4,true,48": "seasonal,suspend,4,true,2d"}, "deadline"),
+        (REASONS_FILE, {"absence,suspend,1,true,72": "absence,suspend,1,true,0"}, "line 2: dead"),
         (REASONS_FILE, {"absence,suspend,1": "absence,pause,1"}, "line 2: kind must be"),
         (REASONS_FILE, {"vacant,suspend,3": "vacant,suspend,third"}, "line 4: position must"),
         (REASONS_FILE, {"seasonal,suspend,4,true": "seasonal,suspend,4,yes"}, "line 5: active"),
         (REASONS_FILE, {"vacant,": "absence,"}, "line 4: the reason absence is listed twice"),
-        (REASONS_FILE, {"returned,restore,6,true": "returned,restore,6"}, "line 7: 4 fields"),
+        (REASONS_FILE, {"returned,restore,6,true,24": "returned,restore,6,24"}, "line 7: 5 fie"),
         (LABELS_FILE, {"renovation,az,": "repairs,az,"}, "line 3: no reason repairs"),
         (LABELS_FILE, {"renovation,ru,": "renovation,az,"}, "line 12: a second az label"),
         (LABELS_FILE, {"Ремонт в квартире": ""}, "line 12: label must have 1 to 200"),

@@ -227,6 +227,27 @@ async def test_open_applications_created_before_oldest_first(ports: Ports) -> No
     assert [x.number for x in early] == [older_than_old]
 
 
+async def test_open_applications_past_their_due_time(ports: Ports) -> None:
+    """With ``due_before``: an order's own due time decides; without one, its registration
+    before ``moment`` (the global deadline) does."""
+    day = timedelta(hours=24)
+    soon = await add(ports, replace(application("100001"), due_at=NOW + day))
+    late = await add(ports, replace(application("100002"), due_at=NOW + 3 * day))
+    undated = await add(ports, replace(application("100003"), due_at=None))
+
+    async def past(at: timedelta, moment: timedelta) -> list[int]:
+        async with ports.transactions.read() as uow:
+            found = await uow.applications.open_created_before(
+                NOW + moment, limit=9, due_before=NOW + at
+            )
+        return [x.number for x in found]
+
+    assert await past(day, -day) == []  # due exactly now is not past it
+    assert await past(day + timedelta(minutes=1), -day) == [soon]
+    assert await past(day, timedelta(minutes=1)) == [undated]  # the global deadline passed
+    assert await past(3 * day + timedelta(minutes=1), day) == [soon, late, undated]
+
+
 async def test_the_service_state_is_written_back_to_the_registry(ports: Ports) -> None:
     await ports.seed("100001", ServiceState.ACTIVE)
     async with ports.transactions() as uow:

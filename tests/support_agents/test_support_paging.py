@@ -68,6 +68,7 @@ async def test_a_long_application_is_split_without_losing_a_character(world: Wor
     description = ("<&> " * 250)[:1000]  # 1,000 characters that escape to ~4,000
     notes = "é" * 1000
     number = await world.submit(description=description, notes=notes)
+    world.advance(hours=72)  # the reason's deadline (absence: 72 h): overdue from now on
     for _ in range(30):
         world.advance(hours=2)
         await world.services.work_orders.remind_overdue(

@@ -29,7 +29,7 @@ from workflows.errors import OpenApplicationExists, RegistryUnavailable
 from workflows.identity import AuditEvent, Verification
 from workflows.models import Application, ApplicationStatus, Event, Reason, ServiceState
 from workflows.models import Subscriber as SubscriberRecord
-from workflows.ports import ApplicationFile, Delivery, OutboxItem, UserProfile
+from workflows.ports import ApplicationFile, Completion, Delivery, OutboxItem, UserProfile
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -222,14 +222,23 @@ class FakeApplications:
         return sorted(seen, key=lambda app: app.number, reverse=True)[:limit]
 
     async def open_created_before(
-        self, moment: datetime, *, limit: int, reminded_before: datetime | None = None
+        self,
+        moment: datetime,
+        *,
+        limit: int,
+        reminded_before: datetime | None = None,
+        due_before: datetime | None = None,
     ) -> Sequence[Application]:
         await _round_trip()
         found = [
             a
             for a in self._apps.rows()
             if a.status.is_open
-            and a.created_at < moment
+            and (
+                a.due_at < due_before
+                if due_before is not None and a.due_at is not None
+                else a.created_at < moment
+            )
             and (
                 reminded_before is None
                 or a.last_reminder_at is None
@@ -439,6 +448,15 @@ class FakeSupportQueries:
     async def completion_durations(self, closed_since: datetime) -> Sequence[timedelta]:
         return [
             app.closed_at - app.created_at
+            for app in self.db.applications.values()
+            if app.status is ApplicationStatus.DONE
+            and app.closed_at is not None
+            and app.closed_at >= closed_since
+        ]
+
+    async def completions(self, closed_since: datetime) -> Sequence[Completion]:
+        return [
+            Completion(app.reason_code, app.created_at, app.due_at, app.closed_at)
             for app in self.db.applications.values()
             if app.status is ApplicationStatus.DONE
             and app.closed_at is not None

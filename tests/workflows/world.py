@@ -101,7 +101,8 @@ def application(
         address=f"Bakı, {code}",  # from the registry, not from the form
         at=at,
     )
-    return replace(registered, number=number, events=events)
+    # the world's reasons have no deadline of their own: due after the global DEADLINE
+    return replace(registered, number=number, events=events, due_at=at + DEADLINE)
 
 
 @dataclass(slots=True)
@@ -126,7 +127,9 @@ class World:
         self.registry = FakeSubscriberRegistry(self.db)
         self.transactions = FakeTransactions(self.db)
         self.queries = FakeSupportQueries(self.db)
-        self.journey = Journey(self.registry, self.transactions, self.clock, STAFF_CHAT_ID)
+        self.journey = Journey(
+            self.registry, self.transactions, self.clock, STAFF_CHAT_ID, deadline=DEADLINE
+        )
         self.work_orders = WorkOrders(self.transactions, self.clock, STAFF_CHAT_ID)
 
     def support(self, deadline: timedelta = DEADLINE) -> Support:
