@@ -39,6 +39,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
+from bot.outbox.citizen_rows import send_confirm_ask, send_staff_reopened
 from bot.outbox.notices import EGOV_VERIFIED, render_notice, render_probe_warning
 from bot.outbox.reading import ApplicationReader
 from bot.outbox.runner import Lane
@@ -159,6 +160,8 @@ class TelegramSender:
             OutboxKind.NOTICE: self._notice,
             OutboxKind.PROBE_WARNING: self._probe_warning,
             OutboxKind.EGOV_VERIFIED: self._egov_verified,
+            OutboxKind.CONFIRM_ASK: lambda item, chat: send_confirm_ask(self, item, chat),
+            OutboxKind.STAFF_REOPENED: lambda item, chat: send_staff_reopened(self, item, chat),
         }
 
     def lane(self) -> Lane:

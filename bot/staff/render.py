@@ -28,7 +28,7 @@ from dialogs.wording import (
     identified_label,
     tg_len,
 )
-from workflows.models import Application, ApplicationStatus
+from workflows.models import Application, ApplicationStatus, EventKind
 from workflows.values import mask_fin
 
 # Telegram allows 4,096 characters after entity parsing; the HTML source is longer than
@@ -98,7 +98,32 @@ def _card(app: Application, reason: str, shown: dict[str, str], _: Translate, lo
             )
         )
         lines += [_("Reason for rejection:"), _shortened(full["result"], shown["result"], _)]
+    lines += citizen_lines(app, _)
     return "\n".join(lines)
+
+
+def citizen_lines(app: Application, _: Translate) -> list[str]:
+    """The subscriber's word on the card: reopened (with the last comment), confirmed, rated."""
+    lines: list[str] = []
+    if app.reopened_count:
+        lines.append(
+            "🔁 <b>"
+            + _("Reopened by the subscriber ({count}×)").format(count=app.reopened_count)
+            + "</b>"
+        )
+        comment = next(
+            (e.note for e in reversed(app.events) if e.kind is EventKind.REOPENED), None
+        )
+        if comment and app.status is ApplicationStatus.TAKEN:
+            lines += [_("The subscriber's comment:"), blockquote(esc(comment[:500]))]
+    if app.status is ApplicationStatus.DONE and app.citizen_answer == "yes":
+        lines.append("👍 " + _("The subscriber confirmed the work."))
+    if app.status is ApplicationStatus.DONE and app.rating is not None:
+        stars = "★" * app.rating + "☆" * (5 - app.rating)
+        lines.append(_("Rating: {stars} ({rating}/5)").format(stars=stars, rating=app.rating))
+        if app.rating_comment:
+            lines.append(blockquote(esc(app.rating_comment[:500])))
+    return lines
 
 
 def render_card(
