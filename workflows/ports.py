@@ -266,6 +266,10 @@ class SupportQueries(Protocol):
     async def completion_durations(self, closed_since: datetime) -> Sequence[timedelta]:
         """Registration-to-done times of the applications completed since ``closed_since``."""
 
+    async def ratings_since(self, closed_since: datetime) -> Sequence[tuple[str, str, int]]:
+        """(reason code, staff member's name, rating) of the done applications the
+        subscriber rated, completed since ``closed_since``."""
+
     async def reasons(self) -> Sequence[Reason]:
         """The whole reason catalogue, inactive entries included (old applications use them)."""
 

@@ -64,6 +64,15 @@ EVENT_REMINDED = N_("Reminder: the order is overdue")
 EVENT_TAKEN_ANON = N_("Taken by the staff")
 EVENT_DONE_ANON = N_("Completed")
 EVENT_REJECTED_ANON = N_("Rejected")
+EVENT_CONFIRMED = N_("The subscriber confirmed the work")
+EVENT_REOPENED = N_("Reopened: the subscriber says the work was not done")
+EVENT_RATED = N_("Rated by the subscriber")
+EVENT_PHOTO = N_("📷 with a photo (sent below)")
+CITIZEN_EVENTS = {
+    EventKind.CONFIRMED: ("👍", EVENT_CONFIRMED),
+    EventKind.REOPENED: ("🔁", EVENT_REOPENED),
+    EventKind.RATED: ("⭐", EVENT_RATED),
+}
 EVENT_ICONS = {
     EventKind.REGISTERED: "🆕",
     EventKind.TAKEN: "🛠",
@@ -112,8 +121,13 @@ def _event_piece(event: Event, locale: str) -> Piece:
         label = esc(gettext(EVENT_REGISTERED))
     elif event.kind is EventKind.REMINDED:
         label = esc(gettext(EVENT_REMINDED))
+    elif event.kind in CITIZEN_EVENTS:
+        icon, msgid = CITIZEN_EVENTS[event.kind]
+        label = esc(gettext(msgid))
     else:
         label = esc(event.kind.value)
+    if event.photo_file_id:
+        label += " · " + esc(gettext(EVENT_PHOTO))
     prefix = f"{icon} {when} — {label}"
     if event.note:
         return Piece(html=prefix + ":", tail=event.note, quoted=True)
