@@ -18,6 +18,7 @@ from tests.outbox.harness import STAFF_A, Harness, make_harness
 from workflows.models import ApplicationStatus, EventKind
 
 SUBSCRIBER = User(id=1001, is_bot=False, first_name="Leyla")
+AGENT = User(id=9001, is_bot=False, first_name="Agent", language_code="en")
 PRIVATE = Chat(id=1001, type="private")
 
 
@@ -68,6 +69,11 @@ async def done(h: Harness, number: int, note: str, file_id: str | None = None) -
     else:
         await h.reply(prompt, STAFF_A, None, photo=photo(file_id), caption=note)
     await h.deliver()
+
+
+@pytest.fixture
+async def h(settings: Settings, engine: AsyncEngine, tmp_path: Path) -> AsyncIterator[Harness]:
+    yield await make_harness(settings, engine, tmp_path, support_user_ids=[AGENT.id])
 
 
 async def test_done_with_photo_no_reopens_then_yes_and_a_rating(h: Harness) -> None:
@@ -137,6 +143,24 @@ async def test_done_with_photo_no_reopens_then_yes_and_a_rating(h: Harness) -> N
     assert "already recorded" in answer.text
     async with h.services.transactions() as tx:
         assert (await tx.applications.get(number)).rating == 4  # type: ignore[union-attr]
+
+    # An agent's /stats shows it, and /status the photo of the first Done.
+    for command in ("/stats", f"/status {number}"):
+        await h.feed(
+            message=Message(
+                message_id=60_000 + len(h.tg.log),
+                date=datetime.now(UTC),
+                chat=Chat(id=AGENT.id, type="private"),
+                from_user=AGENT,
+                text=command,
+            )
+        )
+    stats, status = [m["text"] for m in h.tg.messages(AGENT.id)][-2:]
+    assert "⭐ Temporary absence (travel, posting): 4.0 of 5 (1 rated)" in stats
+    assert "⭐ Elvin Məmmədov: 4.0 of 5 (1 rated)" in stats
+    assert "with a photo" in status and "Reopened" in status
+    photos = [r.method.photo for r in h.tg.ok("SendPhoto", AGENT.id)]
+    assert photos == ["AgACphoto1"]
 
 
 async def test_no_answer_within_three_days_expires(h: Harness) -> None:
