@@ -48,7 +48,7 @@ def rating_keyboard(number: int, round_: int) -> InlineKeyboardMarkup:
 def skip_keyboard(
     number: int, round_: int, action: CitizenAction, _: Translate
 ) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[_button(_("Skip"), action, number, round_)]])
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(_("⏭ Skip"), action, number, round_)]])
 
 
 def reopened_for_staff(app: Application, _: Translate) -> str:

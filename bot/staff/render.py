@@ -117,7 +117,7 @@ def citizen_lines(app: Application, _: Translate) -> list[str]:
         if comment and app.status is ApplicationStatus.TAKEN:
             lines += [_("The subscriber's comment:"), blockquote(esc(comment[:500]))]
     if app.status is ApplicationStatus.DONE and app.citizen_answer == "yes":
-        lines.append("👍 " + _("The subscriber confirmed the work."))
+        lines.append("👍 " + _("The subscriber confirmed the work"))
     if app.status is ApplicationStatus.DONE and app.rating is not None:
         stars = "★" * app.rating + "☆" * (5 - app.rating)
         lines.append(_("Rating: {stars} ({rating}/5)").format(stars=stars, rating=app.rating))
