@@ -187,7 +187,8 @@ class Citizen:
                 closed_at=None,
                 result_note=None,
                 due_at=now + span,
-                last_reminder_at=None,
+                # Reminders count from registration: the next one waits an interval.
+                last_reminder_at=now,
                 updated_at=now,
             )
             await uow.applications.update(updated)

@@ -103,8 +103,12 @@ def _card(app: Application, reason: str, shown: dict[str, str], _: Translate, lo
 
 
 def citizen_lines(app: Application, _: Translate) -> list[str]:
-    """The subscriber's word on the card: reopened (with the last comment), confirmed, rated."""
+    """Done's photo, and the subscriber's word on the card: reopened (with the last comment),
+    confirmed, rated."""
     lines: list[str] = []
+    done = next((e for e in reversed(app.events) if e.kind is EventKind.DONE), None)
+    if app.status is ApplicationStatus.DONE and done is not None and done.photo_file_id:
+        lines.append("📷 " + _("A photo is attached to the result."))
     if app.reopened_count:
         lines.append(
             "🔁 <b>"

@@ -90,6 +90,8 @@ async def test_done_with_photo_no_reopens_then_yes_and_a_rating(h: Harness) -> N
     assert app.events[-1].photo_file_id == "AgACphoto1"
     assert app.events[-1].note == "Valve closed, sealed."
 
+    chat_id, card_id = await h.card_ref(number)
+    assert "📷 A photo is attached to the result." in h.card_text(chat_id, card_id)
     ask = question(h)
     assert "Was your water supply actually suspended?" in (ask.text or "")
     await press(h, ask, "No")
