@@ -4,7 +4,9 @@ The question is an outbox row (``confirm_ask``); its buttons come here. Yes turn
 question into the 1..5 rating; a rating, or No, asks for an optional comment in the next
 message, with a Skip button. The comment awaited is kept in the FSM storage (destiny
 ``cz_wait``, :data:`WAIT_FOR`), so the next text message of that chat is taken as the
-comment, before any dialog sees it; Skip works without it, whenever it is pressed.
+comment before any dialog sees it: a reply to the question always, any other text only while
+no dialog window that takes typing is open (:func:`takes_comment`: a form's field keeps its
+text). Skip works without it, whenever it is pressed.
 No reopens the order only when the comment (or Skip) comes.
 """
 
@@ -24,6 +26,7 @@ from aiogram.utils.i18n import I18n
 from bot.best_effort import best_effort
 from bot.citizen.callback_data import CitizenAction, CitizenCD
 from bot.citizen.texts import rating_keyboard, skip_keyboard, stars
+from dialogs.states import ApplicationSG, MainSG, StatusSG
 from dialogs.wording import Translate, translator
 from workflows.citizen import COMMENT_MAX_LENGTH, Answer, Citizen, Outcome
 from workflows.ports import Clock
@@ -86,14 +89,34 @@ class WaitBook:
         await self.storage.set_data(self._key(chat_id), {})
 
 
+# Windows of the subscriber's dialogs that take no typed text: a text sent while one of them
+# is open may be the comment. In any other (a form's field, a look-up) the text is the
+# dialog's, unless it is a reply to the question itself.
+NO_TYPING = frozenset(
+    {MainSG.menu, MainSG.language, StatusSG.listing, StatusSG.detail, ApplicationSG.registered}
+)
+
+
+def takes_comment(state: str | None, replies_to_question: bool) -> bool:
+    """Whether a text is the awaited comment, given the open dialog's ``state`` (None: no
+    dialog) and whether it replies to the question's message."""
+    if replies_to_question or state is None:
+        return True
+    return any(state == s.state for s in NO_TYPING)
+
+
 class WaitingFilter(Filter):
-    """Passes a private text message while a comment is awaited in its chat."""
+    """Passes a private text message that is the comment awaited in its chat."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
 
     async def __call__(
-        self, message: Message, bot: Bot, fsm_storage: BaseStorage | None = None
+        self,
+        message: Message,
+        bot: Bot,
+        fsm_storage: BaseStorage | None = None,
+        aiogd_context: Any = None,
     ) -> bool | dict[str, Any]:
         if fsm_storage is None or message.chat.type != "private" or message.text is None:
             return False
@@ -104,6 +127,11 @@ class WaitingFilter(Filter):
             return False
         if self.clock.now() - waiting.at > WAIT_FOR:
             await WaitBook(fsm_storage, bot.id).drop(message.chat.id)
+            return False
+        original = message.reply_to_message
+        replies = original is not None and original.message_id == waiting.message_id
+        state = getattr(aiogd_context, "state", None)
+        if not takes_comment(None if state is None else str(state), replies):
             return False
         return {"waiting": waiting}
 

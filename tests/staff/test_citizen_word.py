@@ -13,9 +13,11 @@ import pytest
 from aiogram.types import Chat, Message, PhotoSize, User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.citizen.handlers import takes_comment
 from bot.config import Settings
+from dialogs.states import ApplicationSG, MainSG, StatusSG
 from tests.outbox.harness import STAFF_A, Harness, make_harness
-from workflows.models import ApplicationStatus, EventKind
+from workflows.models import ApplicationStatus, EventKind, ServiceState
 
 SUBSCRIBER = User(id=1001, is_bot=False, first_name="Leyla")
 AGENT = User(id=9001, is_bot=False, first_name="Agent", language_code="en")
@@ -104,6 +106,8 @@ async def test_done_with_photo_no_reopens_then_yes_and_a_rating(h: Harness) -> N
     assert app.status is ApplicationStatus.TAKEN and app.taken_by_id == STAFF_A.id
     assert app.reopened_count == 1 and app.citizen_answer == "no"
     assert app.events[-1].kind is EventKind.REOPENED
+    subscriber = await h.services.registry.lookup(app.subscriber_code)
+    assert subscriber is not None and subscriber.state is ServiceState.ACTIVE  # not suspended
     reopened_at = app.events[-1].at
     assert app.due_at == reopened_at + timedelta(hours=h.settings.work_order_deadline_hours)
     assert app.events[-1].note == "Water <still> runs & nobody came"
@@ -223,3 +227,29 @@ async def test_done_photo_required_refuses_a_text_only_note(h_required: Harness)
         app = await tx.applications.get(number)
     assert app is not None and app.status is ApplicationStatus.DONE
     assert app.events[-1].photo_file_id == "AgACseal"
+
+
+def test_a_form_field_keeps_its_text_a_reply_to_the_question_is_the_comment() -> None:
+    assert takes_comment(None, replies_to_question=False)  # no dialog open
+    assert takes_comment(MainSG.menu.state, replies_to_question=False)
+    assert not takes_comment(ApplicationSG.subscriber_code.state, replies_to_question=False)
+    assert not takes_comment(StatusSG.lookup.state, replies_to_question=False)
+    assert takes_comment(ApplicationSG.description.state, replies_to_question=True)
+
+
+async def test_a_press_in_another_chat_finds_nothing(h: Harness) -> None:
+    number = await h.register(locale="en", chat_id=PRIVATE.id)
+    await h.deliver()
+    await h.press_button(number, "Take", STAFF_A)
+    await h.deliver()
+    await done(h, number, "Sealed.")
+    ask = question(h)
+    other = User(id=1002, is_bot=False, first_name="Mallory")
+    forged = ask.model_copy(update={"chat": Chat(id=other.id, type="private")})
+    answer = await h.press(forged, f"cz:n:{number}:0:0", other)
+    assert "not found" in answer.text
+    answer = await h.press(forged, f"cz:s:{number}:0:0", other)
+    assert "not found" in answer.text
+    async with h.services.transactions() as tx:
+        app = await tx.applications.get(number)
+    assert app is not None and app.status is ApplicationStatus.DONE
