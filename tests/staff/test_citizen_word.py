@@ -13,6 +13,7 @@ import pytest
 from aiogram.types import Chat, Message, PhotoSize, User
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import build_i18n
 from bot.citizen.handlers import takes_comment
 from bot.config import Settings
 from dialogs.states import ApplicationSG, MainSG, StatusSG
@@ -253,3 +254,31 @@ async def test_a_press_in_another_chat_finds_nothing(h: Harness) -> None:
     async with h.services.transactions() as tx:
         app = await tx.applications.get(number)
     assert app is not None and app.status is ApplicationStatus.DONE
+
+
+@pytest.fixture
+async def h_real(
+    settings: Settings, engine: AsyncEngine, tmp_path: Path
+) -> AsyncIterator[Harness]:
+    yield await make_harness(settings, engine, tmp_path, i18n=build_i18n(settings))
+
+
+async def test_the_question_in_russian_with_the_real_catalogue(h_real: Harness) -> None:
+    h = h_real
+    number = await h.register(locale="ru", chat_id=PRIVATE.id)
+    await h.deliver()
+    await h.press_button(number, "Take", STAFF_A)  # STAFF_LOCALE=en
+    await h.deliver()
+    await done(h, number, "Sealed.")
+    ask = question(h)
+    assert "Водоснабжение у Вас действительно приостановлено?" in (ask.text or "")
+    assert ask.reply_markup is not None
+    assert [b.text for b in ask.reply_markup.inline_keyboard[0]] == ["✅ Да", "❌ Нет"]
+    await press(h, ask, "Нет")
+    await press(h, question(h), "Пропустить")
+    await h.deliver()
+    said = [m["text"] for m in h.tg.messages(PRIVATE.id)]
+    assert any(f"Ваше заявление № {number} возобновлено" in t for t in said)
+    chat_id, _card = await h.card_ref(number)
+    staff = [m["text"] for m in h.tg.messages(chat_id)]
+    assert any("The subscriber left no comment." in t for t in staff)
