@@ -130,8 +130,9 @@ class WaitingFilter(Filter):
             return False
         original = message.reply_to_message
         replies = original is not None and original.message_id == waiting.message_id
-        state = getattr(aiogd_context, "state", None)
-        if not takes_comment(None if state is None else str(state), replies):
+        state = getattr(aiogd_context, "state", None)  # an aiogram State, or its name
+        name = getattr(state, "state", state)
+        if not takes_comment(None if name is None else str(name), replies):
             return False
         return {"waiting": waiting}
 
