@@ -30,7 +30,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import dialogs
-from bot import commands, staff, support
+from bot import citizen, commands, staff, support
 from bot.adapters.billing_http import HttpSubscriberRegistry
 from bot.adapters.mail import FileMailer, SmtpMailer
 from bot.best_effort import BestEffortMessageManager
@@ -64,6 +64,7 @@ from storage.registry import SqlSubscriberRegistry
 from storage.repositories import SqlTransactionFactory
 from storage.seen_updates import SqlSeenUpdates
 from storage.support import SqlAccessLog, SqlSupportQueries
+from workflows.citizen import Citizen
 from workflows.clock import SystemClock
 from workflows.journey import Journey
 from workflows.outbox.limits import RateLimiter
@@ -106,6 +107,7 @@ class Services:
     proofs: Proofs
     privacy: Privacy
     work_orders: WorkOrders
+    citizen: Citizen
     support: Support
     outbox_store: SqlOutboxStore
     staff_chats: StaffChats
@@ -182,6 +184,12 @@ def build_services(
         proofs=Proofs(registry, transactions, clock),
         privacy=Privacy(transactions, clock, staff_chat_id),
         work_orders=WorkOrders(transactions, clock, staff_chat_id),
+        citizen=Citizen(
+            transactions,
+            clock,
+            staff_chat_id,
+            deadline=timedelta(hours=settings.work_order_deadline_hours),
+        ),
         support=Support(
             queries=SqlSupportQueries(session_factory),
             clock=clock,
@@ -286,6 +294,17 @@ def build_dispatcher(
     presses = staff.WithdrawalPresses(handlers, withdrawals)
     dp.include_router(staff.setup(handlers, services.staff_chats, presses))
     dp.include_router(support.setup(support_handlers(settings, services, staff_access)))
+    # The subscriber's answer after Done; a comment it waits for comes before the dialogs.
+    dp.include_router(
+        citizen.setup(
+            citizen.CitizenHandlers(
+                services.citizen,
+                services.clock,
+                default_locale=settings.default_locale,
+                outbox=outbox,
+            )
+        )
+    )
     dp.include_router(dialogs.setup())
     dp.include_router(commands.fallback())
     dp.message.outer_middleware(ReplyCallbackGuard())  # before aiogram-dialog's, which it guards
@@ -331,6 +350,7 @@ def staff_handlers(
         services.clock,
         locale=settings.staff_locale,
         outbox=outbox,
+        done_photo=settings.done_photo,
     )
 
 

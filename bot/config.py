@@ -152,6 +152,10 @@ class Settings(BaseSettings):
 
     work_order_deadline_hours: float = Field(default=72, gt=0, alias="WORK_ORDER_DEADLINE_HOURS")
     reminder_interval_hours: float = Field(default=24, gt=0, alias="REMINDER_INTERVAL_HOURS")
+    # A photo with Done's result note (the note as its caption): optional, required or off.
+    done_photo: Literal["optional", "required", "off"] = Field(
+        default="optional", alias="DONE_PHOTO"
+    )
 
     smtp_host: str | None = Field(default=None, alias="SMTP_HOST")
     smtp_port: int = Field(default=587, alias="SMTP_PORT")

@@ -101,7 +101,12 @@ class SandboxClient:
         return await self._post("sticker", **_arguments(locals()))
 
     async def send_photo(
-        self, user_id: int, *, chat_id: int | None = None, caption: str | None = None
+        self,
+        user_id: int,
+        *,
+        chat_id: int | None = None,
+        caption: str | None = None,
+        reply_to_message_id: int | None = None,
     ) -> dict[str, Any]:
         return await self._post("photo", **_arguments(locals()))
 

@@ -147,6 +147,7 @@ def setup_control(app: web.Application, server: SandboxServer) -> None:
             _req(p, "user_id"),
             chat_id=_int(p, "chat_id", required=False),
             caption=p.get("caption") or None,
+            reply_to_message_id=_int(p, "reply_to_message_id", required=False),
         )
 
     async def voice(p: dict[str, Any]) -> dict[str, Any]:

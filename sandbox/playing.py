@@ -150,7 +150,12 @@ class Playing:
         )
 
     async def send_photo(
-        self, user_id: int, *, chat_id: int | None = None, caption: str | None = None
+        self,
+        user_id: int,
+        *,
+        chat_id: int | None = None,
+        caption: str | None = None,
+        reply_to_message_id: int | None = None,
     ) -> dict[str, Any]:
         stamp = int(time.time() * 1000) % 10**8
         photo = [
@@ -167,7 +172,14 @@ class Playing:
         if caption:
             _check_length("a caption", caption, MAX_CAPTION_LENGTH)
             content["caption"] = caption
-        return humans.post(self.world, int(user_id), content, kind="photo", chat_id=chat_id)
+        return humans.post(
+            self.world,
+            int(user_id),
+            content,
+            kind="photo",
+            chat_id=chat_id,
+            reply_to_message_id=reply_to_message_id,
+        )
 
     async def send_voice(self, user_id: int, *, chat_id: int | None = None) -> dict[str, Any]:
         voice = {

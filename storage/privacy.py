@@ -31,7 +31,11 @@ oidc_states: Table = OidcStateRow.__table__  # type: ignore[assignment]
 probes: Table = ProbeRow.__table__  # type: ignore[assignment]
 
 # The outbox rows whose recipient is the applicant (a chat or an e-mail address).
-APPLICANT_KINDS = (OutboxKind.NOTICE.value, OutboxKind.EMAIL.value)
+APPLICANT_KINDS = (
+    OutboxKind.NOTICE.value,
+    OutboxKind.EMAIL.value,
+    OutboxKind.CONFIRM_ASK.value,
+)
 # Why a pending message to an anonymised applicant was given up.
 ERASED = "erased"
 
@@ -45,6 +49,7 @@ _ANONYMISE = (
         description=bindparam("b_description"),
         notes=bindparam("b_notes"),
         result_note=bindparam("b_result_note"),
+        rating_comment=None,
         address=bindparam("b_address"),
         telegram_user_id=bindparam("b_account"),
         chat_id=bindparam("b_chat"),

@@ -140,6 +140,18 @@ class SqlSupportQueries(SupportQueries):
             rows = (await session.execute(stmt)).all()
         return [Completion(*r) for r in rows if r.closed_at is not None]
 
+    async def ratings_since(self, closed_since: datetime) -> Sequence[tuple[str, str, int]]:
+        stmt = select(
+            ApplicationRow.reason_code, ApplicationRow.taken_by_name, ApplicationRow.rating
+        ).where(
+            ApplicationRow.status == ApplicationStatus.DONE.value,
+            ApplicationRow.closed_at >= closed_since,
+            ApplicationRow.rating.is_not(None),
+        )
+        async with self.session_factory() as session:
+            rows = (await session.execute(stmt)).all()
+        return [(code, name or "?", int(rating)) for code, name, rating in rows]
+
     async def reasons(self) -> Sequence[Reason]:
         async with engine_of(self.session_factory).connect() as conn:
             return await read_reasons(conn, active_only=False)

@@ -293,6 +293,10 @@ class SupportQueries(Protocol):
     async def completions(self, closed_since: datetime) -> Sequence[Completion]:
         """The applications done since ``closed_since``, with their reason and due time."""
 
+    async def ratings_since(self, closed_since: datetime) -> Sequence[tuple[str, str, int]]:
+        """(reason code, staff member's name, rating) of the done applications the
+        subscriber rated, completed since ``closed_since``."""
+
     async def reasons(self) -> Sequence[Reason]:
         """The whole reason catalogue, inactive entries included (old applications use them)."""
 

@@ -14,6 +14,7 @@
 Anonymising keeps what the utility's records need (number, kind, status, subscriber code,
 reason, dates, who on the staff handled it) and replaces what identifies the applicant:
 FIN, phone, e-mail, description, notes, the staff's note (it may quote the applicant), the
+subscriber's comment on a rating (and every event's note, the comment on a reopening), the
 address beyond city and district, and the account and chat, so that the row is nobody's
 filing any more.
 """
@@ -79,6 +80,7 @@ def anonymised(app: Application, now: datetime) -> Application:
         description="",
         notes=None,
         result_note=None,
+        rating_comment=None,
         address=address_area(app.address),
         telegram_user_id=NOBODY,
         chat_id=NOBODY,

@@ -28,7 +28,7 @@ from datetime import datetime, time, timedelta, tzinfo
 
 from workflows.clock import BAKU
 from workflows.errors import ApplicationNotFound
-from workflows.models import Application, ApplicationStatus, Reason
+from workflows.models import Application, ApplicationStatus, Event, Reason
 from workflows.ports import AccessLog, AgentLookup, ApplicationFile, Clock, SupportQueries
 from workflows.values import FIN_RE, InvalidFin, mask_fin, parse_fin
 
@@ -41,6 +41,8 @@ STATUS, FIND, OPEN, STATS = "status", "find", "open", "stats"
 
 # A search argument longer than this is refused before any parsing.
 SEARCH_MAX_INPUT = 64
+# /stats averages the subscribers' ratings over this window.
+RATING_WINDOW = timedelta(days=30)
 SUBSCRIBER_CODE_RE = re.compile(r"\d{1,32}", re.ASCII)
 
 
@@ -84,6 +86,35 @@ class OnTime:
 
 
 @dataclass(frozen=True, slots=True)
+class RatingAverage:
+    """The average of ``count`` ratings of one reason (``reason`` set) or staff member."""
+
+    key: str
+    average: float
+    count: int
+    reason: Reason | None = None
+
+
+def rating_averages(
+    pairs: Sequence[tuple[str, int]], reasons: Mapping[str, Reason] | None = None
+) -> tuple[RatingAverage, ...]:
+    """Averages by key, the most rated first."""
+    totals: dict[str, list[int]] = {}
+    for key, rating in pairs:
+        totals.setdefault(key, []).append(rating)
+    averages = [
+        RatingAverage(
+            key=key,
+            average=sum(values) / len(values),
+            count=len(values),
+            reason=(reasons or {}).get(key),
+        )
+        for key, values in totals.items()
+    ]
+    return tuple(sorted(averages, key=lambda a: (-a.count, a.key)))
+
+
+@dataclass(frozen=True, slots=True)
 class Stats:
     by_status: Mapping[ApplicationStatus, int]
     registered_today: int
@@ -94,6 +125,10 @@ class Stats:
     p90_completion: timedelta | None
     # by reason, in the catalogue's order (reasons no longer listed at the end)
     on_time: tuple[OnTime, ...] = ()
+    # The subscribers' ratings of the last RATING_WINDOW (issue 19): by reason, by staff.
+    ratings_by_reason: tuple[RatingAverage, ...] = ()
+    ratings_by_staff: tuple[RatingAverage, ...] = ()
+    rating_window: timedelta = timedelta(days=30)
 
     @property
     def total(self) -> int:
@@ -206,6 +241,14 @@ class Support:
             raise ApplicationNotFound(number)
         return found
 
+    async def photos(self, number: int) -> list[Event]:
+        """The events of an application that carry a photo (Done's proof), oldest first;
+        shown after ``/status`` (already logged there), never in the e-mail."""
+        found = await self.queries.get_application_file(number)
+        if found is None:
+            return []
+        return [e for e in found.application.events if e.photo_file_id]
+
     async def reasons(self) -> dict[str, Reason]:
         """The reason catalogue by code, for showing an application's reason."""
         return {reason.code: reason for reason in await self.queries.reasons()}
@@ -251,7 +294,12 @@ class Support:
         counts = await self.queries.count_by_status()
         durations = await self.queries.completion_durations(now - window)
         on_time = await self._on_time(now - window)
+        rated = await self.queries.ratings_since(now - RATING_WINDOW)
+        reasons = {r.code: r for r in await self.queries.reasons()} if rated else {}
         return Stats(
+            ratings_by_reason=rating_averages([(code, r) for code, _n, r in rated], reasons),
+            ratings_by_staff=rating_averages([(name, r) for _c, name, r in rated]),
+            rating_window=RATING_WINDOW,
             by_status={status: counts.get(status, 0) for status in ApplicationStatus},
             registered_today=await self.queries.count_registered_since(today),
             registered_last_7_days=await self.queries.count_registered_since(week),

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
+from workflows.citizen import confirmation_items
 from workflows.errors import (
     AlreadyClosed,
     AlreadyTaken,
@@ -49,19 +50,21 @@ ALLOWED: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
 def owed_messages(app: Application, staff_chat_id: int, event: EventKind) -> list[OutboxItem]:
     """What a status change owes: the card edit, the subscriber notice, maybe an e-mail."""
     n = app.number
+    # A reopened order is done (or rejected) again: its messages are owed anew.
+    again = f":{app.reopened_count}" if app.reopened_count else ""
     items = [
         OutboxItem(
             kind=OutboxKind.STAFF_CARD_EDIT,
             channel=Channel.TELEGRAM,
             recipient=str(staff_chat_id),
-            dedupe_key=f"card_edit:{n}:{event.value}",
+            dedupe_key=f"card_edit:{n}:{event.value}{again}",
             application_number=n,
         ),
         OutboxItem(
             kind=OutboxKind.NOTICE,
             channel=Channel.TELEGRAM,
             recipient=str(app.chat_id),
-            dedupe_key=f"notice:{n}:{event.value}",
+            dedupe_key=f"notice:{n}:{event.value}{again}",
             application_number=n,
             payload={"event": event.value},
         ),
@@ -72,7 +75,7 @@ def owed_messages(app: Application, staff_chat_id: int, event: EventKind) -> lis
                 kind=OutboxKind.EMAIL,
                 channel=Channel.EMAIL,
                 recipient=app.email,
-                dedupe_key=f"email:{n}:{event.value}",
+                dedupe_key=f"email:{n}:{event.value}{again}",
                 application_number=n,
                 payload={"event": event.value},
             )
@@ -116,6 +119,7 @@ class WorkOrders:
         target: ApplicationStatus,
         staff: StaffMember,
         note: str | None,
+        photo_file_id: str | None = None,
     ) -> Application:
         now = self.clock.now()
         async with self.transactions() as uow:
@@ -132,12 +136,20 @@ class WorkOrders:
                 changes |= {"closed_at": now, "result_note": note}
                 if app.taken_by_id is None:
                     changes |= {"taken_by_id": staff.user_id, "taken_by_name": staff.name}
+                if target is ApplicationStatus.DONE:  # the subscriber is asked (citizen.py)
+                    changes |= {"confirm_asked_at": now, "citizen_answer": None}
             updated = replace(app, **changes)  # type: ignore[arg-type]
             await uow.applications.update(updated)
             event = EventKind(target.value)
             await uow.applications.add_event(
                 number,
-                Event(at=now, kind=event, actor=f"staff:{staff.user_id}:{staff.name}", note=note),
+                Event(
+                    at=now,
+                    kind=event,
+                    actor=f"staff:{staff.user_id}:{staff.name}",
+                    note=note,
+                    photo_file_id=photo_file_id,
+                ),
             )
             if target is ApplicationStatus.DONE:
                 new_state = (
@@ -146,7 +158,10 @@ class WorkOrders:
                     else ServiceState.ACTIVE
                 )
                 await uow.registry.set_service_state(app.subscriber_code, new_state)
-            for item in owed_messages(updated, self.staff_chat_id, event):
+            owed = owed_messages(updated, self.staff_chat_id, event)
+            if target is ApplicationStatus.DONE:
+                owed += confirmation_items(updated)
+            for item in owed:
                 await uow.outbox.enqueue(item, now)
             await uow.commit()
         return updated
@@ -154,8 +169,11 @@ class WorkOrders:
     async def take(self, number: int, staff: StaffMember) -> Application:
         return await self._change(number, ApplicationStatus.TAKEN, staff, None)
 
-    async def complete(self, number: int, staff: StaffMember, note: str) -> Application:
-        return await self._change(number, ApplicationStatus.DONE, staff, note)
+    async def complete(
+        self, number: int, staff: StaffMember, note: str, photo_file_id: str | None = None
+    ) -> Application:
+        """Done with the result note and, maybe, a photo (by Telegram file id) as proof."""
+        return await self._change(number, ApplicationStatus.DONE, staff, note, photo_file_id)
 
     async def reject(self, number: int, staff: StaffMember, reason: str) -> Application:
         return await self._change(number, ApplicationStatus.REJECTED, staff, reason)

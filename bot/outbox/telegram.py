@@ -39,6 +39,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 
+from bot.outbox.citizen_rows import send_confirm_ask, send_staff_reopened
 from bot.outbox.notices import (
     DEFAULT_PHONE,
     EGOV_VERIFIED,
@@ -168,6 +169,8 @@ class TelegramSender:
             OutboxKind.NOTICE: self._notice,
             OutboxKind.PROBE_WARNING: self._probe_warning,
             OutboxKind.EGOV_VERIFIED: self._egov_verified,
+            OutboxKind.CONFIRM_ASK: lambda item, chat: send_confirm_ask(self, item, chat),
+            OutboxKind.STAFF_REOPENED: lambda item, chat: send_staff_reopened(self, item, chat),
         }
 
     def lane(self) -> Lane:

@@ -146,6 +146,8 @@ class StaffHandlers:
     outbox: Waker | None = field(default=None, kw_only=True)
     # Set by ``bot.staff.setup``: the planned-date prompt after Take.
     planner: DateAsker | None = field(default=None, kw_only=True)
+    # DONE_PHOTO: a photo with Done's note (its caption) is "optional", "required" or "off".
+    done_photo: str = field(default="optional", kw_only=True)
 
     def _wake_outbox(self) -> None:
         """The use case queued a card edit or a notice: have it sent now, not at the next poll."""
@@ -249,6 +251,14 @@ class StaffHandlers:
                 "No. {number}: what was done (up to {limit} characters)."
             )
             placeholder = _("Result note")
+            if self.done_photo == "required":
+                text += "\n" + _(
+                    "📷 Send it as a photo (the valve, the seal) with the note as its caption."
+                )
+            elif self.done_photo == "optional":
+                text += "\n" + _(
+                    "📷 You may send a photo (the valve, the seal) with the note as its caption."
+                )
         else:
             text = _(
                 "✍️ {name}, reply to this message with the reason for rejecting work order "
@@ -369,11 +379,17 @@ class StaffHandlers:
         book = PromptBook(fsm_storage, bot.id)
         problem: str | None = None
         note: str | None = None
-        if message.text is None:
+        done = prompt.action == WorkOrderAction.DONE.value
+        raw, photo = message.text, None
+        if message.photo and done and self.done_photo != "off":
+            raw, photo = message.caption or "", message.photo[-1].file_id
+        if raw is None:
             problem = _("Please answer with text.")
+        elif done and self.done_photo == "required" and photo is None:
+            problem = _("Please send a photo with the result note as its caption.")
         else:
             try:
-                note = parse_text(message.text, max_length=NOTE_MAX_LENGTH)
+                note = parse_text(raw, max_length=NOTE_MAX_LENGTH)
             except InvalidText as exc:
                 if exc.code == "too_long":
                     problem = _(
@@ -401,7 +417,7 @@ class StaffHandlers:
         staff = StaffMember(user_id=user.id, name=display_name(user))
         try:
             if prompt.action == WorkOrderAction.DONE.value:
-                await self.work_orders.complete(prompt.number, staff, note)
+                await self.work_orders.complete(prompt.number, staff, note, photo)
             else:
                 await self.work_orders.reject(prompt.number, staff, note)
         except (WorkOrderError, ApplicationNotFound) as exc:

@@ -110,6 +110,7 @@ def _card(
         )
         lines += [_("Reason for rejection:"), _shortened(full["result"], shown["result"], _)]
     lines += _withdrawal_lines(app, _)
+    lines += citizen_lines(app, _)
     return "\n".join(lines)
 
 
@@ -134,6 +135,34 @@ def _withdrawal_lines(app: Application, _: Translate) -> list[str]:
     if app.status.is_open and declined:
         return [_("Withdrawal declined, {time}").format(time=fmt_dt(declined[-1].at, _))]
     return []
+
+
+def citizen_lines(app: Application, _: Translate) -> list[str]:
+    """Done's photo, and the subscriber's word on the card: reopened (with the last comment),
+    confirmed, rated."""
+    lines: list[str] = []
+    done = next((e for e in reversed(app.events) if e.kind is EventKind.DONE), None)
+    if app.status is ApplicationStatus.DONE and done is not None and done.photo_file_id:
+        lines.append("📷 " + _("A photo is attached to the result."))
+    if app.reopened_count:
+        lines.append(
+            "🔁 <b>"
+            + _("Reopened by the subscriber ({count}×)").format(count=app.reopened_count)
+            + "</b>"
+        )
+        comment = next(
+            (e.note for e in reversed(app.events) if e.kind is EventKind.REOPENED), None
+        )
+        if comment and app.status is ApplicationStatus.TAKEN:
+            lines += [_("The subscriber's comment:"), blockquote(esc(comment[:500]))]
+    if app.status is ApplicationStatus.DONE and app.citizen_answer == "yes":
+        lines.append("👍 " + _("The subscriber confirmed the work"))
+    if app.status is ApplicationStatus.DONE and app.rating is not None:
+        stars = "★" * app.rating + "☆" * (5 - app.rating)
+        lines.append(_("Rating: {stars} ({rating}/5)").format(stars=stars, rating=app.rating))
+        if app.rating_comment:
+            lines.append(blockquote(esc(app.rating_comment[:500])))
+    return lines
 
 
 def render_card(

@@ -53,7 +53,7 @@ from bot.support.texts import (
     stats_pages,
 )
 from dialogs.common import current_locale
-from dialogs.wording import esc
+from dialogs.wording import N_, esc, fmt_dt
 from workflows.errors import ApplicationNotFound
 from workflows.support import SEARCH_MAX_INPUT, InvalidSearch, SearchTerm, Support
 
@@ -61,6 +61,9 @@ logger = logging.getLogger(__name__)
 
 NUMBER_RE = re.compile(r"[#№]?\s*(\d{1,12})")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Done's photos sent after a /status answer, at most this many (newest reopenings aside).
+PHOTOS_LIMIT = 5
+PHOTO_CAPTION = N_("📷 Application No. {number}: the photo with the result note, {time}")
 
 
 class Verdict(Enum):
@@ -190,12 +193,29 @@ class SupportHandlers:
             pages, arg = await self.pages(cmd, args or "", user.id)
         except Usage as usage:
             return await message.answer(usage.text, parse_mode=ParseMode.HTML)
-        return await message.answer(
+        sent = await message.answer(
             with_footer(pages, 0),
             parse_mode=ParseMode.HTML,
             reply_markup=page_keyboard(cmd, arg, 0, len(pages)),
             link_preview_options=NO_PREVIEW,
         )
+        if cmd is AgentCommand.STATUS and arg.isdigit():
+            await self.send_photos(message, int(arg))
+        return sent
+
+    async def send_photos(self, message: Message, number: int) -> None:
+        """Done's photos (issue 19, item 3), each with its time, after the ``/status``."""
+        for event in (await self.support.photos(number))[:PHOTOS_LIMIT]:
+            caption = gettext(PHOTO_CAPTION).format(
+                number=number, time=fmt_dt(event.at, gettext)
+            )
+            await best_effort(
+                message.answer_photo(
+                    str(event.photo_file_id), caption=esc(caption), parse_mode=ParseMode.HTML
+                ),
+                "sending a photo of an application",
+                message.chat.id,
+            )
 
     async def on_help(self, message: Message, bot: Bot) -> None:
         """``/help`` in the staff group or the support chat: the sender's commands there."""

@@ -73,6 +73,15 @@ EVENT_WITHDRAW_DECLINED = N_("Withdrawal declined by {name}")
 EVENT_WITHDRAW_DECLINED_ANON = N_("Withdrawal declined")
 EVENT_PLANNED = N_("Date planned by {name}")
 EVENT_PLANNED_ANON = N_("Date planned")
+EVENT_CONFIRMED = N_("The subscriber confirmed the work")
+EVENT_REOPENED = N_("Reopened: the subscriber says the work was not done")
+EVENT_RATED = N_("Rated by the subscriber")
+EVENT_PHOTO = N_("📷 with a photo (sent below)")
+CITIZEN_EVENTS = {
+    EventKind.CONFIRMED: ("👍", EVENT_CONFIRMED),
+    EventKind.REOPENED: ("🔁", EVENT_REOPENED),
+    EventKind.RATED: ("⭐", EVENT_RATED),
+}
 EVENT_ICONS = {
     EventKind.REGISTERED: "🆕",
     EventKind.TAKEN: "🛠",
@@ -132,8 +141,13 @@ def _event_piece(event: Event, locale: str) -> Piece:
         label = esc(gettext(EVENT_REMINDED))
     elif event.kind is EventKind.WITHDRAW_REQUESTED:
         label = esc(gettext(EVENT_WITHDRAW_REQUESTED))
+    elif event.kind in CITIZEN_EVENTS:
+        icon, msgid = CITIZEN_EVENTS[event.kind]
+        label = esc(gettext(msgid))
     else:
         label = esc(event.kind.value)
+    if event.photo_file_id:
+        label += " · " + esc(gettext(EVENT_PHOTO))
     prefix = f"{icon} {when} — {label}"
     if event.kind is EventKind.PLANNED and event.note:  # "2026-12-12 morning": as the card
         day, _sep, window = event.note.partition(" ")

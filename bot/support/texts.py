@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 
-from aiogram.utils.i18n import gettext
+from aiogram.utils.i18n import get_i18n, gettext
 
 from bot.support.paging import Piece, paginate
 from dialogs.wording import (
@@ -77,6 +77,10 @@ STATS_COMPLETION = N_(
 STATS_NO_COMPLETION = N_("Nothing was completed in the last {days} days.")
 STATS_ON_TIME = N_("Done on time, by reason (last {days} days):")
 STATS_ON_TIME_LINE = N_("{reason}: {on_time} of {done} ({percent}%)")
+STATS_RATINGS_REASON = N_("Subscribers' ratings by reason (last {days} days):")
+STATS_RATINGS_STAFF = N_("Subscribers' ratings by staff member (last {days} days):")
+STATS_RATING_LINE = N_("{name}: {average} of 5 ({count} rated)")
+STATS_NO_RATINGS = N_("No ratings in the last {days} days.")
 
 # --- durations --------------------------------------------------------------------------
 DURATION_DAYS = N_("{days} d {hours} h")
@@ -204,4 +208,26 @@ def stats_pages(
             )
             for line in stats.on_time
         ]
+    pieces += rating_pieces(stats)
     return paginate(header, pieces)
+
+
+def rating_pieces(stats: Stats) -> list[Piece]:
+    """The subscribers' ratings (issue 19): average by reason and by staff member."""
+    days = round(stats.rating_window.total_seconds() / 86400)
+    if not stats.ratings_by_reason:
+        return [Piece(), Piece(html=esc(gettext(STATS_NO_RATINGS).format(days=days)))]
+    locale = get_i18n().current_locale
+    pieces = [Piece()]
+    for title, averages in (
+        (STATS_RATINGS_REASON, stats.ratings_by_reason),
+        (STATS_RATINGS_STAFF, stats.ratings_by_staff),
+    ):
+        pieces.append(Piece(html=esc(gettext(title).format(days=days))))
+        for a in averages:
+            name = a.reason.label(locale) if a.reason is not None else a.key
+            line = gettext(STATS_RATING_LINE).format(
+                name=name, average=f"{a.average:.1f}", count=a.count
+            )
+            pieces.append(Piece(html="⭐ " + esc(line)))
+    return pieces

@@ -17,6 +17,7 @@ from typing import Any
 
 from sandbox.botapi.chats import ChatMethods
 from sandbox.botapi.common import Handler
+from sandbox.botapi.media import MediaMethods
 from sandbox.botapi.messages import MessageMethods
 from sandbox.botapi.updates import UpdateMethods
 from sandbox.errors import ApiError, DropConnection, bad_request
@@ -50,7 +51,8 @@ class BotApi:
             "logOut": self.ok_true,
             "close": self.ok_true,
         }
-        for area in (UpdateMethods(self), MessageMethods(self), ChatMethods(self)):
+        areas = (UpdateMethods(self), MessageMethods(self), MediaMethods(self), ChatMethods(self))
+        for area in areas:
             self._handlers.update(area.handlers())
 
     @property

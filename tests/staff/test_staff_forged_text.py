@@ -109,7 +109,7 @@ async def test_forged_text_is_inert_from_card_to_email(
     assert_inert_telegram(card, quoted=("Təsvir", "Qeyd", "Nəticə"))
     assert "Done by Elvin Adı" in card
 
-    taken, done = h.tg.sent(SUBSCRIBER)
+    taken, done, _question = h.tg.sent(SUBSCRIBER)  # then the citizen's question
     assert_inert_telegram(taken.text)
     assert_inert_telegram(done.text, quoted=("Nəticə",))
 

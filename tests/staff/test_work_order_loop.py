@@ -56,7 +56,8 @@ async def test_register_take_done_notifies_everyone(h: Harness, smtp: tuple[Inbo
     assert "Su bağlandı, plomb vuruldu." in text
     assert (await h.card(number)).reply_markup is None
     notices = h.tg.sent(1001)
-    assert len(notices) == 2
+    assert len(notices) == 3  # taken, done, and the question whether it was
+    assert "Was your water supply actually suspended?" in notices[2].text
     assert "выполнена" in notices[1].text and "Su bağlandı" in notices[1].text
     button = notices[1].method.reply_markup.inline_keyboard[0][0]
     assert button.text == "Проверить статус заявки"

@@ -18,7 +18,7 @@ async def test_stats_show_the_share_done_on_time_by_reason(world: World) -> None
 
     lines = text.splitlines()
     at = lines.index("Done on time, by reason (last 30 days):")
-    assert lines[at + 1 :] == [
+    assert lines[at + 1 : at + 3] == [
         "• Temporary absence (travel, posting): 1 of 2 (50%)",
         "• I have returned: 0 of 1 (0%)",
     ]

@@ -14,7 +14,7 @@ from workflows.identity import account_subject
 from workflows.models import Application
 from workflows.outbox.records import OutboxKind
 
-APPLICANT_KINDS = (OutboxKind.NOTICE, OutboxKind.EMAIL)
+APPLICANT_KINDS = (OutboxKind.NOTICE, OutboxKind.EMAIL, OutboxKind.CONFIRM_ASK)
 
 
 class Table(Protocol):

@@ -463,5 +463,15 @@ class FakeSupportQueries:
             and app.closed_at >= closed_since
         ]
 
+    async def ratings_since(self, closed_since: datetime) -> Sequence[tuple[str, str, int]]:
+        return [
+            (app.reason_code, app.taken_by_name or "?", app.rating)
+            for app in self.db.applications.values()
+            if app.status is ApplicationStatus.DONE
+            and app.rating is not None
+            and app.closed_at is not None
+            and app.closed_at >= closed_since
+        ]
+
     async def reasons(self) -> Sequence[Reason]:
         return [reason for reason, _ in self.db.reasons]

@@ -27,6 +27,8 @@ class OutboxKind(StrEnum):
     EMAIL = "email"
     PROBE_WARNING = "probe_warning"
     EGOV_VERIFIED = "egov_verified"  # the account's FIN is confirmed through the e-gov login
+    CONFIRM_ASK = "confirm_ask"  # after Done: was the work really done? (the subscriber)
+    STAFF_REOPENED = "staff_reopened"  # the subscriber said No: the staff group is told
 
 
 class OutboxStatus(StrEnum):
