@@ -142,7 +142,9 @@ async def test_staff_take_done_notifies_the_subscriber_and_mails(tg: Telegram) -
     )
     assert answer["answered"], answer
 
-    taken = await tg.wait(staff, this_card & card_action(number, "done"), timeout=CARD_TIMEOUT)
+    taken = await tg.wait(
+        staff, this_card & card_action(number, "done"), timeout=CARD_TIMEOUT, last=None
+    )
     assert not card_action(number, "take")(taken)
     assert next(
         b["text"] for b in inline_buttons(taken) if b["callback_data"] == f"wo:done:{number}"
@@ -168,7 +170,7 @@ async def test_staff_take_done_notifies_the_subscriber_and_mails(tg: Telegram) -
     sent = await tg.send_text(RAUF, note, chat_id=staff, reply_to_message_id=prompt["message_id"])
     assert sent["delivered"], sent
 
-    closed = await tg.wait(staff, this_card & has_text(note), timeout=CARD_TIMEOUT)
+    closed = await tg.wait(staff, this_card & has_text(note), timeout=CARD_TIMEOUT, last=None)
     assert not [b for b in inline_buttons(closed) if b.get("callback_data", "").startswith("wo:")]
     notice = await tg.wait(
         chat.user_id, has_text(shown(NOTICE_DONE, "en", number=number)), timeout=CARD_TIMEOUT

@@ -1,7 +1,8 @@
 """The planned date through the real bot process over the sandbox: Take, the separate date
 prompt in the staff group, a choice, the card's line and the subscriber's notice naming it.
 
-User 700019; demo subscriber code 100013 (suspended: a restoration; owner FIN 7KQ2M9X).
+User 700019; demo subscriber code 100002 (suspended: a restoration; owner FIN 2RST4UV; no
+other test files an application on it).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ async def test_take_then_a_planned_date_reaches_the_card_and_the_subscriber(
 ) -> None:
     staff = int((await tg.config())["staff_chat_id"])
     chat = Chat(tg, 700019, locale="ru")
-    number = await register(chat, code="100013", fin="7KQ2M9X")
+    number = await register(chat, code="100002", fin="2RST4UV")
     card = await tg.wait(staff, card_action(number, "take"), timeout=CARD_TIMEOUT, last=None)
 
     answer = await tg.press(
@@ -72,7 +73,7 @@ async def test_take_then_a_planned_date_reaches_the_card_and_the_subscriber(
         start="09:00",
         end="13:00",
     )
-    await tg.wait(staff, this_card & has_text(line), timeout=CARD_TIMEOUT)
+    await tg.wait(staff, this_card & has_text(line), timeout=CARD_TIMEOUT, last=None)
     told = shown(
         PLANNED_RESTORE,
         "ru",
