@@ -38,7 +38,7 @@ from bot.app import (
 from bot.config import MASK, Settings, describe_error
 from bot.egov_web import EgovWeb
 from bot.import_cli import run_import_cli
-from bot.metrics import OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
+from bot.metrics import APPLICATIONS, EVENTS, OUTBOX, ApiErrorMetrics, UpdateMetricsMiddleware
 from bot.monitoring import Listener, Monitoring
 from bot.outbox.runner import OutboxRunner
 from bot.retention import RetentionJob
@@ -130,6 +130,16 @@ async def refresh_outbox_gauges(store: SqlOutboxStore) -> None:
         OUTBOX.labels(status.value).set(counts.get(status, 0))
 
 
+async def refresh_gauges(services: Services) -> None:
+    """The gauges read from the shared database, when /metrics is scraped."""
+    await refresh_outbox_gauges(services.outbox_store)
+    gauges = await services.support.gauges()
+    for status, count in gauges.by_status.items():
+        APPLICATIONS.labels(status.value).set(count)
+    for kind, count in gauges.by_event.items():
+        EVENTS.labels(kind.value).set(count)
+
+
 async def run(
     settings: Settings,
     *,
@@ -201,7 +211,7 @@ def monitoring_of(settings: Settings, services: Services, storage: BaseStorage) 
     token = settings.metrics_token
     return Monitoring(
         health=lambda: health_of(services, storage),
-        refresh_metrics=lambda: refresh_outbox_gauges(services.outbox_store),
+        refresh_metrics=lambda: refresh_gauges(services),
         token=token.get_secret_value() if token is not None else None,
         guard_health=settings.metrics_listener == "public",
     )

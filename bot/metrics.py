@@ -41,6 +41,15 @@ THROTTLED_UPDATES = Counter(
     registry=REGISTRY,
 )
 OUTBOX = Gauge("bot_outbox_messages", "Outbox rows by status", ["status"], registry=REGISTRY)
+APPLICATIONS = Gauge(
+    "bot_applications", "Applications by status (shared database)", ["status"], registry=REGISTRY
+)
+EVENTS = Gauge(
+    "bot_application_events",
+    "Events in the applications' timelines by kind (shared database)",
+    ["kind"],
+    registry=REGISTRY,
+)
 TELEGRAM_ERRORS = Counter(
     "bot_telegram_api_errors_total", "Telegram API errors by code", ["code"], registry=REGISTRY
 )

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from storage.identity import SqlVerifications
-from storage.models import AgentAccessRow, ApplicationRow
+from storage.models import AgentAccessRow, ApplicationRow, EventRow
 from storage.registry import engine_of
 from storage.repositories import (
     SqlApplications,
@@ -111,6 +111,12 @@ class SqlSupportQueries(SupportQueries):
         async with self.session_factory() as session:
             rows = (await session.execute(stmt)).all()
         return {ApplicationStatus(status): int(n) for status, n in rows if status in known}
+
+    async def count_events_by_kind(self) -> Mapping[str, int]:
+        stmt = select(EventRow.kind, func.count()).group_by(EventRow.kind)
+        async with self.session_factory() as session:
+            rows = (await session.execute(stmt)).all()
+        return {str(kind): int(n) for kind, n in rows}
 
     async def count_registered_since(self, since: datetime) -> int:
         stmt = (

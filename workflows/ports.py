@@ -284,6 +284,9 @@ class SupportQueries(Protocol):
     async def count_by_status(self) -> Mapping[ApplicationStatus, int]:
         """The number of applications in each status (absent statuses may be missing)."""
 
+    async def count_events_by_kind(self) -> Mapping[str, int]:
+        """The number of events of each kind in every timeline (absent kinds may be missing)."""
+
     async def count_registered_since(self, since: datetime) -> int:
         """How many applications were registered at or after ``since``."""
 

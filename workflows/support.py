@@ -28,7 +28,7 @@ from datetime import datetime, time, timedelta, tzinfo
 
 from workflows.clock import BAKU
 from workflows.errors import ApplicationNotFound
-from workflows.models import Application, ApplicationStatus, Event, Reason
+from workflows.models import Application, ApplicationStatus, Event, EventKind, Reason
 from workflows.ports import AccessLog, AgentLookup, ApplicationFile, Clock, SupportQueries
 from workflows.values import FIN_RE, InvalidFin, mask_fin, parse_fin
 
@@ -137,6 +137,15 @@ class Stats:
     @property
     def open(self) -> int:
         return sum(n for status, n in self.by_status.items() if status.is_open)
+
+
+@dataclass(frozen=True, slots=True)
+class Gauges:
+    """What /metrics shows of the applications: every status and every event kind, zeros
+    included."""
+
+    by_status: Mapping[ApplicationStatus, int]
+    by_event: Mapping[EventKind, int]
 
 
 class InvalidSearch(ValueError):
@@ -308,6 +317,15 @@ class Support:
             median_completion=percentile(durations, 0.5),
             p90_completion=percentile(durations, 0.9),
             on_time=on_time,
+        )
+
+    async def gauges(self) -> Gauges:
+        """Counts only, for the operator's /metrics: no agent asks, so nothing is logged."""
+        statuses = await self.queries.count_by_status()
+        kinds = await self.queries.count_events_by_kind()
+        return Gauges(
+            by_status={status: statuses.get(status, 0) for status in ApplicationStatus},
+            by_event={kind: kinds.get(kind.value, 0) for kind in EventKind},
         )
 
     def due(self, created_at: datetime, due_at: datetime | None) -> datetime:

@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_services
 from bot.config import Settings
-from bot.main import health_of, refresh_outbox_gauges
-from bot.metrics import OUTBOX
+from bot.main import health_of, refresh_gauges, refresh_outbox_gauges
+from bot.metrics import APPLICATIONS, EVENTS, OUTBOX
 from storage.database import create_engine
 from tests.support import draft, seed_subscribers, subscriber_row
 from workflows.clock import FixedClock
+from workflows.models import StaffMember
 
 
 async def test_health_of_a_reachable_database(settings: Settings, engine: AsyncEngine) -> None:
@@ -58,3 +59,22 @@ async def test_outbox_gauges_follow_the_table(
     await refresh_outbox_gauges(services.outbox_store)
     assert OUTBOX.labels("pending")._value.get() == 1  # the staff card
     assert OUTBOX.labels("sent")._value.get() == 0
+
+
+async def test_application_gauges_count_every_status_and_event_kind(
+    settings: Settings, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    """Issue 19: /metrics shows the applications by status (withdrawn included) and the
+    events of their timelines by kind, zeros too."""
+    await seed_subscribers(engine, [subscriber_row("100001"), subscriber_row("100002")])
+    services = build_services(settings, engine=engine, clock=clock)
+    first = await services.journey.submit(draft("100001", chat_id=1))
+    await services.journey.submit(draft("100002", chat_id=2))
+    await services.work_orders.take(first, StaffMember(user_id=7, name="Rauf"))
+    await refresh_gauges(services)
+    assert APPLICATIONS.labels("registered")._value.get() == 1
+    assert APPLICATIONS.labels("taken")._value.get() == 1
+    assert APPLICATIONS.labels("withdrawn")._value.get() == 0
+    assert EVENTS.labels("registered")._value.get() == 2
+    assert EVENTS.labels("taken")._value.get() == 1
+    assert EVENTS.labels("reopened")._value.get() == 0

@@ -442,6 +442,13 @@ class FakeSupportQueries:
             counts[app.status] = counts.get(app.status, 0) + 1
         return counts
 
+    async def count_events_by_kind(self) -> Mapping[str, int]:
+        counts: dict[str, int] = {}
+        for events in self.db.events.values():
+            for event in events:
+                counts[event.kind.value] = counts.get(event.kind.value, 0) + 1
+        return counts
+
     async def count_registered_since(self, since: datetime) -> int:
         return sum(1 for app in self.db.applications.values() if app.created_at >= since)
 
