@@ -728,3 +728,14 @@ def card_numbers(markup: Any) -> set[int]:
 
 def card_action(number: int, action: str) -> Expect:
     return has_callback(f"wo:{action}:{number}")
+
+
+def date_prompt_of(number: int, card_id: int) -> Expect:
+    """The staff group's "when will it be done?" prompt after Take, answering the card."""
+
+    def check(m: dict[str, Any]) -> bool:
+        return m.get("reply_to") == card_id and any(
+            str(b.get("callback_data", "")).startswith(f"wpl:{number}:") for b in inline_buttons(m)
+        )
+
+    return Expect(f"the date prompt of No. {number}", check)

@@ -1,7 +1,8 @@
-"""Issue 19, items 3 and 4, against the real bot process over the sandbox: Done answered
-with a photo (the note as its caption), the subscriber asked whether the supply was really
-restored, No with a comment reopens the card, Done again, Yes and a rating of 4, and an
-agent's /stats shows the rating.
+"""Issue 19, the whole loop against the real bot process over the sandbox: register, Take
+with a planned date (tomorrow morning) that the card and the subscriber's notice name, Done
+answered with a photo (the note as its caption), the subscriber asked whether the supply was
+really restored, No with a comment reopens the card, Done again, Yes and a rating of 4, and
+an agent's /stats shows the rating.
 
 User 700030; demo subscriber code 100010 (John's FIN, suspended: a restoration; no other
 test uses it).
@@ -9,9 +10,24 @@ test uses it).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from tests.e2e.harness import NIGAR, RAUF, Chat, Expect, Telegram, card_action, has_text, shown
+from babel.dates import format_date
+
+from bot.staff.plan_texts import PLANNED_LINE, PLANNED_RESTORE
+from tests.e2e.harness import (
+    NIGAR,
+    RAUF,
+    Chat,
+    Expect,
+    Telegram,
+    card_action,
+    date_prompt_of,
+    has_text,
+    inline_buttons,
+    shown,
+)
 from tests.e2e.harness import register as register_application
 
 TIMEOUT = 30.0
@@ -50,7 +66,7 @@ async def close(tg: Telegram, staff: int, card_id: int, number: int, note: str, 
     assert sent["delivered"], sent
 
 
-async def test_photo_no_reopens_then_yes_and_a_rating(tg: Telegram) -> None:
+async def test_planned_date_photo_no_reopens_then_yes_and_a_rating(tg: Telegram) -> None:
     config = await tg.config()
     staff = int(config["staff_chat_id"])
     chat = Chat(tg, 700030, locale="en")
@@ -60,6 +76,21 @@ async def test_photo_no_reopens_then_yes_and_a_rating(tg: Telegram) -> None:
     this_card = Expect(f"card #{card_id}", lambda m: m["message_id"] == card_id)
     await tg.press(RAUF, staff, card_id, f"wo:take:{number}", wait=TIMEOUT)
     await tg.wait(staff, this_card & card_action(number, "done"), timeout=TIMEOUT, last=None)
+
+    prompt = await tg.wait(staff, date_prompt_of(number, card_id), timeout=TIMEOUT, last=None)
+    tomorrow = next(
+        b
+        for b in inline_buttons(prompt)
+        if b["text"] == shown("Tomorrow, {hours}", "az", hours="09:00–13:00")
+    )
+    day_text = tomorrow["callback_data"].split(":")[2]  # wpl:<number>:<YYYYMMDD>:m
+    day = date(int(day_text[:4]), int(day_text[4:6]), int(day_text[6:]))
+    await tg.press(RAUF, staff, prompt["message_id"], tomorrow["callback_data"], wait=TIMEOUT)
+    planned = dict(start="09:00", end="13:00")
+    line = shown(PLANNED_LINE, "az", date=format_date(day, "d MMMM", locale="az"), **planned)
+    await tg.wait(staff, this_card & has_text(line), timeout=TIMEOUT, last=None)
+    told = shown(PLANNED_RESTORE, "en", date=format_date(day, "d MMMM", locale="en"), **planned)
+    await tg.wait(chat.user_id, has_text(told), timeout=TIMEOUT)
 
     await close(tg, staff, card_id, number, "Valve opened, seal removed", photo=True)
     await tg.wait(

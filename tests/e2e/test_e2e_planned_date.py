@@ -8,7 +8,6 @@ other test files an application on it).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from babel.dates import format_date
 
@@ -19,6 +18,7 @@ from tests.e2e.harness import (
     Expect,
     Telegram,
     card_action,
+    date_prompt_of,
     has_text,
     inline_buttons,
     register,
@@ -26,15 +26,6 @@ from tests.e2e.harness import (
 )
 
 CARD_TIMEOUT = 30.0
-
-
-def date_prompt_of(number: int, card_id: int) -> Expect:
-    def check(m: dict[str, Any]) -> bool:
-        return m.get("reply_to") == card_id and any(
-            str(b.get("callback_data", "")).startswith(f"wpl:{number}:") for b in inline_buttons(m)
-        )
-
-    return Expect(f"the date prompt of No. {number}", check)
 
 
 async def test_take_then_a_planned_date_reaches_the_card_and_the_subscriber(
