@@ -206,9 +206,7 @@ class SupportHandlers:
     async def send_photos(self, message: Message, number: int) -> None:
         """Done's photos (issue 19, item 3), each with its time, after the ``/status``."""
         for event in (await self.support.photos(number))[:PHOTOS_LIMIT]:
-            caption = gettext(PHOTO_CAPTION).format(
-                number=number, time=fmt_dt(event.at, gettext)
-            )
+            caption = gettext(PHOTO_CAPTION).format(number=number, time=fmt_dt(event.at, gettext))
             await best_effort(
                 message.answer_photo(
                     str(event.photo_file_id), caption=esc(caption), parse_mode=ParseMode.HTML
