@@ -169,18 +169,20 @@ def build_services(
     staff_chat_id = settings.staff_chat_id or 0
     outbox_store = SqlOutboxStore(engine)
     egov = build_egov(settings, engine, transactions, clock, closers)
+    journey = Journey(
+        registry,
+        transactions,
+        clock,
+        staff_chat_id,
+        require_verified=settings.require_verified_identity,
+        deadline=timedelta(hours=settings.work_order_deadline_hours),
+        suspend_until_max_days=settings.suspend_until_max_days,
+    )
     return Services(
         engine=engine,
         transactions=transactions,
         registry=registry,
-        journey=Journey(
-            registry,
-            transactions,
-            clock,
-            staff_chat_id,
-            require_verified=settings.require_verified_identity,
-            deadline=timedelta(hours=settings.work_order_deadline_hours),
-        ),
+        journey=journey,
         proofs=Proofs(registry, transactions, clock),
         privacy=Privacy(transactions, clock, staff_chat_id),
         work_orders=WorkOrders(transactions, clock, staff_chat_id),
