@@ -30,7 +30,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import dialogs
-from bot import citizen, commands, staff, support
+from bot import citizen, commands, restoration, staff, support
 from bot.adapters.billing_http import HttpSubscriberRegistry
 from bot.adapters.mail import FileMailer, SmtpMailer
 from bot.best_effort import BestEffortMessageManager
@@ -71,6 +71,7 @@ from workflows.outbox.limits import RateLimiter
 from workflows.ports import Clock, Mailer, SubscriberRegistry
 from workflows.privacy import Privacy
 from workflows.proofs import Proofs
+from workflows.restoration import Restorations
 from workflows.support import Support
 from workflows.values import SubscriberCodeParser
 from workflows.withdrawal import Withdrawals
@@ -108,6 +109,7 @@ class Services:
     privacy: Privacy
     work_orders: WorkOrders
     citizen: Citizen
+    restorations: Restorations
     support: Support
     outbox_store: SqlOutboxStore
     staff_chats: StaffChats
@@ -169,18 +171,20 @@ def build_services(
     staff_chat_id = settings.staff_chat_id or 0
     outbox_store = SqlOutboxStore(engine)
     egov = build_egov(settings, engine, transactions, clock, closers)
+    journey = Journey(
+        registry,
+        transactions,
+        clock,
+        staff_chat_id,
+        require_verified=settings.require_verified_identity,
+        deadline=timedelta(hours=settings.work_order_deadline_hours),
+        suspend_until_max_days=settings.suspend_until_max_days,
+    )
     return Services(
         engine=engine,
         transactions=transactions,
         registry=registry,
-        journey=Journey(
-            registry,
-            transactions,
-            clock,
-            staff_chat_id,
-            require_verified=settings.require_verified_identity,
-            deadline=timedelta(hours=settings.work_order_deadline_hours),
-        ),
+        journey=journey,
         proofs=Proofs(registry, transactions, clock),
         privacy=Privacy(transactions, clock, staff_chat_id),
         work_orders=WorkOrders(transactions, clock, staff_chat_id),
@@ -190,6 +194,7 @@ def build_services(
             staff_chat_id,
             deadline=timedelta(hours=settings.work_order_deadline_hours),
         ),
+        restorations=Restorations(journey),
         support=Support(
             queries=SqlSupportQueries(session_factory),
             clock=clock,
@@ -305,6 +310,8 @@ def build_dispatcher(
             )
         )
     )
+    # The restoration offer's button opens the application form, filled in.
+    dp.include_router(restoration.setup(restoration.RestorationHandlers(services.restorations)))
     dp.include_router(dialogs.setup())
     dp.include_router(commands.fallback())
     dp.message.outer_middleware(ReplyCallbackGuard())  # before aiogram-dialog's, which it guards
@@ -424,6 +431,7 @@ def build_outbox_runner(
         limiter=limiter,
         latest=LatestMessages(storage) if storage is not None else None,
         contact_phone=settings.mail_contact_phone,
+        restorations=services.restorations,
     )
     contact = Contact(phone=settings.mail_contact_phone, site=settings.mail_contact_site)
     email = EmailSender(services.mailer, reader, i18n, links, contact)
@@ -440,6 +448,7 @@ def build_outbox_runner(
         lease=timedelta(seconds=settings.outbox_lease_s),
         timing=timing,
         worker=worker,
+        restorations=services.restorations,
     )
 
 

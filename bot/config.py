@@ -152,6 +152,9 @@ class Settings(BaseSettings):
 
     work_order_deadline_hours: float = Field(default=72, gt=0, alias="WORK_ORDER_DEADLINE_HOURS")
     reminder_interval_hours: float = Field(default=24, gt=0, alias="REMINDER_INTERVAL_HOURS")
+    # How far ahead a suspension's optional "until" date may be, in days (three days before
+    # it the subscriber is offered a restoration application).
+    suspend_until_max_days: int = Field(default=365, ge=1, le=3650, alias="SUSPEND_UNTIL_MAX_DAYS")
     # A photo with Done's result note (the note as its caption): optional, required or off.
     done_photo: Literal["optional", "required", "off"] = Field(
         default="optional", alias="DONE_PHOTO"

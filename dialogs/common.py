@@ -139,6 +139,8 @@ class ErrorId(StrEnum):
     REASON_STALE = "reason.stale"
     PROBE_CODES = "probe.codes"
     PROBE_FINS = "probe.fins"
+    UNTIL_FORMAT = "until.format"
+    UNTIL_RANGE = "until.range"
 
     @classmethod
     def of(cls, exc: InvalidValue) -> ErrorId:
@@ -251,6 +253,10 @@ ERRORS: Mapping[ErrorId, str] = {
     ErrorId.PROBE_FINS: N_(
         "You have entered many different FINs today. For your security, please try again "
         "tomorrow or call 195."
+    ),
+    ErrorId.UNTIL_FORMAT: N_("Type the date as DD.MM.YYYY, for example {example}."),
+    ErrorId.UNTIL_RANGE: N_(
+        "Choose a date from {first} to {last}: after today and at most {days} days ahead."
     ),
 }
 

@@ -21,6 +21,8 @@ class ApplicationSG(StatesGroup):
     registered = State()
     # Not a step of the form: the proof a code with no owner FIN on record asks for.
     prove = State()
+    # Not a step either: a suspension's optional "until when?", opened from the summary.
+    until = State()
 
 
 # Steps of the application form, for the "Step N of M" line: the group's states in their

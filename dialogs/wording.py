@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, KeysView, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import phonenumbers
 from aiogram.utils.i18n import I18n
+from babel.dates import format_date
 from babel.numbers import format_currency
 
 from workflows.clock import BAKU
@@ -100,6 +101,19 @@ def fmt_dt(value: datetime, _: Translate) -> str:
     abroad); the same in every text, the e-mail's included. ``_`` translates the zone."""
     local = value.astimezone(BAKU)
     return _(BAKU_TIME).format(time=f"{local:%d.%m.%Y, %H:%M}")
+
+
+def fmt_day(value: date | str | None, locale: str) -> str:
+    """A calendar day in the reader's language: ``12 March 2027``, ``12 mart 2027``,
+    ``12 марта 2027``; a stored ``YYYY-MM-DD`` too. "" for none (or a broken value)."""
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return ""
+    if value is None:
+        return ""
+    return format_date(value, "d MMMM y", locale=locale)
 
 
 def fmt_money(value: Decimal) -> str:

@@ -35,6 +35,7 @@ APPLICANT_KINDS = (
     OutboxKind.NOTICE.value,
     OutboxKind.EMAIL.value,
     OutboxKind.CONFIRM_ASK.value,
+    OutboxKind.RESTORE_OFFER.value,
 )
 # Why a pending message to an anonymised applicant was given up.
 ERASED = "erased"

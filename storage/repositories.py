@@ -33,6 +33,7 @@ from storage.models import (
 )
 from storage.privacy import SqlPersonalData
 from storage.registry import SqlRegistryWriteBack, engine_of
+from storage.restoration_offers import SqlRestorationOffers
 from storage.rows import application_of_row as _application
 from workflows.errors import OpenApplicationExists
 from workflows.models import (
@@ -202,7 +203,7 @@ class SqlReasonCatalogue(ReasonCatalogue):
         return await read_reasons(self._conn)
 
 
-class SqlApplications(Applications):
+class SqlApplications(SqlRestorationOffers, Applications):
     __slots__ = ("_conn",)
 
     def __init__(self, conn: AsyncConnection) -> None:

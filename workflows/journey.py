@@ -7,6 +7,8 @@ Rules (from the utility's manual):
 - A subscriber with a debt is stopped with the manual's warning; nothing is registered.
 - Without a debt the application and its work order are registered in one transaction,
   together with the staff card the outbox owes.
+- A suspension may say until when (``workflows.until``): the date is checked again at
+  registration; a restoration keeps none.
 - An account sees the applications it filed, and those of a FIN it proved
   (``workflows.identity``); anything else is "not found", like a gap in the numbers.
 - Before the account proved a code's owner FIN, the code step tells only what the manual
@@ -52,6 +54,7 @@ from workflows.ports import (
     UserProfile,
 )
 from workflows.proofs import record_verification
+from workflows.until import DEFAULT_MAX_DAYS, check_until_iso
 
 
 def staff_card_item(number: int, staff_chat_id: int) -> OutboxItem:
@@ -98,6 +101,8 @@ class Journey:
     reasons_ttl: timedelta = timedelta(seconds=60)
     # WORK_ORDER_DEADLINE_HOURS: the due time of an order whose reason has no deadline.
     deadline: timedelta = timedelta(hours=72)
+    # SUSPEND_UNTIL_MAX_DAYS: how far ahead a suspension's "until" date may be.
+    suspend_until_max_days: int = DEFAULT_MAX_DAYS
     _reasons: tuple[datetime, Sequence[Reason]] | None = field(default=None, repr=False)
 
     # --- profile -----------------------------------------------------------------------
@@ -195,8 +200,11 @@ class Journey:
         if reason is None:
             raise ReasonNotAllowed(draft.reason_code)
         now = self.clock.now()
+        until = draft.suspend_until if kind is ApplicationKind.SUSPEND else None
+        if until is not None:  # raises UntilNotAllowed: the day came while the draft waited
+            until = check_until_iso(until, now, self.suspend_until_max_days)
         app = Application.register(
-            draft,
+            replace(draft, suspend_until=until),
             kind=kind,
             address=subscriber.address,
             at=now,

@@ -106,6 +106,8 @@ class Draft:
     locale: str
     telegram_user_id: int
     chat_id: int
+    # A suspension's optional "until when?" (``workflows.until``): a Baku day, "2027-03-12".
+    suspend_until: str | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +148,7 @@ class Application(Draft):
     rating: int | None = None
     rating_comment: str | None = None
     reopened_count: int = 0
-    suspend_until: str | None = None  # "2027-03-01"
+    # When the restoration was offered (``workflows.restoration``), or found needless.
     restoration_offered_at: datetime | None = None
     events: tuple[Event, ...] = field(default=())
 

@@ -166,6 +166,16 @@ class Applications(Protocol):
         With ``due_before``, an application with a due time is taken when it is due before
         ``due_before`` (``moment`` then applies only to those without one)."""
 
+    async def restoration_due(self, last_day: str, *, limit: int) -> Sequence[Application]:
+        """Suspensions due a restoration offer (``workflows.restoration``), by ``until`` date
+        then number (no events): done, ``suspend_until`` on or before ``last_day`` (an ISO
+        date), not offered yet, not anonymised; no application open on the code, and none
+        done on it after this one (a restoration, a new suspension)."""
+
+    async def claim_restoration_offer(self, number: int, now: datetime) -> bool:
+        """Set ``restoration_offered_at`` to ``now`` unless it is set: one conditional
+        UPDATE, so of two units of work at once only one gets True."""
+
     async def update(self, app: Application) -> None:
         """Store the status and work-order fields of an application."""
 

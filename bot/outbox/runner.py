@@ -1,6 +1,7 @@
-"""The runner of the outbox: one lane per channel and the overdue-reminder loop, as
-background tasks of the bot process (a slow SMTP server never holds back a Telegram
-message: each channel has its own lane).
+"""The runner of the outbox: one lane per channel and the overdue-reminder loop (which also
+makes the restoration offers due, ``workflows.restoration``), as background tasks of the bot
+process (a slow SMTP server never holds back a Telegram message: each channel has its own
+lane).
 
 The runner is handed its lanes: each is a channel's sender (a module of ``bot/outbox``
 implementing :class:`~workflows.outbox.ports.Sender`) with how its rows are taken. A new
@@ -26,6 +27,7 @@ from workflows.outbox.limits import RateLimiter
 from workflows.outbox.ports import OutboxStore, Sender
 from workflows.outbox.records import Channel
 from workflows.ports import Clock
+from workflows.restoration import Restorations
 from workflows.work_orders import WorkOrders
 
 logger = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ class Timing:
 
     ``monotonic`` and ``sleep`` are the rate limiter's clock and the waits; ``rng`` the
     backoff's jitter; the lanes look at the table every ``poll_interval`` seconds (and
-    when woken), the reminders every ``reminder_every_s``.
+    when woken), the reminders and the restoration offers every ``reminder_every_s``.
     """
 
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
@@ -79,7 +81,8 @@ REAL_TIME = Timing()
 
 
 class OutboxRunner:
-    """The outbox lanes and the overdue-reminder loop, as background tasks.
+    """The outbox lanes and the overdue-reminder loop, as background tasks; with
+    ``restorations`` the loop makes the restoration offers due too.
 
     ``start()`` on startup, ``stop()`` on shutdown (each lane finishes the rows in hand),
     ``wake()`` right after a commit that enqueued something, so it goes out at once instead
@@ -99,9 +102,11 @@ class OutboxRunner:
         lease: timedelta = LEASE,
         timing: Timing = REAL_TIME,
         worker: Worker | None = None,
+        restorations: Restorations | None = None,
     ) -> None:
         self.store = store
         self.reminders = reminders
+        self.restorations = restorations
         self.poll_interval = timing.poll_interval
         self.reminder_every_s = timing.reminder_every_s
         # Held as long as the runner lives: the name stays this process's.
@@ -189,11 +194,24 @@ class OutboxRunner:
             self.wake()
         return numbers
 
+    async def offer_restorations(self) -> list[int]:
+        """Queue the restoration offers that are due now; returns the suspensions' numbers."""
+        if self.restorations is None:
+            return []
+        numbers = await self.restorations.offer_due()
+        if numbers:
+            self.wake()
+        return numbers
+
     async def _reminders(self) -> None:
         while not self._stop.is_set():
             try:
                 await self.remind_overdue()
             except Exception:
                 logger.exception("overdue reminders failed")
+            try:
+                await self.offer_restorations()
+            except Exception:
+                logger.exception("restoration offers failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=self.reminder_every_s)

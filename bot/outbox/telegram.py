@@ -49,6 +49,7 @@ from bot.outbox.notices import (
     sent_after_withdrawal,
 )
 from bot.outbox.reading import ApplicationReader
+from bot.outbox.restoration_rows import send_restore_offer
 from bot.outbox.runner import Lane
 from bot.screen import LatestMessages
 from bot.staff.render import card_keyboard, render_card, render_reminder
@@ -66,6 +67,7 @@ from workflows.outbox.records import (
     PermanentFailure,
     RetryLater,
 )
+from workflows.restoration import Restorations
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -139,7 +141,9 @@ class StatusLinks:
 @dataclass
 class TelegramSender:
     """Renders and sends ``staff_card``, ``staff_card_edit``, ``reminder``, ``notice``,
-    ``egov_verified`` and ``probe_warning`` (to the support chat, in the staff locale).
+    ``egov_verified``, the citizen's rows (``bot.outbox.citizen_rows``), the restoration
+    offer (``bot.outbox.restoration_rows``, checked against ``restorations`` first) and
+    ``probe_warning`` (to the support chat, in the staff locale).
 
     Every request is made inside ``limiter``'s slot for its chat, the limiter of the lane.
     """
@@ -157,6 +161,8 @@ class TelegramSender:
     latest: LatestMessages | None = None
     # Whom a closing notice tells the subscriber to call (MAIL_CONTACT_PHONE, as the e-mail).
     contact_phone: str = DEFAULT_PHONE
+    # Whether a restoration offer is still wanted when its row is sent.
+    restorations: Restorations | None = None
     _renderers: dict[str, Callable[[Claimed, int], Awaitable[Delivered]]] = field(
         init=False, repr=False
     )
@@ -171,6 +177,7 @@ class TelegramSender:
             OutboxKind.EGOV_VERIFIED: self._egov_verified,
             OutboxKind.CONFIRM_ASK: lambda item, chat: send_confirm_ask(self, item, chat),
             OutboxKind.STAFF_REOPENED: lambda item, chat: send_staff_reopened(self, item, chat),
+            OutboxKind.RESTORE_OFFER: lambda item, chat: send_restore_offer(self, item, chat),
         }
 
     def lane(self) -> Lane:

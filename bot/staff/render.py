@@ -25,6 +25,7 @@ from dialogs.wording import (
     blockquote,
     esc,
     fit,
+    fmt_day,
     fmt_dt,
     fmt_phone,
     identified_label,
@@ -70,6 +71,7 @@ def _card(
         _("Subscriber code: {code}").format(code=f"<code>{esc(app.subscriber_code)}</code>"),
         _("Address: {address}").format(address=esc(app.address)),
         _("Reason: {reason}").format(reason=esc(reason)),
+        *_until_line(app, _, locale),
         _("FIN: {fin} · {identified}").format(
             fin=esc(mask_fin(app.fin)), identified=esc(_(identified_label(app.identified_by)))
         ),
@@ -112,6 +114,12 @@ def _card(
     lines += _withdrawal_lines(app, _)
     lines += citizen_lines(app, _)
     return "\n".join(lines)
+
+
+def _until_line(app: Application, _: Translate, locale: str) -> list[str]:
+    """A suspension's "until" date (issue 19, item 6), when the subscriber gave one."""
+    until = fmt_day(app.suspend_until, locale)
+    return [_("Until: {until}").format(until=esc(until))] if until else []
 
 
 def _withdrawal_lines(app: Application, _: Translate) -> list[str]:

@@ -26,6 +26,7 @@ from dialogs.wording import (
     LANGUAGES,
     N_,
     esc,
+    fmt_day,
     fmt_dt,
     fmt_phone,
     identified_label,
@@ -53,6 +54,7 @@ FIELD_DESCRIPTION = N_("Description")
 FIELD_NOTES = N_("Notes")
 FIELD_LANGUAGE = N_("Language")
 FIELD_IDENTIFIED = N_("Identified")
+FIELD_UNTIL = N_("Until")
 NO_NOTES = N_("none")
 VERIFICATIONS_TITLE = N_("<b>Accounts verified for this FIN</b>")
 NO_VERIFICATIONS = N_("None: no account has proved this FIN.")
@@ -108,6 +110,7 @@ DELIVERY_KINDS = {
     OutboxKind.NOTICE: N_("Telegram message to the subscriber"),
     OutboxKind.EMAIL: N_("E-mail to the subscriber"),
     OutboxKind.REMINDER: N_("Reminder to the staff group"),
+    OutboxKind.RESTORE_OFFER: N_("Restoration offer to the subscriber"),
 }
 DELIVERY_EVENTS = {
     "registered": N_("registered"),
@@ -211,10 +214,12 @@ def application_pages(
 ) -> list[str]:
     app = file.application
     header = gettext(APPLICATION_TITLE).format(number=app.number)
+    until = fmt_day(app.suspend_until, locale)  # a suspension's date, if it has one
     pieces = [
         Piece(html=f"<b>{esc(gettext(FIELD_KIND))}:</b> {esc(gettext(KIND_LABELS[app.kind]))}"),
         Piece(html=f"<b>{esc(gettext(FIELD_STATUS))}:</b> {status_text(app.status)}"),
         field_piece(FIELD_REASON, reason_label(reasons, app.reason_code, locale)),
+        *([field_piece(FIELD_UNTIL, until)] if until else []),
         field_piece(FIELD_CODE, app.subscriber_code),
         field_piece(FIELD_ADDRESS, app.address),
         field_piece(FIELD_FIN, mask_fin(app.fin)),

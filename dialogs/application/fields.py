@@ -19,6 +19,7 @@ class Field(StrEnum):
     EMAIL = "email"
     DESCRIPTION = "description"
     NOTES = "notes"
+    UNTIL = "until"  # a suspension's "until when?", a Baku day "YYYY-MM-DD" (optional)
     # the form's own bookkeeping
     EDITING = "editing"  # came from the summary: the next step goes back there
     RETURN_TO_SUMMARY = "return_to_summary"  # after a new reason is chosen
@@ -38,4 +39,5 @@ DRAFT = (
     Field.EMAIL,
     Field.DESCRIPTION,
     Field.NOTES,
+    Field.UNTIL,
 )

@@ -11,7 +11,7 @@ from aiogram_dialog import DialogManager
 from dialogs.application.fields import Field
 from dialogs.common import current_locale, deps_of, render_error
 from dialogs.states import FORM_STEPS
-from dialogs.wording import KIND_LABELS, esc, fmt_money, fmt_phone
+from dialogs.wording import KIND_LABELS, esc, fmt_day, fmt_money, fmt_phone
 from workflows.models import ApplicationKind
 
 
@@ -62,6 +62,8 @@ async def summary_getter(dialog_manager: DialogManager, **kwargs: Any) -> dict[s
         email=esc(d.get(Field.EMAIL)),
         description=esc(d.get(Field.DESCRIPTION)),
         notes=esc(d.get(Field.NOTES)) if d.get(Field.NOTES) else "—",
+        is_suspend=kind is ApplicationKind.SUSPEND,
+        until=fmt_day(d.get(Field.UNTIL), locale) if kind is ApplicationKind.SUSPEND else "",
     )
     return data
 

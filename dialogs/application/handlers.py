@@ -10,22 +10,21 @@ import contextlib
 from typing import Any
 
 from aiogram.types import CallbackQuery, Message
-from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.input import ManagedTextInput
 from aiogram_dialog.widgets.kbd import Button
 
-from dialogs.application.fields import DRAFT, Field
+from dialogs.application.fields import Field
 from dialogs.common import (
     ErrorId,
     clear_error,
-    current_locale,
     deps_of,
     own_phone,
     profile_of,
     set_error,
 )
 from dialogs.probing import code_allowed
-from dialogs.states import ApplicationSG, StatusSG
+from dialogs.states import ApplicationSG
 from workflows.errors import (
     DebtOutstanding,
     DomainError,
@@ -34,15 +33,14 @@ from workflows.errors import (
     OpenApplicationExists,
     OwnerMismatch,
     OwnerUnknown,
-    ReasonNotAllowed,
     RegistryUnavailable,
     SubscriberNotFound,
 )
-from workflows.models import ApplicationKind, Draft
+from workflows.models import ApplicationKind
 from workflows.values import InvalidValue
 
 
-def _refusal(manager: DialogManager, exc: DomainError, code: str) -> None:
+def refusal(manager: DialogManager, exc: DomainError, code: str) -> None:
     """Show a registry refusal on the current window; an open application's number and the
     debt's amount only when the journey told them (the account proved the owner FIN)."""
     if isinstance(exc, SubscriberNotFound):
@@ -57,7 +55,7 @@ def _refusal(manager: DialogManager, exc: DomainError, code: str) -> None:
         set_error(manager, ErrorId.CODE_OPEN_HIDDEN, code=code)
     elif isinstance(exc, DebtOutstanding):
         set_error(manager, ErrorId.CODE_DEBT)
-        manager.dialog_data[Field.DEBT] = _debt_value(exc)
+        manager.dialog_data[Field.DEBT] = debt_value(exc)
     elif isinstance(exc, OwnerUnknown):
         set_error(manager, ErrorId.CODE_OWNER_UNKNOWN, code=code)
     elif isinstance(exc, IdentityRequired):
@@ -68,7 +66,7 @@ def _refusal(manager: DialogManager, exc: DomainError, code: str) -> None:
         raise exc
 
 
-def _debt_value(exc: DebtOutstanding) -> str:
+def debt_value(exc: DebtOutstanding) -> str:
     """The debt as stored in the form: the amount, or "" when it is not to be shown."""
     return "" if exc.debt is None else str(exc.debt)
 
@@ -139,7 +137,7 @@ async def check_code(manager: DialogManager, code: str) -> None:
             code, profile.fin or "", profile.telegram_user_id
         )
     except DomainError as exc:
-        _refusal(manager, exc, code)
+        refusal(manager, exc, code)
         if isinstance(exc, PROVABLE):
             await manager.switch_to(ApplicationSG.prove)
         elif manager.current_context().state == ApplicationSG.prove:
@@ -150,6 +148,8 @@ async def check_code(manager: DialogManager, code: str) -> None:
     kind = ApplicationKind.for_state(subscriber.state).value
     if data.get(Field.KIND) != kind:
         data.pop(Field.REASON, None)
+    if kind != ApplicationKind.SUSPEND:  # only a suspension says until when
+        data.pop(Field.UNTIL, None)
     data.update({Field.CODE: code, Field.KIND: kind, Field.ADDRESS: subscriber.address})
     if data.get(Field.EDITING) and not data.get(Field.REASON):
         # A new code with another service state needs a new reason before the summary.
@@ -248,78 +248,3 @@ async def on_notes_skipped(
 ) -> None:
     manager.dialog_data[Field.NOTES] = None
     await _advance(manager)
-
-
-# --- summary ------------------------------------------------------------------------------
-def edit_handler(state: Any):
-    async def on_edit(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-        clear_error(manager)
-        manager.dialog_data.pop(Field.DEBT, None)
-        manager.dialog_data[Field.EDITING] = True
-        await manager.switch_to(state)
-
-    return on_edit
-
-
-def draft_of(manager: DialogManager) -> Draft:
-    data = manager.dialog_data
-    user = manager.event.from_user
-    chat = manager.middleware_data.get("event_chat")
-    user_id = user.id if user else 0
-    return Draft(
-        fin=profile_of(manager).fin or "",
-        subscriber_code=data[Field.CODE],
-        reason_code=data[Field.REASON],
-        phone=data[Field.PHONE],
-        email=data[Field.EMAIL],
-        description=data[Field.DESCRIPTION],
-        notes=data.get(Field.NOTES),
-        locale=current_locale(),
-        telegram_user_id=user_id,
-        chat_id=chat.id if chat else user_id,
-    )
-
-
-async def on_confirm(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    """ "Davam et": the registry is asked again; a debt stops it, the draft is kept."""
-    clear_error(manager)
-    draft = draft_of(manager)
-    try:
-        number = await deps_of(manager).journey.submit(draft)
-    except DebtOutstanding as exc:
-        manager.dialog_data[Field.DEBT] = _debt_value(exc)
-        if manager.current_context().state == ApplicationSG.debt:
-            manager.dialog_data[Field.STILL_DEBT] = True
-        await manager.switch_to(ApplicationSG.debt)
-        return
-    except ReasonNotAllowed:
-        manager.dialog_data.pop(Field.REASON, None)
-        set_error(manager, ErrorId.REASON_STALE)
-        manager.dialog_data[Field.RETURN_TO_SUMMARY] = True
-        await manager.switch_to(ApplicationSG.reason)
-        return
-    except DomainError as exc:
-        _refusal(manager, exc, draft.subscriber_code)
-        if manager.current_context().state != ApplicationSG.summary:
-            await manager.switch_to(ApplicationSG.summary)
-        return
-    for field in DRAFT:
-        manager.dialog_data.pop(field, None)
-    # The text inputs keep each raw answer too: the draft goes the moment it is filed.
-    manager.current_context().widget_data.clear()
-    manager.dialog_data[Field.NUMBER] = number
-    await manager.switch_to(ApplicationSG.registered)
-
-
-async def on_debt_back(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    manager.dialog_data.pop(Field.STILL_DEBT, None)
-    manager.dialog_data.pop(Field.DEBT, None)
-    await manager.switch_to(ApplicationSG.summary)
-
-
-async def on_open_status(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    number = manager.dialog_data.get(Field.NUMBER)
-    # The confirmation keeps its text and number: closing the form shows nothing (the menu
-    # under it would be edited in), and the application comes as a new message.
-    await manager.done(show_mode=ShowMode.NO_UPDATE)
-    await manager.start(StatusSG.detail, data={"number": number}, show_mode=ShowMode.SEND)

@@ -15,7 +15,7 @@ from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
 from aiogram_dialog.widgets.text import Format, Text
 from aiogram_dialog.widgets.utils import WidgetSrc
 
-from dialogs.application import getters, handlers
+from dialogs.application import getters, handlers, summary, until
 from dialogs.application.fields import Field
 from dialogs.common import is_contact, on_use_buttons
 from dialogs.states import ApplicationSG
@@ -28,10 +28,12 @@ from dialogs.widgets import (
     copy_number,
     typed_answer,
 )
+from workflows.until import parse_date
 from workflows.values import parse_email, parse_phone, parse_text
 
 TEXT_LIMIT = 1000
 REASON_SELECT = "reason"
+UNTIL_SELECT = "until"
 
 STEP = I18nFormat("<i>Step {step} of {total}</i>", when="step")
 
@@ -46,7 +48,7 @@ def nav(back_id: str = "back", on_back: OnClick = handlers.on_back) -> Row:
 
 def edit(label: I18nConst, widget_id: str, state: State) -> Button:
     """A summary button that opens one step and comes back to the summary."""
-    return Button(label, id=widget_id, on_click=handlers.edit_handler(state))
+    return Button(label, id=widget_id, on_click=summary.edit_handler(state))
 
 
 def form_step(
@@ -152,6 +154,7 @@ summary_window = form_step(
         I18nFormat("E-mail: {email}"),
         I18nFormat("Description: {description}"),
         I18nFormat("Additional notes: {notes}"),
+        I18nFormat("Until: {until}", when="until"),
     ),
     Row(
         edit(I18nConst("✏️ Code"), "ed_code", ApplicationSG.subscriber_code),
@@ -163,8 +166,15 @@ summary_window = form_step(
         edit(I18nConst("✏️ Description"), "ed_descr", ApplicationSG.description),
         edit(I18nConst("✏️ Notes"), "ed_notes", ApplicationSG.notes),
     ),
+    # A suspension's optional date: on the summary, so the steps stay as they are.
+    Button(
+        I18nConst("📅 Until when? (optional)"),
+        id="ed_until",
+        on_click=until.on_edit_until,
+        when="is_suspend",
+    ),
     # "Davam et": the form's one primary action (Bot API 10.1 button style).
-    Button(I18nConst("Continue"), id="confirm", on_click=handlers.on_confirm, style=PRIMARY),
+    Button(I18nConst("Continue"), id="confirm", on_click=summary.on_confirm, style=PRIMARY),
     MessageInput(on_use_buttons),
     getter=getters.summary_getter,
 )
@@ -180,8 +190,8 @@ debt_window = Window(
         "⚠️ The debt is still recorded. Payments may take a while to arrive.", when="still_debt"
     ),
     Url(I18nConst("Pay the debt"), Format("{pay_url}"), id="pay"),
-    Button(I18nConst("🔄 I have paid, check again"), id="recheck", on_click=handlers.on_confirm),
-    nav("debt_back", handlers.on_debt_back),
+    Button(I18nConst("🔄 I have paid, check again"), id="recheck", on_click=summary.on_confirm),
+    nav("debt_back", summary.on_debt_back),
     MessageInput(on_use_buttons),
     state=ApplicationSG.debt,
     getter=getters.debt_getter,
@@ -198,7 +208,7 @@ registered_window = Window(
     Button(
         I18nConst("Check the application's status"),
         id="to_status",
-        on_click=handlers.on_open_status,
+        on_click=summary.on_open_status,
     ),
     Cancel(I18nConst("🏠 Main menu"), show_mode=ShowMode.SEND),
     MessageInput(on_use_buttons),
@@ -223,6 +233,29 @@ prove_window = Window(
 )
 
 
+until_window = Window(
+    I18nConst("📅 <b>Until when should the water supply stay suspended?</b>"),
+    I18nConst(
+        "This is optional. Three days before that date we will offer you an application "
+        "for restoration, already filled in: you only check it and send it."
+    ),
+    I18nFormat("Any date from {first} to {last}: choose one below or type it as DD.MM.YYYY."),
+    I18nFormat("Chosen now: <b>{until}</b>", when="until_set"),
+    ERROR,
+    Column(choice(UNTIL_SELECT, "choices", until.on_quick)),
+    Button(
+        I18nConst("🗑 Remove the date"),
+        id="until_remove",
+        on_click=until.on_remove,
+        when="until_set",
+    ),
+    nav("until_back", until.on_back),
+    *typed_answer("until_date", parse_date, until.on_typed, until.on_typed_invalid),
+    state=ApplicationSG.until,
+    getter=until.until_getter,
+)
+
+
 # The form's windows in order; :func:`dialogs.setup` makes a Dialog of them per dispatcher.
 WINDOWS = (
     code_window,
@@ -235,4 +268,5 @@ WINDOWS = (
     debt_window,
     registered_window,
     prove_window,
+    until_window,
 )

@@ -17,6 +17,7 @@ from dialogs.wording import (
     blockquote,
     esc,
     fit,
+    fmt_day,
     fmt_dt,
     reason_label,
     tg_len,
@@ -102,6 +103,11 @@ def _application(app: Application, reasons: Mapping[str, Reason], locale: str) -
     return fit(lambda shown: _card(app, reasons, shown, locale), texts, PAGE_LIMIT)
 
 
+def _until(app: Application, locale: str) -> list[str]:
+    until = fmt_day(app.suspend_until, locale)
+    return [gettext("Until: {until}").format(until=esc(until))] if until else []
+
+
 def _quoted(full: str, shown: str) -> str:
     return blockquote(esc(shown) + ("…" if shown != full else ""))
 
@@ -123,6 +129,7 @@ def _card(
         gettext("Reason: {reason}").format(
             reason=esc(reason_label(reasons, app.reason_code, locale))
         ),
+        *_until(app, locale),
         gettext("Phone: {phone}").format(phone=esc(app.phone) or _none()),
         gettext("E-mail: {email}").format(email=esc(app.email) or _none()),
         gettext("Description:"),

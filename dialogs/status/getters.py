@@ -15,6 +15,7 @@ from dialogs.wording import (
     blockquote,
     esc,
     fit,
+    fmt_day,
     fmt_dt,
     reason_label,
 )
@@ -146,6 +147,10 @@ def _card(app: Application, reasons: dict[str, Reason], notes: dict[str, str], l
         gettext("Reason: {reason}").format(
             reason=esc(reason_label(reasons, app.reason_code, locale))
         ),
+    ]
+    if until := fmt_day(app.suspend_until, locale):
+        lines.append(gettext("Until: {until}").format(until=esc(until)))
+    lines += [
         "",
         gettext("<b>History</b>"),
     ]

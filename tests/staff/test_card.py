@@ -44,6 +44,18 @@ def _same(text: str) -> str:
     return text
 
 
+@pytest.mark.parametrize(
+    ("locale", "line"),
+    [("az", "Nə vaxtadək: 12 mart 2027"), ("en", "Until: 12 March 2027")],
+)
+def test_the_card_names_the_until_date_of_a_suspension(locale: str, line: str) -> None:
+    _ = translator(I18N, locale)
+
+    assert line in render_card(_app(suspend_until="2027-03-12"), "r", _, locale=locale)
+    label = line.split(":")[0]
+    assert f"{label}:" not in render_card(_app(), "r", _, locale=locale)  # none: no line
+
+
 def test_card_fits_however_long_the_texts() -> None:
     worst = "<&>" * 1400  # 4,200 characters that escaping makes five times longer
     for description, notes, result in [

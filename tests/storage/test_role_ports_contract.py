@@ -277,3 +277,78 @@ async def test_the_outbox_ignores_a_second_message_with_the_same_key(ports: Port
     assert [(d.kind, d.channel, d.status, d.created_at) for d in file.deliveries] == [
         ("notice", "telegram", "pending", NOW)
     ]
+
+
+# --- the restoration offer (issue 19, item 6) ----------------------------------------------
+async def suspension(
+    ports: Ports,
+    code: str,
+    *,
+    until: str | None = "2026-12-20",
+    status: ApplicationStatus = ApplicationStatus.DONE,
+    minutes: int = 0,
+) -> int:
+    """A suspension with an "until" date, closed with ``status``."""
+    number = await add(ports, replace(application(code, minutes=minutes), suspend_until=until))
+    async with ports.transactions() as uow:
+        app = await uow.applications.get(number, lock=True)
+        assert app is not None
+        await uow.applications.update(replace(app, status=status, closed_at=NOW))
+        await uow.commit()
+    return number
+
+
+async def due(ports: Ports, last_day: str = "2026-12-20", limit: int = 9) -> list[int]:
+    async with ports.transactions.read() as uow:
+        found = await uow.applications.restoration_due(last_day, limit=limit)
+    assert all(app.events == () for app in found)
+    return [app.number for app in found]
+
+
+async def test_the_suspensions_due_a_restoration_offer(ports: Ports) -> None:
+    later = await suspension(ports, "100001", until="2026-12-20")
+    sooner = await suspension(ports, "100002", until="2026-12-18")
+    await suspension(ports, "100003", until="2026-12-21")  # not yet
+    await suspension(ports, "100004", until=None)  # no date
+    await suspension(ports, "100005", status=ApplicationStatus.REJECTED)
+    await suspension(ports, "100006", status=ApplicationStatus.WITHDRAWN)
+    anonymised = await suspension(ports, "100007")
+    async with ports.transactions() as uow:
+        app = await uow.applications.get(anonymised, lock=True)
+        assert app is not None
+        await uow.personal.anonymise([replace(app, anonymised_at=NOW)], NOW)
+        await uow.commit()
+    # an application open on the code, and one done on it after the suspension
+    await suspension(ports, "100008")
+    await add(ports, application("100008", minutes=1))
+    await suspension(ports, "100009")
+    await suspension(ports, "100009", until=None, minutes=1)
+
+    assert await due(ports) == [sooner, later]  # by date, then number
+    assert await due(ports, limit=1) == [sooner]
+    assert await due(ports, last_day="2026-12-19") == [sooner]
+
+
+async def test_a_restoration_offer_is_claimed_once(ports: Ports) -> None:
+    number = await suspension(ports, "100001")
+
+    async with ports.transactions() as uow:
+        assert await uow.applications.claim_restoration_offer(number, NOW)
+        await uow.commit()
+    async with ports.transactions() as uow:
+        assert not await uow.applications.claim_restoration_offer(number, NOW)
+        assert not await uow.applications.claim_restoration_offer(number + 100, NOW)
+        await uow.commit()
+
+    async with ports.transactions.read() as uow:
+        stored = await uow.applications.get(number)
+    assert stored is not None and stored.restoration_offered_at == NOW
+    assert await due(ports) == []
+
+
+async def test_a_claim_without_a_commit_keeps_nothing(ports: Ports) -> None:
+    number = await suspension(ports, "100001")
+    async with ports.transactions() as uow:
+        assert await uow.applications.claim_restoration_offer(number, NOW)
+
+    assert await due(ports) == [number]

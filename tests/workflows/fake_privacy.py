@@ -14,7 +14,12 @@ from workflows.identity import account_subject
 from workflows.models import Application
 from workflows.outbox.records import OutboxKind
 
-APPLICANT_KINDS = (OutboxKind.NOTICE, OutboxKind.EMAIL, OutboxKind.CONFIRM_ASK)
+APPLICANT_KINDS = (
+    OutboxKind.NOTICE,
+    OutboxKind.EMAIL,
+    OutboxKind.CONFIRM_ASK,
+    OutboxKind.RESTORE_OFFER,
+)
 
 
 class Table(Protocol):

@@ -27,7 +27,14 @@ from tests.workflows.fake_identity import FakeAuditLog, FakeVerifications
 from tests.workflows.fake_privacy import FakePersonalData
 from workflows.errors import OpenApplicationExists, RegistryUnavailable
 from workflows.identity import AuditEvent, Verification
-from workflows.models import Application, ApplicationStatus, Event, Reason, ServiceState
+from workflows.models import (
+    Application,
+    ApplicationKind,
+    ApplicationStatus,
+    Event,
+    Reason,
+    ServiceState,
+)
 from workflows.models import Subscriber as SubscriberRecord
 from workflows.ports import ApplicationFile, Completion, Delivery, OutboxItem, UserProfile
 
@@ -246,6 +253,46 @@ class FakeApplications:
             )
         ]
         return sorted(found, key=lambda app: app.number)[:limit]
+
+    async def restoration_due(self, last_day: str, *, limit: int) -> Sequence[Application]:
+        await _round_trip()
+        rows = self._apps.rows()
+        busy = {a.subscriber_code for a in rows if a.status.is_open}
+
+        def superseded(app: Application) -> bool:
+            return any(
+                later.subscriber_code == app.subscriber_code
+                and later.number > app.number
+                and later.status is ApplicationStatus.DONE
+                for later in rows
+            )
+
+        found = [
+            a
+            for a in rows
+            if a.kind is ApplicationKind.SUSPEND
+            and a.status is ApplicationStatus.DONE
+            and a.suspend_until is not None
+            and a.suspend_until <= last_day
+            and a.restoration_offered_at is None
+            and a.anonymised_at is None
+            and a.subscriber_code not in busy
+            and not superseded(a)
+        ]
+        return sorted(found, key=lambda a: (a.suspend_until or "", a.number))[:limit]
+
+    async def claim_restoration_offer(self, number: int, now: datetime) -> bool:
+        # An UPDATE takes the row's lock until the end of the unit of work, then reads the
+        # row as committed by then.
+        await _round_trip()
+        if number not in self.locked:
+            await self._db.row_locks.setdefault(number, asyncio.Lock()).acquire()
+            self.locked.add(number)
+        app = self._apps.get(number)
+        if app is None or app.restoration_offered_at is not None:
+            return False
+        self._apps.put(number, replace(app, restoration_offered_at=now, events=()))
+        return True
 
     async def update(self, app: Application) -> None:
         await _round_trip()

@@ -29,6 +29,7 @@ class OutboxKind(StrEnum):
     EGOV_VERIFIED = "egov_verified"  # the account's FIN is confirmed through the e-gov login
     CONFIRM_ASK = "confirm_ask"  # after Done: was the work really done? (the subscriber)
     STAFF_REOPENED = "staff_reopened"  # the subscriber said No: the staff group is told
+    RESTORE_OFFER = "restore_offer"  # before a suspension's "until" date (the subscriber)
 
 
 class OutboxStatus(StrEnum):
