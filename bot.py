@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent
 DEMO_CSV = ROOT / "storage" / "seed" / "demo_subscribers.csv"
+SANDBOX_SCHEDULE_EVERY_S = 15.0
 IGNORED = "DATABASE_URL, REDIS_URL, MAIL_DIR and SMTP_HOST are ignored"
 
 
@@ -62,6 +63,8 @@ def sandbox_settings(settings: Settings, database: str | None) -> Settings:
             "metrics_port": 0,
             "metrics_token": None,
             "seen_updates_ttl_hours": 0,
+            # A restoration offer due now goes out within seconds, not minutes.
+            "schedule_every_s": min(settings.schedule_every_s, SANDBOX_SCHEDULE_EVERY_S),
         }
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -194,7 +194,9 @@ def build_services(
             staff_chat_id,
             deadline=timedelta(hours=settings.work_order_deadline_hours),
         ),
-        restorations=Restorations(journey),
+        restorations=Restorations(
+            journey, hours=(settings.offer_from_hour, settings.offer_until_hour)
+        ),
         support=Support(
             queries=SqlSupportQueries(session_factory),
             clock=clock,
@@ -392,15 +394,17 @@ def build_outbox_runner(
     *,
     clock: Clock | None = None,
     owner: str | None = None,
-    timing: Timing = REAL_TIME,
+    timing: Timing | None = None,
     storage: BaseStorage | None = None,
 ) -> OutboxRunner:
     """The outbox runner with its two lanes (Telegram, e-mail), each sender handed the
     narrow objects it uses; ``clock`` and ``timing`` let the tests and the benchmark run
-    it in virtual time. ``owner``: the worker's name in the leases (None: ``WORKER_ID`` or
+    it in virtual time (None: real time, the scheduled jobs every ``SCHEDULE_EVERY_S``). ``owner``: the worker's name in the leases (None: ``WORKER_ID`` or
     its default, held against a second process on this host, see ``bot.outbox.worker``).
     ``storage``: the dispatcher's FSM storage, where a notice is recorded as the newest
     message of its chat (``bot.screen``); without it the dialogs edit windows above notices."""
+    if timing is None:
+        timing = replace(REAL_TIME, reminder_every_s=settings.schedule_every_s)
     worker = None
     if owner is None:
         listen_port = settings.listen_port if settings.webhook_url else None

@@ -152,9 +152,15 @@ class Settings(BaseSettings):
 
     work_order_deadline_hours: float = Field(default=72, gt=0, alias="WORK_ORDER_DEADLINE_HOURS")
     reminder_interval_hours: float = Field(default=24, gt=0, alias="REMINDER_INTERVAL_HOURS")
+    # How often each worker looks for overdue orders to remind of and restoration offers due
+    # (the sandbox looks every 15 s, so an offer can be tried there without waiting).
+    schedule_every_s: float = Field(default=300, ge=1, alias="SCHEDULE_EVERY_S")
     # How far ahead a suspension's optional "until" date may be, in days (three days before
     # it the subscriber is offered a restoration application).
     suspend_until_max_days: int = Field(default=365, ge=1, le=3650, alias="SUSPEND_UNTIL_MAX_DAYS")
+    # Restoration offers go out from this Baku hour until before that one (nobody is woken).
+    offer_from_hour: int = Field(default=9, ge=0, le=23, alias="OFFER_FROM_HOUR")
+    offer_until_hour: int = Field(default=21, ge=1, le=24, alias="OFFER_UNTIL_HOUR")
     # A photo with Done's result note (the note as its caption): optional, required or off.
     done_photo: Literal["optional", "required", "off"] = Field(
         default="optional", alias="DONE_PHOTO"
@@ -326,6 +332,8 @@ class Settings(BaseSettings):
             raise ValueError("REDIS_URL is required when FSM_STORAGE is redis")
         if self.webhook_url and self.metrics_port == self.listen_port:
             raise ValueError("METRICS_PORT must differ from LISTEN_PORT (the webhook's)")
+        if self.offer_from_hour >= self.offer_until_hour:
+            raise ValueError("OFFER_FROM_HOUR must be before OFFER_UNTIL_HOUR")
         egov = {
             "EGOV_ISSUER": self.egov_issuer,
             "EGOV_CLIENT_ID": self.egov_client_id,

@@ -121,3 +121,8 @@ def test_the_process_prints_one_line_and_exits_2(tmp_path: Path) -> None:
     assert lines == [
         "Setting STAFF_CHAT_ID is invalid: Input should be a valid integer, unable to parse string as an integer"
     ]
+
+
+def test_offer_hours_out_of_order_are_named() -> None:
+    assert "OFFER_FROM_HOUR" in error_for(OFFER_FROM_HOUR="21", OFFER_UNTIL_HOUR="9")
+    assert "OFFER_UNTIL_HOUR" in error_for(OFFER_UNTIL_HOUR="25")

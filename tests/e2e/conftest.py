@@ -42,6 +42,9 @@ def sandbox_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxApp
         DATABASE_URL=f"sqlite+aiosqlite:///{ignored_database}",
         REDIS_URL="redis://127.0.0.1:1/0",
         MAIL_DIR=ignored_mail_dir,
+        # Restoration offers at any hour, so their test does not depend on the time of day.
+        OFFER_FROM_HOUR=0,
+        OFFER_UNTIL_HOUR=24,
     )
     proc = start_bot_sandbox("bot-sandbox", [], web_port=web_port, env=env, cwd=tmp)
     data_dir = tmp / "data" / "sandbox"

@@ -739,3 +739,24 @@ def date_prompt_of(number: int, card_id: int) -> Expect:
         )
 
     return Expect(f"the date prompt of No. {number}", check)
+
+
+async def import_own_subscribers(
+    database: Path, folder: Path, fin: str, rows: Iterable[tuple[str, str, str]]
+) -> None:
+    """Subscribers only one test files on, owned by ``fin``: (code, state, address) rows merged
+    into the sandbox's registry as ``python bot.py import-subscribers`` would."""
+    from storage.database import create_engine
+    from storage.subscribers_import import HEADER_WITH_PHONE, import_subscribers
+
+    rows = list(rows)
+    csv = folder / f"own-subscribers-{rows[0][0]}.csv"
+    lines = [",".join(HEADER_WITH_PHONE)]
+    lines += [f'{code},{fin},true,0.00,{state},"{address}",' for code, state, address in rows]
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    try:
+        result = await import_subscribers(engine, csv)
+    finally:
+        await engine.dispose()
+    assert result.total == len(rows), result

@@ -47,8 +47,6 @@ from babel.dates import format_date
 from bot.staff.handlers import NOTE_MAX_LENGTH
 from bot.staff.plan_texts import PLANNED_LINE, PLANNED_RESTORE
 from bot.support.texts import STATS_RATING_LINE
-from storage.database import create_engine
-from storage.subscribers_import import HEADER_WITH_PHONE, import_subscribers
 from tests.e2e.harness import (
     APPLICATION_TITLE,
     ARTIFACTS,
@@ -64,6 +62,7 @@ from tests.e2e.harness import (
     STEP,
     TAKE,
     SandboxApp,
+    import_own_subscribers,
     shown,
     template_regex,
 )
@@ -131,20 +130,6 @@ REGISTRY = [
 ]
 
 
-async def import_own_subscribers(database: Path, folder: Path) -> None:
-    """Two subscribers only this test files on, merged into the sandbox's registry."""
-    csv = folder / "life-subscribers.csv"
-    rows = [",".join(HEADER_WITH_PHONE)]
-    rows += [f'{code},{FIN},true,0.00,{state},"{address}",' for code, state, address in REGISTRY]
-    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
-    engine = create_engine(f"sqlite+aiosqlite:///{database}")
-    try:
-        result = await import_subscribers(engine, csv)
-    finally:
-        await engine.dispose()
-    assert result.total == len(REGISTRY), result
-
-
 def day_text_in(day: date, locale: str) -> str:
     """A planned day as the card and the notice name it (``8 dekabr``, ``8 December``)."""
     return format_date(day, "d MMMM", locale=locale)
@@ -180,7 +165,7 @@ async def test_the_whole_life_of_a_work_order_on_the_page(
     ARTIFACTS.mkdir(exist_ok=True)
     for old in ARTIFACTS.glob("life-*.png"):
         old.unlink()
-    await import_own_subscribers(sandbox_app.database, tmp_path)
+    await import_own_subscribers(sandbox_app.database, tmp_path, FIN, REGISTRY)
     started = time.monotonic()
     shots: list[str] = []
 
