@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dialogs.wording import fmt_day
 from tests.e2e.harness import (
+    ARTIFACTS,
     RAUF,
     Chat,
     Expect,
@@ -28,6 +29,7 @@ from tests.e2e.harness import (
     import_own_subscribers,
     shown,
 )
+from tests.e2e.test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM
 from workflows.clock import BAKU
 
 CODE, FIN = "100193", "8RSB2QT"
@@ -73,6 +75,7 @@ async def test_until_date_then_one_press_on_the_offer_files_the_restoration(
         chat.user_id, has_callback(f"ro:{suspension}"), timeout=OFFER_TIMEOUT, last=None
     )
     assert CODE in offer["text"] and "Nobel" not in offer["text"]  # city and district only
+    await picture(sandbox_app, chat.user_id, "life-15-restoration-offer.png")
     await tg.press(chat.user_id, chat.user_id, offer["message_id"], f"ro:{suspension}")
     filled = await tg.wait(chat.user_id, has_widget("confirm"), timeout=TIMEOUT)
     assert CODE in filled["text"]
@@ -80,3 +83,29 @@ async def test_until_date_then_one_press_on_the_offer_files_the_restoration(
     restoration = await confirm(chat)
     assert restoration != suspension
     await tg.wait(staff, card_action(restoration, "take"), timeout=TIMEOUT, last=None)
+    await picture(sandbox_app, chat.user_id, "life-16-restoration-filed.png")
+
+
+async def picture(sandbox_app: SandboxApp, user_id: int, name: str) -> None:
+    """The page with this subscriber's chat, saved in test-artifacts/ when Chromium is here
+    (the closing note's pictures of the offer); nothing without it."""
+    if not HAVE_CHROMIUM:
+        return
+    from playwright.async_api import async_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+            await page.goto(sandbox_app.web_url + "/")
+            await page.get_by_test_id("user-select").select_option(str(user_id))
+            messages = page.get_by_test_id("user-messages").locator('[data-testid="message"]')
+            await messages.last.wait_for()
+            await page.evaluate(
+                "() => { const l = document.getElementById('user-messages');"
+                " l.scrollTop = l.scrollHeight; }"
+            )
+            await page.screenshot(path=str(ARTIFACTS / name))
+        finally:
+            await browser.close()
