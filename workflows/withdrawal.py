@@ -141,11 +141,14 @@ class Withdrawals:
         return app
 
     async def accept(self, number: int, staff: StaffMember) -> Application:
-        """The staff accept the request: the order is withdrawn (no notice, no e-mail)."""
+        """The staff accept the request: the order is withdrawn, and the subscriber, who
+        asked and waits, is told so in Telegram (the one message after the withdrawal; no
+        e-mail)."""
         now = self.clock.now()
         async with self.transactions() as uow:
             app = await self._pending(uow, number)
             updated = await self._withdrawn(uow, app, now, _staff_actor(staff))
+            await uow.outbox.enqueue(_notice(app, EventKind.WITHDRAWN), now)
             await uow.commit()
         return updated
 
@@ -161,19 +164,21 @@ class Withdrawals:
                 number, Event(at=now, kind=event, actor=_staff_actor(staff))
             )
             await uow.outbox.enqueue(_card_edit(number, self.staff_chat_id, event.value), now)
-            await uow.outbox.enqueue(
-                OutboxItem(
-                    kind=OutboxKind.NOTICE,
-                    channel=Channel.TELEGRAM,
-                    recipient=str(app.chat_id),
-                    dedupe_key=f"notice:{number}:{event.value}",
-                    application_number=number,
-                    payload={"event": event.value},
-                ),
-                now,
-            )
+            await uow.outbox.enqueue(_notice(app, event), now)
             await uow.commit()
         return updated
+
+
+def _notice(app: Application, event: EventKind) -> OutboxItem:
+    """The subscriber's Telegram notice of the staff's answer to a withdrawal request."""
+    return OutboxItem(
+        kind=OutboxKind.NOTICE,
+        channel=Channel.TELEGRAM,
+        recipient=str(app.chat_id),
+        dedupe_key=f"notice:{app.number}:{event.value}",
+        application_number=app.number,
+        payload={"event": event.value},
+    )
 
 
 def _staff_actor(staff: StaffMember) -> str:

@@ -35,6 +35,8 @@ def render_notice(
         head = _(
             "The staff declined the withdrawal of your application No. {number}: the work goes on."
         )
+    elif event is EventKind.WITHDRAWN:
+        head = _("↩️ Your application No. {number} has been withdrawn, as you asked.")
     else:
         head = _("Your application No. {number} has changed.")
     lines = [f"<b>{head.format(number=app.number)}</b>", _("Type: {kind}").format(kind=esc(kind))]
@@ -48,7 +50,9 @@ def render_notice(
         lines.append(_(what_was_done(app.kind, done=False)))
         if app.result_note:
             lines += [_("Reason for rejection, from our staff:"), quote(app.result_note)]
-    if event in (EventKind.DONE, EventKind.REJECTED):
+    elif event is EventKind.WITHDRAWN:
+        lines.append(_("Nothing will be done on it; the service has not been changed."))
+    if event in (EventKind.DONE, EventKind.REJECTED, EventKind.WITHDRAWN):
         step = next_step(app.kind, done=event is EventKind.DONE)
         lines += ["", _(step).format(phone=esc(phone))]
     return "\n".join(lines)

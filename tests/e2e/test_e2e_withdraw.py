@@ -1,7 +1,7 @@
 """Issue 19, items 5 and 7, through the real bot process over the sandbox (whose Bot API spec
 check refuses any request Telegram would refuse, styled buttons and ``copy_text`` included):
 withdraw before Take (the card says so at once), then, with the code free again, after Take
-(a request on the card, accepted by the staff); no notice follows the withdrawal.
+(a request on the card, accepted by the staff); only the answer to the request follows it.
 
 Users 700041 and 700042, code 100007 (owner FIN 2RST4UV; no other test uses it): each withdrawal frees the code again.
 """
@@ -29,6 +29,7 @@ from tests.e2e.harness import (
 
 CODE, FIN = "100007", "2RST4UV"  # suspended: restoration applications
 TIMEOUT = 30.0
+WITHDRAWN_NOTICE = "↩️ Your application No. {number} has been withdrawn, as you asked."
 
 
 def on_card(card: dict[str, Any]) -> Expect:
@@ -64,7 +65,7 @@ async def test_withdraw_before_and_after_take_over_the_sandbox(tg: Telegram) -> 
     card = await tg.wait(staff, card_action(first, "take"), timeout=TIMEOUT, last=None)
     await withdraw(chat, first, "↩️ Your application is withdrawn.")
     withdrawn = shown("Withdrawn by the subscriber, {time}", "az", time="").strip(", ")
-    closed = await tg.wait(staff, on_card(card) & has_text(withdrawn), timeout=TIMEOUT)
+    closed = await tg.wait(staff, on_card(card) & has_text(withdrawn), timeout=TIMEOUT, last=None)
     assert not [b for b in inline_buttons(closed) if b.get("callback_data")]
 
     # The code is free again (another account, the per-user throttle apart); after Take
@@ -74,7 +75,7 @@ async def test_withdraw_before_and_after_take_over_the_sandbox(tg: Telegram) -> 
     card = await tg.wait(staff, card_action(second, "take"), timeout=TIMEOUT, last=None)
     answer = await tg.press(RAUF, staff, card["message_id"], f"wo:take:{second}", wait=TIMEOUT)
     assert answer["answered"], answer
-    await tg.wait(staff, on_card(card) & card_action(second, "done"), timeout=TIMEOUT)
+    await tg.wait(staff, on_card(card) & card_action(second, "done"), timeout=TIMEOUT, last=None)
     taken_notice = shown("🛠 Your application No. {number} has been taken into work.", "en")
     await tg.wait(
         chat.user_id, has_text(taken_notice.format(number=second)), timeout=TIMEOUT, last=None
@@ -86,15 +87,17 @@ async def test_withdraw_before_and_after_take_over_the_sandbox(tg: Telegram) -> 
     await chat.press("withdraw_yes", has_text(shown("You asked to withdraw it", "en")))
 
     accept = f"wdr:accept:{second}"
-    asked = await tg.wait(staff, on_card(card) & has_callback(accept), timeout=TIMEOUT)
+    asked = await tg.wait(staff, on_card(card) & has_callback(accept), timeout=TIMEOUT, last=None)
     done, reject = inline_buttons(asked)[:2]
     assert (done.get("style"), reject.get("style")) == ("success", "danger")
     answer = await tg.press(RAUF, staff, card["message_id"], accept, wait=TIMEOUT)
     assert answer["answered"], answer
-    await tg.wait(staff, on_card(card) & has_text(withdrawn), timeout=TIMEOUT)
+    await tg.wait(staff, on_card(card) & has_text(withdrawn), timeout=TIMEOUT, last=None)
+    accepted = shown(WITHDRAWN_NOTICE, "en", number=second)
+    await tg.wait(chat.user_id, has_text(accepted), timeout=TIMEOUT, last=None)
 
-    # Nothing more reached the subscriber after the withdrawal (the card's edit, queued with
-    # anything else, has gone out): the "taken" notice is the only one.
+    # Nothing else reached the subscriber after the withdrawal (the card's edit, queued with
+    # anything else, has gone out): the "taken" notice is the only one of the work.
     recent = await tg.recent(chat.user_id, last=None)
     heads = ("🛠", "✅", "❌")  # the notices of taken, done, rejected
     notices = [m for m in recent if (m.get("text") or "").startswith(heads)]

@@ -1,6 +1,7 @@
 """Issue 19, item 5, through the staff group and the real outbox: the card says "withdrawn"
 at once before Take; after Take it carries the request with Accept and Decline; nothing is
-sent to the subscriber for a withdrawn order after its withdrawal. Item 7: the card's
+sent to the subscriber for a withdrawn order after its withdrawal but the answer to their
+request. Item 7: the card's
 Done/Reject styles pass the sandbox's Bot API spec check."""
 
 from __future__ import annotations
@@ -66,10 +67,13 @@ async def test_withdrawal_request_after_take_is_accepted_and_nothing_more_is_sen
 
     assert "Withdrawn by the subscriber" in h.card_text(chat_id, card_id)
     assert (await h.card(number)).reply_markup is None
-    assert h.tg.sent(SUBSCRIBER) == []  # the "taken" notice was dropped, none followed
+    # The "taken" notice was dropped; the one message after the withdrawal is its answer.
+    [told] = h.tg.sent(SUBSCRIBER)
+    assert f"Your application No. {number} has been withdrawn, as you asked." in told.text
+    assert "open /menu" in told.text  # what to do if it is needed after all
     rows = await rows_of(h, number)
-    dropped = [r for r in rows if r.kind == OutboxKind.NOTICE]
-    assert [(r.status, r.last_error) for r in dropped] == [(OutboxStatus.FAILED, DROPPED_NOTE)]
+    notices = [(r.status, r.last_error) for r in rows if r.kind == OutboxKind.NOTICE]
+    assert notices == [(OutboxStatus.FAILED, DROPPED_NOTE), (OutboxStatus.SENT, None)]
     assert {r.status for r in rows if r.kind != OutboxKind.NOTICE} == {OutboxStatus.SENT}
     async with h.services.transactions() as uow:
         app = await uow.applications.get(number)
@@ -144,9 +148,10 @@ async def test_a_notice_claimed_before_the_withdrawal_is_not_sent(h: Harness) ->
 
     await h.deliver()
 
-    assert h.tg.sent(SUBSCRIBER) == []
-    statuses = {r.kind: r.status for r in await rows_of(h, number)}
-    assert statuses[OutboxKind.NOTICE] == OutboxStatus.SENT  # done with, nothing said
+    [told] = h.tg.sent(SUBSCRIBER)  # the answer to the request, not the stale "taken"
+    assert "has been withdrawn, as you asked" in told.text
+    notices = [r for r in await rows_of(h, number) if r.kind == OutboxKind.NOTICE]
+    assert [r.status for r in notices] == [OutboxStatus.SENT, OutboxStatus.SENT]
 
 
 def h_staff() -> StaffMember:
