@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.staff.plan_texts import planned_sentence
-from dialogs.wording import KIND_LABELS, N_, Translate, esc, quote
+from dialogs.wording import KIND_LABELS, N_, Translate, esc, fmt_day, quote
 from workflows.models import Application, ApplicationKind, ApplicationStatus, EventKind
 
 DEFAULT_PHONE = "195"
@@ -52,7 +52,14 @@ def render_notice(
             lines += [_("Reason for rejection, from our staff:"), quote(app.result_note)]
     elif event is EventKind.WITHDRAWN:
         lines.append(_("Nothing will be done on it; the service has not been changed."))
-    if event in (EventKind.DONE, EventKind.REJECTED, EventKind.WITHDRAWN):
+    if event is EventKind.DONE and app.kind is ApplicationKind.SUSPEND and app.suspend_until:
+        offer = _(
+            "Three days before {date} we will offer you here an application for restoration, "
+            "already filled in. If you need the service earlier, open /menu and choose "
+            "“Create a new application”."
+        )
+        lines += ["", offer.format(date=esc(fmt_day(app.suspend_until, app.locale or "az")))]
+    elif event in (EventKind.DONE, EventKind.REJECTED, EventKind.WITHDRAWN):
         step = next_step(app.kind, done=event is EventKind.DONE)
         lines += ["", _(step).format(phone=esc(phone))]
     return "\n".join(lines)

@@ -58,6 +58,22 @@ def test_after_a_suspension_the_notice_says_how_to_get_the_service_back(
 
 
 @pytest.mark.parametrize("locale", LOCALES)
+def test_a_suspension_with_an_until_date_announces_the_restoration_offer(
+    catalogues: I18n, locale: str
+) -> None:
+    """Issue 19, item 6: the done notice of a suspension "until 12 March 2027" says the
+    filled-in restoration will be offered three days before, and how to restore earlier."""
+    _ = translator(catalogues, locale)
+    app = dataclasses.replace(
+        application(locale, ApplicationKind.SUSPEND), suspend_until="2027-03-12"
+    )
+    text = render_notice(app, EventKind.DONE, _)
+    day = {"az": "12 mart 2027", "ru": "12 марта 2027", "en": "12 March 2027"}[locale]
+    assert day in last_line(text)
+    assert "/menu" in last_line(text) and CREATE[locale] in last_line(text)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
 def test_after_a_restoration_the_notice_says_whom_to_call(catalogues: I18n, locale: str) -> None:
     _ = translator(catalogues, locale)
     app = application(locale, ApplicationKind.RESTORE)
