@@ -94,7 +94,7 @@ async def test_withdraw_after_take_becomes_a_request_on_the_card(world: World) -
     assert not may_withdraw(app)
 
 
-async def test_staff_accept_the_request_and_nothing_more_is_sent(world: World) -> None:
+async def test_staff_accept_the_request_and_only_the_answer_is_sent(world: World) -> None:
     number = await registered(world)
     await world.work_orders.take(number, ALI)
     flow = withdrawals(world)
@@ -107,9 +107,16 @@ async def test_staff_accept_the_request_and_nothing_more_is_sent(world: World) -
     assert app.withdraw_requested_at is None
     assert kinds(world, number)[-1] is EventKind.WITHDRAWN
     assert app.events[-1].actor == "staff:502:Leyla"
-    # The Take notice was not sent yet: it is dropped; only the card and its edits remain.
+    # The Take notice was not sent yet: it is dropped; the card, its edits and the answer to
+    # the subscriber's request remain.
     live = live_rows(world, number)
-    assert {kind for kind, _key in live} <= {OutboxKind.STAFF_CARD, OutboxKind.STAFF_CARD_EDIT}
+    notices = [key for kind, key in live if kind is OutboxKind.NOTICE]
+    assert notices == [f"notice:{number}:withdrawn"]
+    assert {kind for kind, _key in live} <= {
+        OutboxKind.STAFF_CARD,
+        OutboxKind.STAFF_CARD_EDIT,
+        OutboxKind.NOTICE,
+    }
     dropped = [row for row in world.db.outbox.values() if row.dropped]
     assert [row.item.dedupe_key for row in dropped] == [f"notice:{number}:taken"]
     assert dropped[0].dropped == DROPPED_NOTE
