@@ -56,7 +56,9 @@ def parse_date(text: str) -> date:
     """``"12.03.2027"``, ``"12/3/27"``, ``"12 03 2027"`` or ``"2027-03-12"`` -> the day."""
     if len(text) > _MAX_INPUT:
         raise InvalidDate("format", f"{len(text)} characters")
-    value = unicodedata.normalize("NFKC", text).strip()
+    # Bidi marks and other invisible format characters (an RTL keyboard adds them) go.
+    value = "".join(c for c in text if unicodedata.category(c) != "Cf")
+    value = unicodedata.normalize("NFKC", value).strip()
     if not value:
         raise InvalidDate("empty")
     parts = [part for part in _SEPARATORS.split(value) if part]

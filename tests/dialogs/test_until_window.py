@@ -194,3 +194,45 @@ async def test_a_date_that_passed_while_the_draft_waited_is_asked_again(
     await press(user, "confirm")
     [row] = await applications(world.engine)
     assert row.suspend_until == "2026-12-06"
+
+
+HOSTILE = {
+    "blank": " \n\t ",
+    "5000 chars": "1" * 5000,
+    "emoji": "💧🚰🙂",
+    "html": "<b>12.03.2027</b>",
+    "heart": "I <3 water & co",
+    "sql": "'; DROP TABLE applications; --",
+    "cyrillic look-alikes": "І2.О3.2О27",  # Cyrillic І and О for 1 and 0
+    "two dates": "12.03.2027 13.03.2027",
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+async def test_odd_input_in_the_date_window_is_refused_and_nothing_is_lost(
+    world: World, name: str
+) -> None:
+    user, _window = await until_window(world)
+    _, before = await current(user)
+
+    refused = await user.send(HOSTILE[name])
+
+    assert await state_of(user) == UNTIL_STATE
+    assert hint("until.format", example="27.12.2026") in refused.text, refused.text
+    _, after = await current(user)
+    assert {k: v for k, v in after.items() if k != "error"} == {
+        k: v for k, v in before.items() if k != "error"
+    }
+    for photo_or_sticker in (user.send_photo, user.send_sticker):
+        refused = await photo_or_sticker()
+        assert hint("not_text") in refused.text
+    summary = await user.send("12.03.2027")  # the window still works
+    assert tr("Until: {until}", until="12 mart 2027") in summary.text
+
+
+async def test_a_date_between_bidi_marks_is_read(world: World) -> None:
+    user, _window = await until_window(world)
+
+    summary = await user.send("\u200f12.03.2027\u200e")
+
+    assert tr("Until: {until}", until="12 mart 2027") in summary.text
