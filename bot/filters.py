@@ -53,3 +53,10 @@ async def is_press(callback: CallbackQuery) -> bool:
     are inline, and they take real presses only.
     """
     return not isinstance(callback, ReplyCallbackQuery)
+
+
+async def pressed_in_private_chat(callback: CallbackQuery) -> bool:
+    """The press is on a message of a private chat (the subscriber's own buttons live only
+    there; the same data pressed in the staff group is forged)."""
+    message = callback.message
+    return message is not None and message.chat.type == ChatType.PRIVATE

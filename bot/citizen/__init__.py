@@ -9,14 +9,14 @@ from aiogram import Router
 
 from bot.citizen.callback_data import CitizenCD
 from bot.citizen.handlers import CitizenHandlers, WaitingFilter
-from bot.filters import is_press
+from bot.filters import is_press, pressed_in_private_chat
 
 __all__ = ["CitizenHandlers", "setup"]
 
 
 def setup(handlers: CitizenHandlers) -> Router:
     router = Router(name="citizen")
-    router.callback_query.filter(is_press)
+    router.callback_query.filter(is_press, pressed_in_private_chat)
     router.callback_query.register(handlers.on_press, CitizenCD.filter())
     router.message.register(handlers.on_comment, WaitingFilter(handlers.clock))
     return router

@@ -137,6 +137,16 @@ class WaitingFilter(Filter):
         return {"waiting": waiting}
 
 
+def asks(message: Any) -> bool:
+    """The message is one of the questions (its buttons are all the citizen's word's): only
+    such a message loses its buttons when its question is over; a forged press on another
+    message of the chat leaves that message alone."""
+    markup = getattr(message, "reply_markup", None)
+    rows = getattr(markup, "inline_keyboard", None) or []
+    data = [button.callback_data or "" for row in rows for button in row]
+    return bool(data) and all(d.startswith(f"{CitizenCD.__prefix__}:") for d in data)
+
+
 def refusal(outcome: Outcome, _: Translate) -> str:
     if outcome is Outcome.EXPIRED:
         return _("Thank you! This question has expired; the application stays completed.")
@@ -186,7 +196,7 @@ class CitizenHandlers:
         _ = self._t(i18n, result)
         if not result.ok:
             await callback.answer(refusal(result.outcome, _), show_alert=True)
-            if message is not None:  # the buttons of a question that is over go
+            if message is not None and asks(message):  # a question that is over loses them
                 await best_effort(
                     bot.edit_message_reply_markup(
                         chat_id=chat_id, message_id=message.message_id, reply_markup=None

@@ -77,6 +77,21 @@ FORGED_DATA = (
     "sp:s:abc:1",
     "sp:zz:0:",
     f"sp:f:{10**30}:x",
+    # the restoration offer, the citizen's word, the planned date, the withdrawal request
+    "ro:",
+    "ro:abc",
+    "ro:-1",
+    f"ro:{2**63}",
+    "ro:\u0663",
+    "ro:1:2",
+    "cz:zz:1:0:0",
+    "cz:r:1:0:9",
+    f"cz:y:{2**63}:0:0",
+    "cz:n:abc:x:y",
+    "wpl:1:20261232:m",
+    "wpl:abc::",
+    "wdr:accept:abc",
+    f"wdr:decline:{2**63}",
 )
 UNKNOWN_INTENT = "Zz9Zz9Zz"  # looks like one of ours (8 base-62 characters), is no one's
 
@@ -310,3 +325,17 @@ async def test_without_a_dialog_forged_data_gets_the_menu(
     # the private chat's answer is the menu itself, not the group's "no longer active"
     assert all(a.text != BUTTON_GONE for a in fresh.session.of("AnswerCallbackQuery"))
     no_errors_logged(caplog)
+
+
+async def test_a_forged_answer_to_the_question_after_done_leaves_the_window_alone(
+    world: World,
+) -> None:
+    """Issue 19's question keeps its own buttons only: the citizen's word pressed on the menu
+    (a number that does not exist, or the subscriber's own order that is not done) is
+    refused, and the menu keeps its buttons."""
+    user = world.subscriber(100001)
+    message = await open_window(world, user, "menu")
+    for data in ("cz:y:999:0:0", "cz:r:999:0:4", "cz:n:1:0:0"):
+        callback_id = await press_raw(world, user, message, data)
+        assert answers_to(world, callback_id) == 1, data
+    assert world.session.of("EditMessageReplyMarkup") == []

@@ -62,6 +62,12 @@ def forged_presses(number: int) -> list[str]:
     """Every action's forged numbers, the real number in malformed shapes, and junk."""
     presses = [f"wo:{action}:{n}" for action in ("take", "done", "reject") for n in NUMBERS]
     presses += [f"wop:cancel:{n}" for n in NUMBERS]
+    # issue 19's buttons: the planned date, the withdrawal request, and the subscriber's
+    # restoration offer and word pressed in the group
+    presses += [f"wpl:{n}:20261212:m" for n in NUMBERS]
+    presses += [f"wpl:{number}:{day}" for day in ("20261232:m", "2026121:m", "20261212:x", ":")]
+    presses += [f"wdr:{action}:{n}" for action in ("accept", "decline") for n in NUMBERS]
+    presses += [f"ro:{n}" for n in NUMBERS] + [f"cz:y:{number}:0:0", f"cz:r:{number}:0:9"]
     presses += [f"wo:take:{number}{tail}" for tail in (" ", "_0", ".0", ":x")]
     return presses + list(SHAPES)
 
