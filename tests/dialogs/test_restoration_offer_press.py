@@ -209,4 +209,3 @@ def test_every_refusal_fits_an_alert(locale: str) -> None:
     for msgid in messages:
         text = tr(msgid, locale, code="1" * 15, number=10**12)
         assert 0 < len(text) <= 200, text
-
