@@ -10,7 +10,7 @@ import itertools
 from datetime import UTC, datetime
 
 import pytest
-from aiogram.types import CallbackQuery, Message, Update
+from aiogram.types import Message
 from sqlalchemy import select
 
 from bot.restoration.handlers import NO_REASON, NOT_SUSPENDED, REGISTRY_DOWN
@@ -27,6 +27,7 @@ from tests.dialogs.helpers import (
     current,
     fill_to,
     press,
+    press_update,
     set_debt,
     state_of,
     tr,
@@ -77,16 +78,7 @@ async def press_offer(user: Subscriber, number: int) -> Message | None:
         reply_markup=markup,
     )
     user.mm.reset_history()
-    callback = CallbackQuery(
-        id=f"ro{next(_ids)}",
-        data=button.callback_data,
-        chat_instance="c",
-        from_user=user.user,
-        message=offer,
-    )
-    await user.dp.feed_update(
-        user.bot, Update(update_id=next(Subscriber._update_ids), callback_query=callback)
-    )
+    await user.dp.feed_update(user.bot, press_update(user, str(button.callback_data), offer))
     return user.last if user.mm.sent_messages else None
 
 

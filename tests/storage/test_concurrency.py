@@ -13,7 +13,6 @@ the rows of every table except the reason catalogue are deleted before each test
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,13 +42,13 @@ from storage.repositories import (
     SqlTransactionFactory,
     SqlUnitOfWork,
 )
+from tests.storage.databases import SQLITE_AND_POSTGRES
 from tests.support import isolated_pg_url, seed_subscribers, subscriber_row
 from workflows.clock import FixedClock
 from workflows.errors import OpenApplicationExists
 from workflows.journey import Journey
 from workflows.models import Draft
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 STAFF_CHAT_ID = -1001000000001
 CONCURRENT = 50
 
@@ -82,18 +81,7 @@ async def _clean(engine: AsyncEngine) -> None:
             await conn.execute(delete(table))
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set"),
-            ],
-        ),
-    ]
-)
+@pytest.fixture(params=SQLITE_AND_POSTGRES)
 async def db(
     request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path
 ) -> AsyncIterator[AsyncEngine]:

@@ -9,7 +9,6 @@ database of its own there (``tests.support.migrated_pg_url``).
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -24,6 +23,7 @@ from storage.database import create_engine, create_session_factory
 from storage.models import ApplicationRow, EventRow, OutboxRow, SubscriberRow, UserRow
 from storage.registry import SqlSubscriberRegistry
 from storage.repositories import SqlTransactionFactory
+from tests.storage.databases import SQLITE_AND_POSTGRES
 from tests.support import draft, migrated_pg_url, seed_subscribers, subscriber_row
 from workflows.clock import FixedClock
 from workflows.journey import Journey
@@ -31,7 +31,6 @@ from workflows.models import StaffMember
 from workflows.restoration import Restorations
 from workflows.work_orders import WorkOrders
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 STAFF_CHAT_ID = -1001000000001
 REGISTERED = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 THREE_DAYS_BEFORE = datetime(2026, 12, 17, 6, 0, tzinfo=UTC)  # 10:00 in Baku
@@ -39,18 +38,7 @@ ALI = StaffMember(user_id=501, name="Ali")
 CODES = ("100001", "100002", "100003")
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set"),
-            ],
-        ),
-    ]
-)
+@pytest.fixture(params=SQLITE_AND_POSTGRES)
 async def url(request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> str:
     if request.param == "sqlite":
         path = tmp_path / "workers.db"

@@ -7,7 +7,6 @@ re-created for every test.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,6 +25,7 @@ from storage.subscribers_import import (
     ImportResult,
     import_subscribers,
 )
+from tests.storage.databases import SQLITE_AND_POSTGRES
 from tests.storage.registry_files import (
     DEMO,
     DEMO_ROWS,
@@ -38,21 +38,8 @@ from tests.storage.registry_files import (
 from tests.support import isolated_pg_url
 from workflows.values import ADDRESS_MAX_LENGTH
 
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL is not set"),
-            ],
-        ),
-    ]
-)
+@pytest.fixture(params=SQLITE_AND_POSTGRES)
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     url = sqlite_url(tmp_path) if request.param == "sqlite" else isolated_pg_url("import")
     engine = await fresh_engine(url)
